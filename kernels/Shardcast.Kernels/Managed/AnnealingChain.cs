@@ -1,0 +1,161 @@
+using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Random;
+
+namespace Shardcast.Kernels.Managed;
+
+/// <summary>One Metropolis chain over a <see cref="SearchState"/>. Its random stream is (seed, chain id, step).</summary>
+internal sealed class AnnealingChain
+{
+    private readonly MoveProposer _proposer;
+    private readonly float _swapShare;
+    private readonly float _biasShare;
+    private CounterRng _rng;
+
+    public AnnealingChain(SearchState state, MoveProposer proposer, ulong seed, int id, double swapShare, double biasShare)
+    {
+        State = state;
+        _proposer = proposer;
+        _rng = new CounterRng(seed, (ulong)id);
+        _swapShare = (float)swapShare;
+        _biasShare = (float)biasShare;
+        Id = id;
+    }
+
+    public int Id { get; }
+
+    public SearchState State { get; }
+
+    public double Temperature { get; set; }
+
+    public long Evaluated { get; private set; }
+
+    public long Accepted { get; private set; }
+
+    /// <summary>Runs a number of proposal steps at the current temperature; allocation-free.</summary>
+    public void Run(int steps)
+    {
+        if (!_proposer.HasMovable)
+        {
+            return;
+        }
+
+        float inverseT = Temperature > 0 ? (float)(1.0 / Temperature) : float.PositiveInfinity;
+        for (int s = 0; s < steps; s++)
+        {
+            bool swap = _rng.NextFloat() < _swapShare;
+            bool biased = _rng.NextFloat() < _biasShare;
+            if (swap)
+            {
+                TrySwap(biased, inverseT);
+            }
+            else
+            {
+                TryMove(biased, inverseT);
+            }
+        }
+    }
+
+    private void TryMove(bool biased, float inverseT)
+    {
+        var state = State;
+        var problem = state.Problem;
+        int p;
+        int m;
+        if (biased)
+        {
+            p = _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng);
+            m = _proposer.CoolNode(state, p, ref _rng);
+            if (m < 0)
+            {
+                return;
+            }
+        }
+        else
+        {
+            p = _proposer.UniformPartition(ref _rng);
+            m = _rng.NextInt(problem.Nodes);
+        }
+
+        if (problem.Pinned[p] || m == state.Assignment[p])
+        {
+            return;
+        }
+
+        int dv = state.ViolationDelta(p, m);
+        if (dv > 0 || !state.WithinBudget(p, m))
+        {
+            return;
+        }
+
+        float delta = state.MoveDelta(p, m) + (float)(CostWeights.ViolationPenalty * dv);
+        Evaluated++;
+        if (Accept(delta, inverseT))
+        {
+            state.ApplyMove(p, m, delta - (float)(CostWeights.ViolationPenalty * dv), dv);
+            Accepted++;
+        }
+    }
+
+    private void TrySwap(bool biased, float inverseT)
+    {
+        var state = State;
+        var problem = state.Problem;
+        int a;
+        int b;
+        if (biased)
+        {
+            a = _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng);
+            int cool = _proposer.CoolNode(state, a, ref _rng);
+            if (cool < 0)
+            {
+                return;
+            }
+
+            b = _proposer.HotPartition(state, cool, ref _rng);
+        }
+        else
+        {
+            a = _proposer.UniformPartition(ref _rng);
+            b = _proposer.UniformPartition(ref _rng);
+        }
+
+        int na = state.Assignment[a];
+        int nb = state.Assignment[b];
+        if (na == nb || problem.Pinned[a] || problem.Pinned[b])
+        {
+            return;
+        }
+
+        int ga = problem.GroupOf[a];
+        if (ga >= 0 && ga == problem.GroupOf[b])
+        {
+            return;
+        }
+
+        int dv = state.SwapViolationDelta(a, b);
+        if (dv > 0 || !state.SwapWithinBudget(a, b))
+        {
+            return;
+        }
+
+        float delta = state.SwapDelta(a, b);
+        float total = delta + (float)(CostWeights.ViolationPenalty * dv);
+        Evaluated++;
+        if (Accept(total, inverseT))
+        {
+            state.ApplySwap(a, b, delta, dv);
+            Accepted++;
+        }
+    }
+
+    private bool Accept(float delta, float inverseT)
+    {
+        if (delta <= 0)
+        {
+            return true;
+        }
+
+        // Draw only for uphill moves: a zero-temperature chain never consumes the extra number.
+        return _rng.NextFloat() < MathF.Exp(-delta * inverseT);
+    }
+}

@@ -1,0 +1,136 @@
+using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Random;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Kernels.Managed;
+
+/// <summary>
+/// Parallel tempering with a cooling ladder: C chains at geometrically spaced temperatures, each cooled over
+/// the budget, run in parallel for an epoch of fixed steps, then adjacent temperatures exchange states by the
+/// Metropolis rule. Epoch boundaries are the only synchronisation, so with a step budget the run is
+/// deterministic whatever the thread count.
+/// </summary>
+internal static class ParallelAnnealer
+{
+    /// <summary>Coldest / hottest temperature of the ladder.</summary>
+    private const double LadderSpan = 1e-3;
+
+    /// <summary>Temperature at the end of the budget / at the start.</summary>
+    private const double CoolingSpan = 1e-2;
+
+    /// <summary>Epochs between exact recomputations that remove float drift from tracked loads and energies.</summary>
+    private const int ResynchroniseEvery = 16;
+
+    public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken)
+    {
+        var clock = new SearchClock(options);
+        int[] movable = Movable(problem);
+        int chainCount = options.EffectiveChains;
+        var first = new SearchState(problem);
+        first.Reset(start);
+        double hot = TemperatureCalibrator.UphillScale(first, movable, options.Seed);
+        var proposer = new MoveProposer(problem, movable);
+        var chains = new AnnealingChain[chainCount];
+        for (int i = 0; i < chainCount; i++)
+        {
+            var state = i == 0 ? first : new SearchState(problem);
+            if (i > 0)
+            {
+                state.CopyFrom(first);
+            }
+
+            chains[i] = new AnnealingChain(state, proposer, options.Seed, i, options.SwapShare, options.BiasShare);
+        }
+
+        // order[r] is the chain at temperature rank r (0 = hottest); exchanges permute it.
+        int[] order = Enumerable.Range(0, chainCount).ToArray();
+        int[] best = start.ToArray();
+        double bestEnergy = first.Energy;
+        clock.Record(bestEnergy);
+        var exchangeRng = new CounterRng(options.Seed, 0xE8C4A9CEUL);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads };
+        long steps = 0;
+        int epoch = 0;
+        int stepsPerEpoch = options.StepsPerEpoch;
+        if (options.MaxStepsPerChain is { } cap)
+        {
+            stepsPerEpoch = (int)Math.Clamp(cap, 1, stepsPerEpoch);
+        }
+
+        while (!clock.ShouldStop(steps, bestEnergy, cancellationToken))
+        {
+            double cooling = Math.Pow(CoolingSpan, clock.Progress(steps));
+            for (int r = 0; r < chainCount; r++)
+            {
+                double rank = chainCount == 1 ? 1 : (double)r / (chainCount - 1);
+                chains[order[r]].Temperature = hot * Math.Pow(LadderSpan, rank) * cooling;
+            }
+
+            Parallel.For(0, chainCount, parallel, i => chains[i].Run(stepsPerEpoch));
+            steps += stepsPerEpoch;
+            epoch++;
+            if (epoch % ResynchroniseEvery == 0)
+            {
+                Parallel.For(0, chainCount, parallel, i => chains[i].State.Resynchronise());
+            }
+
+            foreach (var chain in chains)
+            {
+                if (chain.State.Energy < bestEnergy)
+                {
+                    bestEnergy = chain.State.Energy;
+                    chain.State.Assignment.CopyTo(best, 0);
+                }
+            }
+
+            clock.Record(bestEnergy);
+            ExchangeReplicas(chains, order, epoch, ref exchangeRng);
+        }
+
+        long evaluated = 0, accepted = 0;
+        foreach (var chain in chains)
+        {
+            evaluated += chain.Evaluated;
+            accepted += chain.Accepted;
+        }
+
+        return Finish(problem, best, backend, SearchAlgorithm.Anneal, new SearchStatistics(evaluated, accepted, epoch, clock.Elapsed), clock.Trace);
+    }
+
+    private static void ExchangeReplicas(AnnealingChain[] chains, int[] order, int epoch, ref CounterRng rng)
+    {
+        for (int r = epoch & 1; r + 1 < order.Length; r += 2)
+        {
+            var hotter = chains[order[r]];
+            var colder = chains[order[r + 1]];
+            double betaDifference = (1.0 / colder.Temperature) - (1.0 / hotter.Temperature);
+            double logAccept = betaDifference * (colder.State.Energy - hotter.State.Energy);
+            if (logAccept >= 0 || rng.NextDouble() < Math.Exp(logAccept))
+            {
+                (order[r], order[r + 1]) = (order[r + 1], order[r]);
+            }
+        }
+    }
+
+    public static int[] Movable(FlatProblem problem)
+    {
+        var movable = new List<int>(problem.Partitions);
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            if (!problem.Pinned[p])
+            {
+                movable.Add(p);
+            }
+        }
+
+        return [.. movable];
+    }
+
+    /// <summary>Recomputes the final assignment's cost exactly and packages the result.</summary>
+    public static SearchResult Finish(FlatProblem problem, int[] assignment, string backend, SearchAlgorithm algorithm, SearchStatistics statistics, IReadOnlyList<TracePoint> trace)
+    {
+        var exact = new SearchState(problem);
+        exact.Reset(assignment);
+        return new SearchResult(assignment, exact.Breakdown(), exact.Moves, exact.MovedBytes, backend, algorithm, statistics, trace.ToArray());
+    }
+}

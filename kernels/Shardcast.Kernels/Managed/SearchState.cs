@@ -1,0 +1,385 @@
+using System.Runtime.CompilerServices;
+using Shardcast.Kernels.Problem;
+
+namespace Shardcast.Kernels.Managed;
+
+/// <summary>
+/// One candidate assignment with everything a move needs kept incrementally: node loads, node peaks,
+/// members per node, the move budget used and the count of violated hard constraints. A move is
+/// evaluated in O(H*R + coupling degree + group size) and never scans the whole assignment.
+/// </summary>
+internal sealed class SearchState
+{
+    private readonly FlatProblem _problem;
+    private readonly float _wBalance;
+    private readonly float _wHeadroom;
+    private readonly float _wMove;
+    private readonly float _penalty;
+    private readonly float[] _swapChange;
+    private readonly int[] _zoneScratch;
+
+    public SearchState(FlatProblem problem)
+    {
+        _problem = problem;
+        Assignment = new int[problem.Partitions];
+        NodeLoad = new float[problem.Nodes * problem.Stride];
+        NodePeak = new float[problem.Nodes];
+        Members = new NodeMembership(problem.Nodes, problem.Partitions);
+        _wBalance = (float)problem.Weights.Balance;
+        _wHeadroom = (float)problem.Weights.Headroom;
+        _wMove = (float)problem.Weights.Move;
+        _penalty = (float)CostWeights.OverloadPenalty;
+        _swapChange = new float[problem.Stride];
+        int largestGroup = 1;
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            largestGroup = Math.Max(largestGroup, problem.GroupStart[g + 1] - problem.GroupStart[g]);
+        }
+
+        _zoneScratch = new int[largestGroup + 1];
+    }
+
+    public FlatProblem Problem => _problem;
+
+    public int[] Assignment { get; }
+
+    public float[] NodeLoad { get; }
+
+    public float[] NodePeak { get; }
+
+    public NodeMembership Members { get; }
+
+    public int Moves { get; private set; }
+
+    public double MovedBytes { get; private set; }
+
+    public int Violations { get; private set; }
+
+    /// <summary>Tracked energy: updated by float deltas, exact after <see cref="Reset"/> or <see cref="Resynchronise"/>.</summary>
+    public double Energy { get; private set; }
+
+    public void Reset(ReadOnlySpan<int> assignment)
+    {
+        assignment.CopyTo(Assignment);
+        Resynchronise();
+    }
+
+    public void CopyFrom(SearchState other) => Reset(other.Assignment);
+
+    /// <summary>Recomputes every derived quantity from the assignment, removing float drift.</summary>
+    public void Resynchronise()
+    {
+        var p = _problem;
+        int stride = p.Stride;
+        Array.Clear(NodeLoad);
+        Members.Clear();
+        Moves = 0;
+        MovedBytes = 0;
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            int n = Assignment[i];
+            Members.Add(n, i);
+            var row = p.LoadRow(i);
+            var target = NodeLoad.AsSpan(n * stride, stride);
+            for (int k = 0; k < stride; k++)
+            {
+                target[k] += row[k];
+            }
+
+            if (n != p.Initial[i])
+            {
+                Moves++;
+                MovedBytes += p.SizeBytes[i];
+            }
+        }
+
+        for (int n = 0; n < p.Nodes; n++)
+        {
+            NodePeak[n] = NodeTerms.Peak(NodeRow(NodeLoad, n), NodeRow(p.InverseCapacity, n));
+        }
+
+        var cost = Breakdown();
+        Violations = cost.Violations;
+        Energy = cost.Energy;
+    }
+
+    private ReadOnlySpan<float> NodeRow(float[] array, int node) => array.AsSpan(node * _problem.Stride, _problem.Stride);
+
+    /// <summary>The full cost of the current assignment, recomputed from the node loads (float rows, double sums).</summary>
+    public CostBreakdown Breakdown()
+    {
+        var p = _problem;
+        var w = p.Weights;
+        double balance = 0, headroom = 0, overload = 0;
+        for (int n = 0; n < p.Nodes; n++)
+        {
+            var (b, h, o) = NodeTerms.Terms(NodeRow(NodeLoad, n), NodeRow(p.Capacity, n), NodeRow(p.InverseCapacity, n), NodeRow(p.BalanceTarget, n), NodeRow(p.HeadroomLimit, n));
+            balance += b;
+            headroom += h;
+            overload += o;
+        }
+
+        double migration = 0;
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            migration += MigrationCost(i, Assignment[i]);
+        }
+
+        double affinity = 0;
+        for (int e = 0; e < p.AffinityA.Length; e++)
+        {
+            if (Assignment[p.AffinityA[e]] != Assignment[p.AffinityB[e]])
+            {
+                affinity += p.AffinityWeight[e];
+            }
+        }
+
+        double lineage = 0;
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            int parent = p.Parent[i];
+            if (parent >= 0 && Assignment[i] != Assignment[parent])
+            {
+                lineage += 1;
+            }
+        }
+
+        return new CostBreakdown(w.Balance * balance, w.Headroom * headroom, w.Move * migration, w.Affinity * affinity, w.Lineage * lineage, overload, CountViolations());
+    }
+
+    private int CountViolations()
+    {
+        var p = _problem;
+        int violations = 0;
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            if (!p.IsAllowed(i, Assignment[i]))
+            {
+                violations++;
+            }
+        }
+
+        for (int g = 0; g < p.Groups; g++)
+        {
+            var members = p.MembersOf(g);
+            int distinctNodes = 0;
+            for (int i = 0; i < members.Length; i++)
+            {
+                bool seen = false;
+                for (int j = 0; j < i && !seen; j++)
+                {
+                    seen = Assignment[members[j]] == Assignment[members[i]];
+                }
+
+                distinctNodes += seen ? 0 : 1;
+            }
+
+            violations += members.Length - distinctNodes;
+            violations += Math.Max(0, p.GroupMinZones[g] - DistinctZones(members, -1, -1));
+        }
+
+        return violations;
+    }
+
+    /// <summary>Distinct zones of a group's members, with member <paramref name="moved"/> placed on <paramref name="node"/>.</summary>
+    private int DistinctZones(ReadOnlySpan<int> members, int moved, int node)
+    {
+        var p = _problem;
+        int count = 0;
+        var zones = _zoneScratch;
+        for (int i = 0; i < members.Length; i++)
+        {
+            int q = members[i];
+            int zone = p.NodeZone[q == moved ? node : Assignment[q]];
+            bool seen = false;
+            for (int j = 0; j < count && !seen; j++)
+            {
+                seen = zones[j] == zone;
+            }
+
+            if (!seen)
+            {
+                zones[count++] = zone;
+            }
+        }
+
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float MigrationCost(int partition, int node)
+    {
+        var p = _problem;
+        int home = p.Initial[partition];
+        return node == home ? 0f : p.SizeFraction[partition] * p.ZoneDistance[(p.NodeZone[home] * p.Zones) + p.NodeZone[node]];
+    }
+
+    /// <summary>Change in violated hard constraints if partition moves to node (the budget is checked apart).</summary>
+    public int ViolationDelta(int partition, int node)
+    {
+        var p = _problem;
+        int from = Assignment[partition];
+        int delta = (p.IsAllowed(partition, node) ? 0 : 1) - (p.IsAllowed(partition, from) ? 0 : 1);
+        int g = p.GroupOf[partition];
+        if (g < 0)
+        {
+            return delta;
+        }
+
+        var members = p.MembersOf(g);
+        bool othersOnFrom = false, othersOnTo = false;
+        foreach (int q in members)
+        {
+            if (q == partition)
+            {
+                continue;
+            }
+
+            othersOnFrom |= Assignment[q] == from;
+            othersOnTo |= Assignment[q] == node;
+        }
+
+        // Collisions = members - distinct nodes: leaving a shared node removes one, joining an occupied one adds one.
+        delta += (othersOnFrom ? -1 : 0) + (othersOnTo ? 1 : 0);
+        int minZones = p.GroupMinZones[g];
+        if (minZones > 1 && p.NodeZone[from] != p.NodeZone[node])
+        {
+            int before = Math.Max(0, minZones - DistinctZones(members, -1, -1));
+            int after = Math.Max(0, minZones - DistinctZones(members, partition, node));
+            delta += after - before;
+        }
+
+        return delta;
+    }
+
+    /// <summary>Whether moving partition to node keeps the plan within its move count and byte budget.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool WithinBudget(int partition, int node)
+    {
+        var p = _problem;
+        int home = p.Initial[partition];
+        int from = Assignment[partition];
+        int moveChange = (node != home ? 1 : 0) - (from != home ? 1 : 0);
+        return moveChange <= 0 || (Moves + moveChange <= p.MaxMoves && MovedBytes + p.SizeBytes[partition] <= p.MaxBytes);
+    }
+
+    /// <summary>Energy change of moving partition to node, violations excluded (see <see cref="ViolationDelta"/>).</summary>
+    public float MoveDelta(int partition, int node)
+    {
+        var p = _problem;
+        int from = Assignment[partition];
+        int stride = p.Stride;
+        var row = p.LoadRow(partition);
+        float delta = NodeDelta(from, row, -1f) + NodeDelta(node, row, 1f);
+        delta += _wMove * (MigrationCost(partition, node) - MigrationCost(partition, from));
+        delta += CouplingDelta(partition, from, node, -1, -1);
+        _ = stride;
+        return delta;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float NodeDelta(int node, ReadOnlySpan<float> change, float sign)
+    {
+        var p = _problem;
+        int stride = p.Stride;
+        int o = node * stride;
+        return NodeTerms.Delta(
+            NodeLoad.AsSpan(o, stride), change, sign,
+            p.Capacity.AsSpan(o, stride), p.InverseCapacity.AsSpan(o, stride), p.BalanceTarget.AsSpan(o, stride), p.HeadroomLimit.AsSpan(o, stride),
+            _wBalance, _wHeadroom, _penalty);
+    }
+
+    /// <summary>Pairwise terms of partition moving from -> to; <paramref name="other"/> is treated as sitting on <paramref name="otherNode"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float CouplingDelta(int partition, int from, int to, int other, int otherNode)
+    {
+        var p = _problem;
+        float delta = 0;
+        int end = p.CouplingStart[partition + 1];
+        for (int e = p.CouplingStart[partition]; e < end; e++)
+        {
+            int q = p.CouplingTarget[e];
+            int at = q == other ? otherNode : Assignment[q];
+            int change = (at != to ? 1 : 0) - (at != from ? 1 : 0);
+            delta += change * p.CouplingWeight[e];
+        }
+
+        return delta;
+    }
+
+    public void ApplyMove(int partition, int node, float energyDelta, int violationDelta)
+    {
+        var p = _problem;
+        int from = Assignment[partition];
+        int home = p.Initial[partition];
+        int moveChange = (node != home ? 1 : 0) - (from != home ? 1 : 0);
+        Moves += moveChange;
+        MovedBytes += moveChange * p.SizeBytes[partition];
+        var row = p.LoadRow(partition);
+        AddRow(from, row, -1f);
+        AddRow(node, row, 1f);
+        Members.Remove(from, partition);
+        Members.Add(node, partition);
+        Assignment[partition] = node;
+        Violations += violationDelta;
+        Energy += energyDelta + (CostWeights.ViolationPenalty * violationDelta);
+    }
+
+    private void AddRow(int node, ReadOnlySpan<float> change, float sign)
+    {
+        var p = _problem;
+        int stride = p.Stride;
+        var target = NodeLoad.AsSpan(node * stride, stride);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(change, sign, target, target);
+        NodePeak[node] = NodeTerms.Peak(target, NodeRow(p.InverseCapacity, node));
+    }
+
+    /// <summary>Energy change of exchanging the nodes of a and b (violations excluded).</summary>
+    public float SwapDelta(int a, int b)
+    {
+        var p = _problem;
+        int na = Assignment[a];
+        int nb = Assignment[b];
+        var change = _swapChange.AsSpan();
+        System.Numerics.Tensors.TensorPrimitives.Subtract(p.LoadRow(b), p.LoadRow(a), change);
+        float delta = NodeDelta(na, change, 1f) + NodeDelta(nb, change, -1f);
+        delta += _wMove * (MigrationCost(a, nb) - MigrationCost(a, na) + MigrationCost(b, na) - MigrationCost(b, nb));
+        delta += CouplingDelta(a, na, nb, -1, -1);
+        delta += CouplingDelta(b, nb, na, a, nb);
+        return delta;
+    }
+
+    /// <summary>
+    /// Violation change of a swap. Partitions of one group are never swapped (it cannot help), so each
+    /// side's group sees only its own member move and the single-move rule applies to both.
+    /// </summary>
+    public int SwapViolationDelta(int a, int b)
+    {
+        int na = Assignment[a];
+        int nb = Assignment[b];
+        return ViolationDelta(a, nb) + ViolationDelta(b, na);
+    }
+
+    public bool SwapWithinBudget(int a, int b)
+    {
+        var p = _problem;
+        int na = Assignment[a];
+        int nb = Assignment[b];
+        int ha = p.Initial[a];
+        int hb = p.Initial[b];
+        int changeA = (nb != ha ? 1 : 0) - (na != ha ? 1 : 0);
+        int changeB = (na != hb ? 1 : 0) - (nb != hb ? 1 : 0);
+        int moveChange = changeA + changeB;
+        double bytesChange = (changeA * p.SizeBytes[a]) + (changeB * p.SizeBytes[b]);
+        return (moveChange <= 0 || Moves + moveChange <= p.MaxMoves) && (bytesChange <= 0 || MovedBytes + bytesChange <= p.MaxBytes);
+    }
+
+    public void ApplySwap(int a, int b, float energyDelta, int violationDelta)
+    {
+        int na = Assignment[a];
+        int nb = Assignment[b];
+        // Two single moves through the bookkeeping keep budget, loads and members exact.
+        ApplyMove(a, nb, energyDelta, violationDelta);
+        ApplyMove(b, na, 0f, 0);
+    }
+}

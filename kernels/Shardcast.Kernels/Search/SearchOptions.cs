@@ -1,0 +1,68 @@
+namespace Shardcast.Kernels.Search;
+
+/// <summary>
+/// How long and how a search runs. Runs stop at the first of: the time budget, the step budget, the target
+/// energy, cancellation. With no time budget the result is a pure function of the problem, the start, the
+/// seed and the step budget; with one, the number of epochs completed depends on the machine.
+/// </summary>
+public sealed record SearchOptions
+{
+    public const int DefaultStepsPerEpoch = 20_000;
+
+    public SearchAlgorithm Algorithm { get; init; } = SearchAlgorithm.Anneal;
+
+    public TimeSpan? TimeBudget { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Proposal steps per chain (annealing) or generations x local steps (genetic); null for none.</summary>
+    public long? MaxStepsPerChain { get; init; }
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Annealing chains (replicas); 0 picks two per core, at least four.</summary>
+    public int Chains { get; init; }
+
+    /// <summary>Degree of parallelism; 0 uses every core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Stop as soon as the best energy is at or below this.</summary>
+    public double TargetEnergy { get; init; } = double.NegativeInfinity;
+
+    public int StepsPerEpoch { get; init; } = DefaultStepsPerEpoch;
+
+    /// <summary>Share of proposals that are swaps rather than single moves.</summary>
+    public double SwapShare { get; init; } = 0.3;
+
+    /// <summary>Share of proposals drawn from hot nodes to cool ones rather than uniformly.</summary>
+    public double BiasShare { get; init; } = 0.6;
+
+    /// <summary>Genetic population size.</summary>
+    public int Population { get; init; } = 12;
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    public int EffectiveChains => Chains > 0 ? Chains : Math.Max(4, 2 * EffectiveThreads);
+
+    public void Validate()
+    {
+        if (TimeBudget is { } t && t <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TimeBudget), t, "The time budget must be positive.");
+        }
+
+        if (TimeBudget is null && MaxStepsPerChain is null && double.IsNegativeInfinity(TargetEnergy))
+        {
+            throw new ArgumentException("A search needs a time budget, a step budget or a target energy to stop.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StepsPerEpoch);
+        ArgumentOutOfRangeException.ThrowIfNegative(Chains);
+        ArgumentOutOfRangeException.ThrowIfNegative(Threads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Population, 4);
+        if (SwapShare is < 0 or > 1 || BiasShare is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SwapShare), "Proposal shares lie in [0, 1].");
+        }
+    }
+}
