@@ -1,0 +1,3 @@
+namespace Shardcast.Engine.Cluster;
+
+public sealed record AffinitySpec(string A, string B, double Weight);

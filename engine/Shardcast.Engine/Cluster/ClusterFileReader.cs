@@ -1,0 +1,558 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Shardcast.Engine.Cluster;
+
+/// <summary>
+/// Reads the cluster file of DESIGN.md. Everything is checked before anything is returned: shapes, ranges,
+/// that every id resolves, and that every replica group can be placed at all. A refusal is a
+/// <see cref="ClusterFileException"/> naming the JSON path and the reason; nothing half-read is planned.
+/// </summary>
+public static class ClusterFileReader
+{
+    private const int MaxDepth = 32;
+
+    private static readonly string[] TopKeys =
+        ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search"];
+
+    private static readonly string[] Backends = ["auto", "managed", "opencl", "cuda"];
+    private static readonly string[] Algorithms = ["anneal", "genetic", "greedy"];
+
+    public static ClusterSpec ReadFile(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ClusterFileException("$", $"cannot read '{path}': {e.Message}");
+        }
+
+        return Parse(bytes);
+    }
+
+    public static ClusterSpec Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
+
+    public static ClusterSpec Parse(ReadOnlyMemory<byte> utf8)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+        }
+        catch (JsonException e)
+        {
+            throw new ClusterFileException($"$ (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", $"not valid JSON: {e.Message}");
+        }
+
+        using (document)
+        {
+            return Read(document.RootElement);
+        }
+    }
+
+    private static ClusterSpec Read(JsonElement root)
+    {
+        var top = JsonFields.Of(root, "$", TopKeys);
+        var resources = ReadResources(top);
+        var horizon = ReadHorizon(top);
+        var nodes = ReadNodes(top, resources.Count);
+        var nodeIds = IndexOf(nodes.Select(n => n.Id), "$.nodes", "id");
+        var tenants = ReadTenants(top, nodeIds);
+        var tenantIds = IndexOf(tenants.Select(t => t.Id), "$.tenants", "id");
+        var groups = ReadGroups(top);
+        var groupIds = IndexOf(groups.Select(g => g.Id), "$.groups", "id");
+        var partitions = ReadPartitions(top, resources.Count, horizon, nodeIds, tenantIds);
+        var partitionIds = IndexOf(partitions.Select(p => p.Id), "$.partitions", "id");
+        CheckParents(partitions, partitionIds);
+        var affinity = ReadAffinity(top, partitionIds);
+        var zones = nodes.Select(n => n.Zone).ToHashSet(StringComparer.Ordinal);
+        var zoneDistance = ReadZoneDistance(top, zones);
+        var objective = ReadObjective(top);
+        var budget = ReadBudget(top);
+        var search = ReadSearch(top);
+        var spec = new ClusterSpec(resources, horizon, nodes, partitions, tenants, groups, affinity, zoneDistance, objective, budget, search);
+        CheckPlacement(spec, groupIds);
+        return spec;
+    }
+
+    private static Dictionary<string, int> IndexOf(IEnumerable<string> ids, string path, string key)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        int i = 0;
+        foreach (string id in ids)
+        {
+            if (!index.TryAdd(id, i))
+            {
+                throw new ClusterFileException($"{path}[{i}].{key}", $"duplicate id '{id}' (first at {path}[{index[id]}])");
+            }
+
+            i++;
+        }
+
+        return index;
+    }
+
+    private static List<string> ReadResources(JsonFields top)
+    {
+        var resources = new List<string>();
+        int i = 0;
+        foreach (var item in top.RequiredArray("resources"))
+        {
+            resources.Add(JsonFields.AsString(item, JsonFields.Item("$.resources", i++)));
+        }
+
+        if (resources.Count is 0 or > ClusterSpec.MaxResources)
+        {
+            throw new ClusterFileException("$.resources", $"expected 1 to {ClusterSpec.MaxResources} resources, found {resources.Count}");
+        }
+
+        IndexOf(resources, "$", "resources");
+        return resources;
+    }
+
+    private static HorizonSpec ReadHorizon(JsonFields top)
+    {
+        var horizon = JsonFields.Of(top.Required("horizon"), "$.horizon", "steps", "step_seconds");
+        int steps = (int)JsonFields.AsInteger(horizon.Required("steps"), horizon.PathOf("steps"), 1, ClusterSpec.MaxHorizonSteps);
+        double stepSeconds = horizon.RequiredNumber("step_seconds");
+        if (stepSeconds <= 0)
+        {
+            throw new ClusterFileException(horizon.PathOf("step_seconds"), $"must be positive, found {stepSeconds}");
+        }
+
+        return new HorizonSpec(steps, stepSeconds);
+    }
+
+    private static List<NodeSpec> ReadNodes(JsonFields top, int resources)
+    {
+        var nodes = new List<NodeSpec>();
+        int i = 0;
+        foreach (var item in top.RequiredArray("nodes"))
+        {
+            string path = JsonFields.Item("$.nodes", i++);
+            var node = JsonFields.Of(item, path, "id", "capacity", "zone", "state");
+            string id = node.RequiredString("id");
+            double[] capacity = JsonFields.AsRow(node.Required("capacity"), node.PathOf("capacity"), resources, "one capacity per resource");
+            for (int r = 0; r < capacity.Length; r++)
+            {
+                if (capacity[r] <= 0)
+                {
+                    throw new ClusterFileException(JsonFields.Item(node.PathOf("capacity"), r), $"capacity must be positive, found {capacity[r]}");
+                }
+            }
+
+            string zone = node.OptionalString("zone") ?? "default";
+            string stateText = node.OptionalString("state") ?? "active";
+            var state = stateText switch
+            {
+                "active" => NodeState.Active,
+                "draining" => NodeState.Draining,
+                "new" => NodeState.New,
+                _ => throw new ClusterFileException(node.PathOf("state"), $"expected active, draining or new, found '{stateText}'"),
+            };
+            nodes.Add(new NodeSpec(id, capacity, zone, state));
+        }
+
+        if (nodes.Count == 0)
+        {
+            throw new ClusterFileException("$.nodes", "at least one node is required");
+        }
+
+        if (nodes.All(n => n.State == NodeState.Draining))
+        {
+            throw new ClusterFileException("$.nodes", "every node is draining: nothing can hold the partitions");
+        }
+
+        return nodes;
+    }
+
+    private static List<TenantSpec> ReadTenants(JsonFields top, Dictionary<string, int> nodeIds)
+    {
+        var tenants = new List<TenantSpec>();
+        if (top.Optional("tenants") is not { } array)
+        {
+            return tenants;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.tenants"))
+        {
+            string path = JsonFields.Item("$.tenants", i++);
+            var tenant = JsonFields.Of(item, path, "id", "nodes");
+            var nodes = new List<string>();
+            int j = 0;
+            foreach (var n in tenant.RequiredArray("nodes"))
+            {
+                string nodePath = JsonFields.Item(tenant.PathOf("nodes"), j++);
+                string id = JsonFields.AsString(n, nodePath);
+                if (!nodeIds.ContainsKey(id))
+                {
+                    throw new ClusterFileException(nodePath, $"unknown node id '{id}'");
+                }
+
+                nodes.Add(id);
+            }
+
+            if (nodes.Count == 0)
+            {
+                throw new ClusterFileException(tenant.PathOf("nodes"), "a tenant needs at least one node");
+            }
+
+            tenants.Add(new TenantSpec(tenant.RequiredString("id"), nodes));
+        }
+
+        return tenants;
+    }
+
+    private static List<GroupSpec> ReadGroups(JsonFields top)
+    {
+        var groups = new List<GroupSpec>();
+        if (top.Optional("groups") is not { } array)
+        {
+            return groups;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.groups"))
+        {
+            string path = JsonFields.Item("$.groups", i++);
+            var group = JsonFields.Of(item, path, "id", "min_zones");
+            int minZones = group.Optional("min_zones") is { } z ? (int)JsonFields.AsInteger(z, group.PathOf("min_zones"), 1, 1024) : 1;
+            groups.Add(new GroupSpec(group.RequiredString("id"), minZones));
+        }
+
+        return groups;
+    }
+
+    private static List<PartitionSpec> ReadPartitions(JsonFields top, int resources, HorizonSpec horizon, Dictionary<string, int> nodeIds, Dictionary<string, int> tenantIds)
+    {
+        var partitions = new List<PartitionSpec>();
+        int i = 0;
+        foreach (var item in top.RequiredArray("partitions"))
+        {
+            string path = JsonFields.Item("$.partitions", i++);
+            var p = JsonFields.Of(item, path, "id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history");
+            string id = p.RequiredString("id");
+            string node = p.RequiredString("node");
+            if (!nodeIds.ContainsKey(node))
+            {
+                throw new ClusterFileException(p.PathOf("node"), $"unknown node id '{node}'");
+            }
+
+            double size = p.Optional("size_bytes") is { } s ? JsonFields.AsNonNegative(s, p.PathOf("size_bytes")) : 0;
+            string? tenant = p.OptionalString("tenant");
+            if (tenant is not null && !tenantIds.ContainsKey(tenant))
+            {
+                throw new ClusterFileException(p.PathOf("tenant"), $"unknown tenant id '{tenant}'");
+            }
+
+            var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (p.Optional("tags") is { } tagObject)
+            {
+                if (tagObject.ValueKind != JsonValueKind.Object)
+                {
+                    throw new ClusterFileException(p.PathOf("tags"), $"expected an object of strings, found {JsonFields.Describe(tagObject)}");
+                }
+
+                foreach (var tag in tagObject.EnumerateObject())
+                {
+                    string tagPath = JsonFields.Child(p.PathOf("tags"), tag.Name);
+                    if (tag.Value.ValueKind != JsonValueKind.String)
+                    {
+                        throw new ClusterFileException(tagPath, $"expected a string, found {JsonFields.Describe(tag.Value)}");
+                    }
+
+                    if (!tags.TryAdd(tag.Name, tag.Value.GetString()!))
+                    {
+                        throw new ClusterFileException(tagPath, "duplicate key");
+                    }
+                }
+            }
+
+            double[][]? load = p.Optional("load") is { } l ? ReadMatrix(l, p.PathOf("load"), horizon.Steps, resources, exactRows: true) : null;
+            HistorySpec? history = p.Optional("history") is { } h ? ReadHistory(h, p.PathOf("history"), resources) : null;
+            if (load is null && history is null)
+            {
+                throw new ClusterFileException(p.PathOf("load"), "required unless history is given (the planning load is then forecast from it)");
+            }
+
+            partitions.Add(new PartitionSpec(id, node, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history));
+        }
+
+        if (partitions.Count == 0)
+        {
+            throw new ClusterFileException("$.partitions", "at least one partition is required");
+        }
+
+        return partitions;
+    }
+
+    private static double[][] ReadMatrix(JsonElement element, string path, int rows, int columns, bool exactRows)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new ClusterFileException(path, $"expected {(exactRows ? rows.ToString(System.Globalization.CultureInfo.InvariantCulture) : "some")} rows of {columns} numbers, found {JsonFields.Describe(element)}");
+        }
+
+        int length = element.GetArrayLength();
+        if (exactRows && length != rows)
+        {
+            throw new ClusterFileException(path, $"expected {rows} rows (one per horizon step) of {columns} numbers, found {length} rows");
+        }
+
+        if (!exactRows && length == 0)
+        {
+            throw new ClusterFileException(path, "needs at least one row");
+        }
+
+        var matrix = new double[length][];
+        int i = 0;
+        foreach (var row in element.EnumerateArray())
+        {
+            matrix[i] = JsonFields.AsRow(row, JsonFields.Item(path, i), columns, "one value per resource");
+            i++;
+        }
+
+        return matrix;
+    }
+
+    private static HistorySpec ReadHistory(JsonElement element, string path, int resources)
+    {
+        var history = JsonFields.Of(element, path, "step_seconds", "values");
+        double step = history.RequiredNumber("step_seconds");
+        if (step <= 0)
+        {
+            throw new ClusterFileException(history.PathOf("step_seconds"), $"must be positive, found {step}");
+        }
+
+        return new HistorySpec(step, ReadMatrix(history.Required("values"), history.PathOf("values"), 0, resources, exactRows: false));
+    }
+
+    private static void CheckParents(List<PartitionSpec> partitions, Dictionary<string, int> ids)
+    {
+        for (int i = 0; i < partitions.Count; i++)
+        {
+            string? parent = partitions[i].Parent;
+            if (parent is null)
+            {
+                continue;
+            }
+
+            string path = $"$.partitions[{i}].parent";
+            if (!ids.TryGetValue(parent, out int at))
+            {
+                throw new ClusterFileException(path, $"unknown partition id '{parent}'");
+            }
+
+            // Lineage must be a forest: walk up, and a walk longer than the partition count is a cycle.
+            for (int steps = 0; at >= 0; steps++)
+            {
+                if (at == i || steps > partitions.Count)
+                {
+                    throw new ClusterFileException(path, $"lineage of '{partitions[i].Id}' loops back to itself");
+                }
+
+                at = partitions[at].Parent is { } up ? ids[up] : -1;
+            }
+        }
+    }
+
+    private static List<AffinitySpec> ReadAffinity(JsonFields top, Dictionary<string, int> partitionIds)
+    {
+        var edges = new List<AffinitySpec>();
+        if (top.Optional("affinity") is not { } array)
+        {
+            return edges;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.affinity"))
+        {
+            var edge = JsonFields.Of(item, JsonFields.Item("$.affinity", i++), "a", "b", "weight");
+            string a = edge.RequiredString("a");
+            string b = edge.RequiredString("b");
+            foreach (var (key, id) in new[] { ("a", a), ("b", b) })
+            {
+                if (!partitionIds.ContainsKey(id))
+                {
+                    throw new ClusterFileException(edge.PathOf(key), $"unknown partition id '{id}'");
+                }
+            }
+
+            if (a == b)
+            {
+                throw new ClusterFileException(edge.PathOf("b"), "an affinity edge joins two different partitions");
+            }
+
+            double weight = edge.OptionalNumber("weight", 1);
+            if (weight <= 0)
+            {
+                throw new ClusterFileException(edge.PathOf("weight"), $"must be positive, found {weight}");
+            }
+
+            edges.Add(new AffinitySpec(a, b, weight));
+        }
+
+        return edges;
+    }
+
+    private static List<ZoneDistanceSpec> ReadZoneDistance(JsonFields top, HashSet<string> zones)
+    {
+        var distances = new List<ZoneDistanceSpec>();
+        if (top.Optional("zone_distance") is not { } array)
+        {
+            return distances;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.zone_distance"))
+        {
+            var d = JsonFields.Of(item, JsonFields.Item("$.zone_distance", i++), "a", "b", "cost");
+            string a = d.RequiredString("a");
+            string b = d.RequiredString("b");
+            foreach (var (key, zone) in new[] { ("a", a), ("b", b) })
+            {
+                if (!zones.Contains(zone))
+                {
+                    throw new ClusterFileException(d.PathOf(key), $"no node is in zone '{zone}'");
+                }
+            }
+
+            double cost = d.RequiredNumber("cost");
+            if (cost < 0)
+            {
+                throw new ClusterFileException(d.PathOf("cost"), $"must not be negative, found {cost}");
+            }
+
+            distances.Add(new ZoneDistanceSpec(a, b, cost));
+        }
+
+        return distances;
+    }
+
+    private static ObjectiveSpec ReadObjective(JsonFields top)
+    {
+        if (top.Optional("objective") is not { } element)
+        {
+            return ObjectiveSpec.Default;
+        }
+
+        var o = JsonFields.Of(element, "$.objective", "w_bal", "w_over", "theta", "w_move", "w_aff", "w_lin", "quantile");
+        var d = ObjectiveSpec.Default;
+        double Weight(string key, double fallback)
+        {
+            double w = o.OptionalNumber(key, fallback);
+            return w >= 0 ? w : throw new ClusterFileException(o.PathOf(key), $"weights must not be negative, found {w}");
+        }
+
+        double theta = o.OptionalNumber("theta", d.Theta);
+        if (theta is <= 0 or > 1)
+        {
+            throw new ClusterFileException(o.PathOf("theta"), $"the target utilisation must lie in (0, 1], found {theta}");
+        }
+
+        double quantile = o.OptionalNumber("quantile", d.Quantile);
+        if (quantile is <= 0 or >= 1)
+        {
+            throw new ClusterFileException(o.PathOf("quantile"), $"must lie in (0, 1), found {quantile}");
+        }
+
+        return new ObjectiveSpec(Weight("w_bal", d.WBalance), Weight("w_over", d.WOver), theta, Weight("w_move", d.WMove), Weight("w_aff", d.WAffinity), Weight("w_lin", d.WLineage), quantile);
+    }
+
+    private static BudgetSpec ReadBudget(JsonFields top)
+    {
+        if (top.Optional("budget") is not { } element)
+        {
+            return BudgetSpec.Unlimited;
+        }
+
+        var b = JsonFields.Of(element, "$.budget", "max_moves", "max_bytes");
+        int? moves = b.Optional("max_moves") is { } m ? (int)JsonFields.AsInteger(m, b.PathOf("max_moves"), 0, int.MaxValue) : null;
+        double? bytes = b.Optional("max_bytes") is { } x ? JsonFields.AsNonNegative(x, b.PathOf("max_bytes")) : null;
+        return new BudgetSpec(moves, bytes);
+    }
+
+    private static SearchSpec ReadSearch(JsonFields top)
+    {
+        if (top.Optional("search") is not { } element)
+        {
+            return SearchSpec.Default;
+        }
+
+        var s = JsonFields.Of(element, "$.search", "backend", "time_ms", "seed", "algorithm");
+        var d = SearchSpec.Default;
+        string backend = s.OptionalString("backend") ?? d.Backend;
+        if (Array.IndexOf(Backends, backend) < 0)
+        {
+            throw new ClusterFileException(s.PathOf("backend"), $"expected one of {string.Join(", ", Backends)}, found '{backend}'");
+        }
+
+        string algorithm = s.OptionalString("algorithm") ?? d.Algorithm;
+        if (Array.IndexOf(Algorithms, algorithm) < 0)
+        {
+            throw new ClusterFileException(s.PathOf("algorithm"), $"expected one of {string.Join(", ", Algorithms)}, found '{algorithm}'");
+        }
+
+        int time = s.Optional("time_ms") is { } t ? (int)JsonFields.AsInteger(t, s.PathOf("time_ms"), 1, 3_600_000) : d.TimeMs;
+        ulong seed = s.Optional("seed") is { } x ? (ulong)JsonFields.AsInteger(x, s.PathOf("seed"), 0, long.MaxValue) : d.Seed;
+        return new SearchSpec(backend, time, seed, algorithm);
+    }
+
+    /// <summary>Refuses what no plan could satisfy: pinned partitions on forbidden nodes, groups that cannot fit.</summary>
+    private static void CheckPlacement(ClusterSpec spec, Dictionary<string, int> declaredGroups)
+    {
+        var nodeIndex = spec.Nodes.Select((n, i) => (n.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        var tenantNodes = spec.Tenants.ToDictionary(t => t.Id, t => t.Nodes.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        bool Allowed(PartitionSpec p, NodeSpec n) =>
+            n.State != NodeState.Draining && (p.Tenant is null || tenantNodes[p.Tenant].Contains(n.Id));
+
+        var members = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < spec.Partitions.Count; i++)
+        {
+            var p = spec.Partitions[i];
+            var node = spec.Nodes[nodeIndex[p.Node]];
+            if (p.Pinned && !Allowed(p, node))
+            {
+                string why = node.State == NodeState.Draining ? "which is draining" : $"which tenant '{p.Tenant}' may not use";
+                throw new ClusterFileException($"$.partitions[{i}].pinned", $"'{p.Id}' is pinned to node '{p.Node}' {why}");
+            }
+
+            if (p.Group is { } g)
+            {
+                if (!members.TryGetValue(g, out var list))
+                {
+                    members[g] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
+        foreach (var (group, list) in members)
+        {
+            // Nodes that every member may use bound what the group can spread over.
+            var usable = spec.Nodes.Where(n => list.All(i => Allowed(spec.Partitions[i], n))).ToList();
+            string where = declaredGroups.TryGetValue(group, out int gi) ? $"$.groups[{gi}]" : $"$.partitions[{list[0]}].group";
+            if (list.Count > usable.Count)
+            {
+                throw new ClusterFileException(where, $"group '{group}' has {list.Count} members but only {usable.Count} nodes can hold all of them, so they cannot sit on distinct nodes");
+            }
+
+            int minZones = gi >= 0 && declaredGroups.ContainsKey(group) ? spec.Groups[gi].MinZones : 1;
+            int zones = usable.Select(n => n.Zone).Distinct(StringComparer.Ordinal).Count();
+            if (minZones > list.Count)
+            {
+                throw new ClusterFileException($"{where}.min_zones", $"group '{group}' has {list.Count} members, too few to span {minZones} zones");
+            }
+
+            if (minZones > zones)
+            {
+                throw new ClusterFileException($"{where}.min_zones", $"group '{group}' must span {minZones} zones but its members may only use nodes in {zones}");
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Text.Json;
+
+namespace Shardcast.Engine.Cluster;
+
+/// <summary>Writes a <see cref="ClusterSpec"/> as the cluster file, in the shape <see cref="ClusterFileReader"/> reads.</summary>
+public static class ClusterFileWriter
+{
+    public static void Write(ClusterSpec spec, Stream stream, bool indented = false)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+        w.WriteStartObject();
+        w.WriteStartArray("resources");
+        foreach (string r in spec.Resources)
+        {
+            w.WriteStringValue(r);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartObject("horizon");
+        w.WriteNumber("steps", spec.Horizon.Steps);
+        w.WriteNumber("step_seconds", spec.Horizon.StepSeconds);
+        w.WriteEndObject();
+
+        w.WriteStartArray("nodes");
+        foreach (var n in spec.Nodes)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", n.Id);
+            WriteRow(w, "capacity", n.Capacity);
+            w.WriteString("zone", n.Zone);
+            w.WriteString("state", n.State.ToString().ToLowerInvariant());
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("partitions");
+        foreach (var p in spec.Partitions)
+        {
+            WritePartition(w, p);
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("tenants");
+        foreach (var t in spec.Tenants)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", t.Id);
+            w.WriteStartArray("nodes");
+            foreach (string n in t.Nodes)
+            {
+                w.WriteStringValue(n);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("groups");
+        foreach (var g in spec.Groups)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", g.Id);
+            w.WriteNumber("min_zones", g.MinZones);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("affinity");
+        foreach (var a in spec.Affinity)
+        {
+            w.WriteStartObject();
+            w.WriteString("a", a.A);
+            w.WriteString("b", a.B);
+            w.WriteNumber("weight", a.Weight);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("zone_distance");
+        foreach (var d in spec.ZoneDistance)
+        {
+            w.WriteStartObject();
+            w.WriteString("a", d.A);
+            w.WriteString("b", d.B);
+            w.WriteNumber("cost", d.Cost);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        var o = spec.Objective;
+        w.WriteStartObject("objective");
+        w.WriteNumber("w_bal", o.WBalance);
+        w.WriteNumber("w_over", o.WOver);
+        w.WriteNumber("theta", o.Theta);
+        w.WriteNumber("w_move", o.WMove);
+        w.WriteNumber("w_aff", o.WAffinity);
+        w.WriteNumber("w_lin", o.WLineage);
+        w.WriteNumber("quantile", o.Quantile);
+        w.WriteEndObject();
+
+        w.WriteStartObject("budget");
+        if (spec.Budget.MaxMoves is { } moves)
+        {
+            w.WriteNumber("max_moves", moves);
+        }
+
+        if (spec.Budget.MaxBytes is { } bytes)
+        {
+            w.WriteNumber("max_bytes", bytes);
+        }
+
+        w.WriteEndObject();
+
+        w.WriteStartObject("search");
+        w.WriteString("backend", spec.Search.Backend);
+        w.WriteNumber("time_ms", spec.Search.TimeMs);
+        w.WriteNumber("seed", spec.Search.Seed);
+        w.WriteString("algorithm", spec.Search.Algorithm);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    private static void WritePartition(Utf8JsonWriter w, PartitionSpec p)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", p.Id);
+        w.WriteString("node", p.Node);
+        w.WriteNumber("size_bytes", p.SizeBytes);
+        WriteOptional(w, "tenant", p.Tenant);
+        WriteOptional(w, "group", p.Group);
+        WriteOptional(w, "parent", p.Parent);
+        if (p.Pinned)
+        {
+            w.WriteBoolean("pinned", true);
+        }
+
+        if (p.Tags.Count > 0)
+        {
+            w.WriteStartObject("tags");
+            foreach (var (k, v) in p.Tags)
+            {
+                w.WriteString(k, v);
+            }
+
+            w.WriteEndObject();
+        }
+
+        if (p.Load is { } load)
+        {
+            WriteMatrix(w, "load", load);
+        }
+
+        if (p.History is { } history)
+        {
+            w.WriteStartObject("history");
+            w.WriteNumber("step_seconds", history.StepSeconds);
+            WriteMatrix(w, "values", history.Values);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    private static void WriteMatrix(Utf8JsonWriter w, string name, double[][] rows)
+    {
+        w.WriteStartArray(name);
+        foreach (var row in rows)
+        {
+            w.WriteStartArray();
+            foreach (double v in row)
+            {
+                w.WriteNumberValue(v);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteRow(Utf8JsonWriter w, string name, IReadOnlyList<double> row)
+    {
+        w.WriteStartArray(name);
+        foreach (double v in row)
+        {
+            w.WriteNumberValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+}

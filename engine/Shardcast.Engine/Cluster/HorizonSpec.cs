@@ -1,0 +1,3 @@
+namespace Shardcast.Engine.Cluster;
+
+public sealed record HorizonSpec(int Steps, double StepSeconds);

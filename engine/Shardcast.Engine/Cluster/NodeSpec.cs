@@ -1,0 +1,3 @@
+namespace Shardcast.Engine.Cluster;
+
+public sealed record NodeSpec(string Id, IReadOnlyList<double> Capacity, string Zone, NodeState State);

@@ -1,0 +1,3 @@
+namespace Shardcast.Engine.Cluster;
+
+public sealed record TenantSpec(string Id, IReadOnlyList<string> Nodes);

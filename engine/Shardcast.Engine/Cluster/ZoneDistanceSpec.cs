@@ -1,0 +1,3 @@
+namespace Shardcast.Engine.Cluster;
+
+public sealed record ZoneDistanceSpec(string A, string B, double Cost);

@@ -1,0 +1,18 @@
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Planning;
+
+/// <summary>The planner's answer: target assignment, ordered moves, cost before and after, feasibility and advice.</summary>
+public sealed record Plan(
+    PlanningInput Input,
+    int[] Assignment,
+    IReadOnlyList<PlannedMove> Moves,
+    ReferenceEvaluation Before,
+    ReferenceEvaluation After,
+    ScalingAdvice Scaling,
+    SearchResult Search,
+    bool SequenceSafe,
+    TimeSpan Elapsed)
+{
+    public bool Feasible => After.Feasible;
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Shardcast.Kernels.Problem;
+
+namespace Shardcast.Engine.Planning;
+
+/// <summary>Writes the plan file (docs/plan-file.md describes every field).</summary>
+public static class PlanFileWriter
+{
+    public static void Write(Plan plan, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        Write(plan, writer);
+    }
+
+    public static string ToJson(Plan plan)
+    {
+        using var buffer = new MemoryStream();
+        Write(plan, buffer);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static void Write(Plan plan, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(writer);
+        var spec = plan.Input.Spec;
+        writer.WriteStartObject();
+        writer.WriteBoolean("feasible", plan.Feasible);
+        writer.WriteString("backend", plan.Search.Backend);
+        writer.WriteString("algorithm", plan.Search.Algorithm.ToString().ToLowerInvariant());
+        writer.WriteNumber("search_ms", Math.Round(plan.Search.Statistics.Elapsed.TotalMilliseconds, 1));
+        writer.WriteNumber("plan_ms", Math.Round(plan.Elapsed.TotalMilliseconds, 1));
+        writer.WriteNumber("evaluated_moves", plan.Search.Statistics.EvaluatedMoves);
+        writer.WriteNumber("move_count", plan.Moves.Count);
+        writer.WriteNumber("moved_bytes", plan.After.MovedBytes);
+        writer.WriteBoolean("sequence_safe", plan.SequenceSafe);
+
+        writer.WriteStartObject("assignment");
+        for (int p = 0; p < plan.Assignment.Length; p++)
+        {
+            writer.WriteString(spec.Partitions[p].Id, spec.Nodes[plan.Assignment[p]].Id);
+        }
+
+        writer.WriteEndObject();
+
+        writer.WriteStartArray("moves");
+        foreach (var move in plan.Moves)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("partition", move.Partition);
+            writer.WriteString("from", move.From);
+            writer.WriteString("to", move.To);
+            writer.WriteNumber("bytes", move.Bytes);
+            writer.WriteNumber("wave", move.Wave);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        WriteCost(writer, "cost_before", plan.Before);
+        WriteCost(writer, "cost_after", plan.After);
+        writer.WriteNumber("peak_utilisation_before", plan.Before.PeakUtilisation);
+        writer.WriteNumber("peak_utilisation_after", plan.After.PeakUtilisation);
+
+        writer.WriteStartArray("nodes");
+        var countBefore = new int[spec.Nodes.Count];
+        var countAfter = new int[spec.Nodes.Count];
+        for (int p = 0; p < plan.Assignment.Length; p++)
+        {
+            countBefore[plan.Input.Initial[p]]++;
+            countAfter[plan.Assignment[p]]++;
+        }
+
+        for (int n = 0; n < spec.Nodes.Count; n++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", spec.Nodes[n].Id);
+            writer.WriteNumber("peak_before", plan.Before.NodePeakUtilisation[n]);
+            writer.WriteNumber("peak_after", plan.After.NodePeakUtilisation[n]);
+            writer.WriteNumber("partitions_before", countBefore[n]);
+            writer.WriteNumber("partitions_after", countAfter[n]);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        WriteStrings(writer, "broken_before", plan.Before.Broken);
+        WriteStrings(writer, "broken_after", plan.After.Broken);
+
+        writer.WriteStartObject("scaling");
+        if (plan.Scaling.NodesToAdd is { } add)
+        {
+            writer.WriteNumber("nodes_to_add", add);
+        }
+        else
+        {
+            writer.WriteNull("nodes_to_add");
+        }
+
+        writer.WriteStartArray("node_capacity");
+        foreach (double c in plan.Scaling.NodeCapacity)
+        {
+            writer.WriteNumberValue(c);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("reason", plan.Scaling.Reason);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+
+    private static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation)
+    {
+        CostBreakdown c = evaluation.Cost;
+        writer.WriteStartObject(name);
+        writer.WriteNumber("balance", c.Balance);
+        writer.WriteNumber("headroom", c.Headroom);
+        writer.WriteNumber("migration", c.Migration);
+        writer.WriteNumber("affinity", c.Affinity);
+        writer.WriteNumber("lineage", c.Lineage);
+        writer.WriteNumber("total", c.Total);
+        writer.WriteNumber("overload", c.Overload);
+        writer.WriteNumber("violations", c.Violations);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string name, IReadOnlyList<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (string v in values)
+        {
+            writer.WriteStringValue(v);
+        }
+
+        writer.WriteEndArray();
+    }
+}

@@ -1,0 +1,25 @@
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Planning;
+
+/// <summary>Overrides of the cluster file's search section, from the CLI or a request.</summary>
+public sealed record PlanOptions
+{
+    public string? Backend { get; init; }
+
+    public SearchAlgorithm? Algorithm { get; init; }
+
+    public int? TimeMs { get; init; }
+
+    public ulong? Seed { get; init; }
+
+    /// <summary>A step budget per chain instead of a time budget: the plan is then the same on every run.</summary>
+    public long? StepsPerChain { get; init; }
+
+    public int Threads { get; init; }
+
+    /// <summary>Whether to search for the node count that makes an infeasible plan feasible.</summary>
+    public bool AdviseScaling { get; init; } = true;
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Shardcast.Engine.Cluster;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Planning;
+
+/// <summary>
+/// decide -> search -> sequence for one cluster: builds the flat problem, runs the chosen backend and
+/// algorithm within the budget, judges start and result with the reference cost, orders the moves into
+/// capacity-safe waves and, when the plan cannot fit, says how many nodes would make it fit.
+/// </summary>
+public static class Planner
+{
+    public static Plan Plan(ClusterSpec spec, PlanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        options ??= new PlanOptions();
+        long started = options.Clock.GetTimestamp();
+        var input = PlanningInput.From(spec);
+        var backend = BackendCatalog.Resolve(options.Backend ?? spec.Search.Backend);
+        var searchOptions = SearchOptionsFor(spec, options);
+        var problem = ProblemBuilder.Build(input);
+        var result = backend.Search(problem, input.Initial, searchOptions, cancellationToken);
+        var before = ReferenceCost.Evaluate(input, input.Initial);
+        var after = ReferenceCost.Evaluate(input, result.Assignment);
+
+        // The search minimises the same cost; if a budget left it worse than the start, keep the start.
+        int[] assignment = result.Assignment;
+        if (Worse(after, before))
+        {
+            assignment = input.Initial.ToArray();
+            after = before;
+        }
+
+        var (waves, safe) = MoveSequencer.Sequence(input, assignment);
+        var moves = waves
+            .OrderBy(w => w.Value).ThenBy(w => w.Key)
+            .Select(w => new PlannedMove(spec.Partitions[w.Key].Id, spec.Partitions[w.Key].Node, spec.Nodes[assignment[w.Key]].Id, spec.Partitions[w.Key].SizeBytes, w.Value))
+            .ToList();
+        var plan = new Plan(input, assignment, moves, before, after, ScalingAdvice.None(CapacityAdvisor.MedianCapacity(spec)), result, safe, TimeSpan.Zero);
+        if (!after.Feasible && options.AdviseScaling)
+        {
+            plan = plan with { Scaling = CapacityAdvisor.Advise(input, plan, backend, searchOptions, cancellationToken) };
+        }
+
+        return plan with { Elapsed = options.Clock.GetElapsedTime(started) };
+    }
+
+    private static bool Worse(ReferenceEvaluation candidate, ReferenceEvaluation start)
+    {
+        if (candidate.Broken.Count != start.Broken.Count)
+        {
+            return candidate.Broken.Count > start.Broken.Count;
+        }
+
+        return candidate.Cost.Energy > start.Cost.Energy + (1e-9 * Math.Abs(start.Cost.Energy));
+    }
+
+    public static SearchOptions SearchOptionsFor(ClusterSpec spec, PlanOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        var algorithm = options.Algorithm ?? ParseAlgorithm(spec.Search.Algorithm);
+        int timeMs = options.TimeMs ?? spec.Search.TimeMs;
+        if (timeMs <= 0)
+        {
+            throw new PlanningException($"the time budget must be positive, found {timeMs} ms");
+        }
+
+        Debug.Assert(options.StepsPerChain is null or > 0, "validated by the caller");
+        return new SearchOptions
+        {
+            Algorithm = algorithm,
+            TimeBudget = options.StepsPerChain is null ? TimeSpan.FromMilliseconds(timeMs) : null,
+            MaxStepsPerChain = options.StepsPerChain,
+            Seed = options.Seed ?? spec.Search.Seed,
+            Threads = options.Threads,
+            Clock = options.Clock,
+        };
+    }
+
+    public static SearchAlgorithm ParseAlgorithm(string name) => name switch
+    {
+        "anneal" => SearchAlgorithm.Anneal,
+        "genetic" => SearchAlgorithm.Genetic,
+        "greedy" => SearchAlgorithm.Greedy,
+        _ => throw new PlanningException($"unknown algorithm '{name}'; expected anneal, genetic or greedy"),
+    };
+}

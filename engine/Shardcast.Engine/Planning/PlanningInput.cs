@@ -1,0 +1,162 @@
+using Shardcast.Engine.Cluster;
+using Shardcast.Models.Classical;
+
+namespace Shardcast.Engine.Planning;
+
+/// <summary>
+/// A validated cluster with everything resolved to indices: the planning load of every partition (given, or
+/// forecast from its history at the objective's quantile), zones, groups and tenants by number. The double
+/// precision view that the reference cost and the flat problem are both built from.
+/// </summary>
+public sealed class PlanningInput
+{
+    private PlanningInput(ClusterSpec spec)
+    {
+        Spec = spec;
+        NodeIndex = spec.Nodes.Select((n, i) => (n.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        PartitionIndex = spec.Partitions.Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        Zones = spec.Nodes.Select(n => n.Zone).Distinct(StringComparer.Ordinal).ToArray();
+        var zoneIndex = Zones.Select((z, i) => (z, i)).ToDictionary(x => x.z, x => x.i, StringComparer.Ordinal);
+        NodeZone = spec.Nodes.Select(n => zoneIndex[n.Zone]).ToArray();
+        Steps = spec.Horizon.Steps;
+        Resources = spec.Resources.Count;
+
+        var groupNames = new List<string>();
+        var groupIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var g in spec.Groups)
+        {
+            groupIndex[g.Id] = groupNames.Count;
+            groupNames.Add(g.Id);
+        }
+
+        foreach (var p in spec.Partitions)
+        {
+            if (p.Group is { } g && !groupIndex.ContainsKey(g))
+            {
+                groupIndex[g] = groupNames.Count;
+                groupNames.Add(g);
+            }
+        }
+
+        GroupNames = groupNames;
+        GroupMinZones = groupNames.Select(g => spec.Groups.FirstOrDefault(x => x.Id == g)?.MinZones ?? 1).ToArray();
+        GroupOf = spec.Partitions.Select(p => p.Group is { } g ? groupIndex[g] : -1).ToArray();
+        Initial = spec.Partitions.Select(p => NodeIndex[p.Node]).ToArray();
+        Load = new double[spec.Partitions.Count][];
+        for (int i = 0; i < Load.Length; i++)
+        {
+            Load[i] = PlanningLoad(spec, spec.Partitions[i], i);
+        }
+
+        ZoneDistance = new double[Zones.Count * Zones.Count];
+        Array.Fill(ZoneDistance, 1.0);
+        foreach (var d in spec.ZoneDistance)
+        {
+            ZoneDistance[(zoneIndex[d.A] * Zones.Count) + zoneIndex[d.B]] = d.Cost;
+            ZoneDistance[(zoneIndex[d.B] * Zones.Count) + zoneIndex[d.A]] = d.Cost;
+        }
+
+        // Domain 0: every node that is not draining; domain t + 1: tenant t's nodes that are not draining.
+        var domains = new bool[spec.Tenants.Count + 1][];
+        domains[0] = spec.Nodes.Select(n => n.State != NodeState.Draining).ToArray();
+        var tenantIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int t = 0; t < spec.Tenants.Count; t++)
+        {
+            tenantIndex[spec.Tenants[t].Id] = t;
+            var nodes = spec.Tenants[t].Nodes.Select(n => NodeIndex[n]).ToHashSet();
+            domains[t + 1] = spec.Nodes.Select((n, ni) => n.State != NodeState.Draining && nodes.Contains(ni)).ToArray();
+        }
+
+        Domains = domains;
+        DomainOf = spec.Partitions.Select(p => p.Tenant is { } t ? tenantIndex[t] + 1 : 0).ToArray();
+    }
+
+    public ClusterSpec Spec { get; }
+
+    public IReadOnlyDictionary<string, int> NodeIndex { get; }
+
+    public IReadOnlyDictionary<string, int> PartitionIndex { get; }
+
+    public IReadOnlyList<string> Zones { get; }
+
+    public int[] NodeZone { get; }
+
+    public int Steps { get; }
+
+    public int Resources { get; }
+
+    public IReadOnlyList<string> GroupNames { get; }
+
+    public int[] GroupMinZones { get; }
+
+    public int[] GroupOf { get; }
+
+    public int[] Initial { get; }
+
+    /// <summary>Planning load per partition, [h * R + r], in the cluster's own units.</summary>
+    public double[][] Load { get; }
+
+    /// <summary>[zoneA * Zones + zoneB], 1 unless the cluster file sets it.</summary>
+    public double[] ZoneDistance { get; }
+
+    /// <summary>Node sets partitions may use: [domain][node]; domain 0 is every non-draining node.</summary>
+    public bool[][] Domains { get; }
+
+    /// <summary>The node set of each partition: 0 without a tenant, else the tenant's index + 1.</summary>
+    public int[] DomainOf { get; }
+
+    /// <summary>Whether a partition may sit on a node: its tenant's node set minus draining nodes.</summary>
+    public bool IsAllowed(int partition, int node) => Domains[DomainOf[partition]][node];
+
+    public static PlanningInput From(ClusterSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new PlanningInput(spec);
+    }
+
+    public double Capacity(int node, int resource) => Spec.Nodes[node].Capacity[resource];
+
+    private static double[] PlanningLoad(ClusterSpec spec, PartitionSpec p, int index)
+    {
+        int steps = spec.Horizon.Steps;
+        int resources = spec.Resources.Count;
+        var load = new double[steps * resources];
+        if (p.Load is { } given)
+        {
+            for (int h = 0; h < steps; h++)
+            {
+                given[h].CopyTo(load, h * resources);
+            }
+
+            return load;
+        }
+
+        var history = p.History!;
+        if (Math.Abs(history.StepSeconds - spec.Horizon.StepSeconds) > 1e-9 * spec.Horizon.StepSeconds)
+        {
+            throw new ClusterFileException(
+                $"$.partitions[{index}].history.step_seconds",
+                $"must equal horizon.step_seconds ({spec.Horizon.StepSeconds}) to forecast the planning load, found {history.StepSeconds}");
+        }
+
+        int length = history.Values.Length;
+        int season = SeasonalNaive.SeasonFor(history.StepSeconds, length);
+        var series = new double[length];
+        double[] quantile = [spec.Objective.Quantile];
+        for (int r = 0; r < resources; r++)
+        {
+            for (int t = 0; t < length; t++)
+            {
+                series[t] = history.Values[t][r];
+            }
+
+            double[] forecast = SeasonalNaive.Forecast(series, season, steps, quantile)[0];
+            for (int h = 0; h < steps; h++)
+            {
+                load[(h * resources) + r] = Math.Max(0, forecast[h]);
+            }
+        }
+
+        return load;
+    }
+}

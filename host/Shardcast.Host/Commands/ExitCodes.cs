@@ -1,0 +1,9 @@
+namespace Shardcast.Host.Commands;
+
+/// <summary>The CLI's exit codes, stable for scripts.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int InternalError = 1;
+    public const int BadInput = 2;
+}

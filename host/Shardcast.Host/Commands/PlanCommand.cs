@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Shardcast.Engine.Cluster;
+using Shardcast.Engine.Planning;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Host.Commands;
+
+/// <summary>`shardcast plan`: reads a cluster file, plans, prints a summary and writes the plan file.</summary>
+public static class PlanCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var input = new Option<FileInfo>("--input", "-i") { Description = "Cluster file (JSON, see docs/cluster-file.md).", Required = true };
+        var outputFile = new Option<string?>("--output", "-o") { Description = "Where to write the plan file (JSON); '-' for standard output." };
+        var timeMs = new Option<int?>("--time-ms") { Description = "Search time budget in milliseconds (default: the file's search.time_ms, else 2000)." };
+        var steps = new Option<long?>("--steps") { Description = "Search steps per chain instead of a time budget: the same seed then gives the same plan on any machine." };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: the file's search.seed, else 1)." };
+        var backend = new Option<string?>("--backend") { Description = "Search backend: auto or managed (default: the file's search.backend)." };
+        var algorithm = new Option<string?>("--algorithm") { Description = "anneal, genetic or greedy (default: the file's search.algorithm, else anneal)." };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
+        var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
+        algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy");
+        backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
+        var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
+        {
+            input, outputFile, timeMs, steps, seed, backend, algorithm, threads, noAdvice,
+        };
+
+        command.SetAction(parse =>
+        {
+            var file = parse.GetRequiredValue(input);
+            int? time = parse.GetValue(timeMs);
+            long? stepBudget = parse.GetValue(steps);
+            int threadCount = parse.GetValue(threads);
+            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0)
+            {
+                error.WriteLine("error: --time-ms and --steps must be positive and --threads not negative");
+                return ExitCodes.BadInput;
+            }
+
+            var options = new PlanOptions
+            {
+                Backend = parse.GetValue(backend),
+                Algorithm = parse.GetValue(algorithm) is { } a ? Planner.ParseAlgorithm(a) : null,
+                TimeMs = time,
+                StepsPerChain = stepBudget,
+                Seed = parse.GetValue(seed),
+                Threads = threadCount,
+                AdviseScaling = !parse.GetValue(noAdvice),
+            };
+            return Run(file.FullName, parse.GetValue(outputFile), options, output, error);
+        });
+        return command;
+    }
+
+    public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            var spec = ClusterFileReader.ReadFile(inputPath);
+            var plan = Planner.Plan(spec, options);
+            if (outputPath == "-")
+            {
+                output.Write(PlanFileWriter.ToJson(plan));
+                output.WriteLine();
+                return ExitCodes.Ok;
+            }
+
+            PlanSummary.Write(plan, output);
+            if (outputPath is not null)
+            {
+                using var stream = File.Create(outputPath);
+                PlanFileWriter.Write(plan, stream);
+                output.WriteLine($"plan written to {outputPath}");
+            }
+
+            return ExitCodes.Ok;
+        }
+        catch (ClusterFileException e)
+        {
+            error.WriteLine($"error: {inputPath}: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (PlanningException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+#pragma warning disable CA1031 // The CLI's last line of defence: any other failure is a bug, reported with exit code 1.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"internal error: {e}");
+            return ExitCodes.InternalError;
+        }
+    }
+}

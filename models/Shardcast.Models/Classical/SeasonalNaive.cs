@@ -1,0 +1,84 @@
+namespace Shardcast.Models.Classical;
+
+/// <summary>
+/// The seasonal-naive reference of BACKTEST.md: the value one season back (for horizons past a season, the
+/// value that many whole seasons back), shifted per horizon step by the empirical quantiles of its own errors
+/// over the fitting span. Also the cold-start forecaster the planner uses for short series.
+/// </summary>
+public static class SeasonalNaive
+{
+    public const double SecondsPerDay = 86_400;
+
+    /// <summary>Points in one day at the given step, when the series holds at least two days; else 1 (plain naive).</summary>
+    public static int SeasonFor(double stepSeconds, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSeconds);
+        int day = (int)Math.Round(SecondsPerDay / stepSeconds);
+        return day >= 1 && length >= 2 * day ? day : 1;
+    }
+
+    /// <summary>Lag from y[t+h-1] back to its base value: m * ceil(h/m).</summary>
+    public static int Lag(int season, int step) => season * ((step + season - 1) / season);
+
+    /// <summary>
+    /// Forecasts steps 1..horizon after the end of <paramref name="series"/> at each quantile; result [q][h].
+    /// Error quantiles come from the same series, so it needs more points than one lag.
+    /// </summary>
+    public static double[][] Forecast(ReadOnlySpan<double> series, int season, int horizon, ReadOnlySpan<double> quantiles)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(season);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(horizon);
+        if (series.IsEmpty)
+        {
+            throw new ArgumentException("A forecast needs at least one observation.", nameof(series));
+        }
+
+        int t = series.Length;
+        var result = new double[quantiles.Length][];
+        for (int q = 0; q < quantiles.Length; q++)
+        {
+            if (quantiles[q] is <= 0 or >= 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(quantiles), quantiles[q], "Quantiles lie in (0, 1).");
+            }
+
+            result[q] = new double[horizon];
+        }
+
+        var errors = new List<double>(t);
+        for (int h = 1; h <= horizon; h++)
+        {
+            int lag = Lag(season, h);
+            // With fewer points than the lag, fall back to the last observation and no spread.
+            double baseValue = t + h - 1 - lag >= 0 ? series[t + h - 1 - lag] : series[t - 1];
+            errors.Clear();
+            for (int i = lag; i < t; i++)
+            {
+                errors.Add(series[i] - series[i - lag]);
+            }
+
+            errors.Sort();
+            for (int q = 0; q < quantiles.Length; q++)
+            {
+                result[q][h - 1] = baseValue + (errors.Count > 0 ? EmpiricalQuantile(errors, quantiles[q]) : 0);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Quantile of sorted values by linear interpolation between order statistics (type 7).</summary>
+    public static double EmpiricalQuantile(IReadOnlyList<double> sorted, double quantile)
+    {
+        if (sorted.Count == 0)
+        {
+            throw new ArgumentException("No values.", nameof(sorted));
+        }
+
+        double position = quantile * (sorted.Count - 1);
+        int below = (int)Math.Floor(position);
+        int above = Math.Min(below + 1, sorted.Count - 1);
+        double fraction = position - below;
+        return sorted[below] + (fraction * (sorted[above] - sorted[below]));
+    }
+}
