@@ -1,0 +1,135 @@
+using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Kernels.Tests;
+
+public class ManagedSearchTests
+{
+    private static readonly ManagedBackend Backend = new();
+
+    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy];
+
+    private static SearchOptions Steps(SearchAlgorithm algorithm, long steps = 20_000, ulong seed = 7, int threads = 0) => new()
+    {
+        Algorithm = algorithm,
+        TimeBudget = null,
+        MaxStepsPerChain = steps,
+        StepsPerEpoch = 2_000,
+        Seed = seed,
+        Threads = threads,
+    };
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Search_NeverBreaksAHardConstraint(SearchAlgorithm algorithm)
+    {
+        for (ulong seed = 1; seed <= 4; seed++)
+        {
+            var problem = RandomProblems.Create(seed, partitions: 150, nodes: 10, steps: 6, resources: 2);
+            var result = Backend.Search(problem, problem.Initial, Steps(algorithm, seed: seed));
+            Assert.Equal(0, result.Cost.Violations);
+            Assert.True(result.Moves <= problem.MaxMoves, $"{result.Moves} moves over the budget of {problem.MaxMoves}");
+            Assert.True(result.MovedBytes <= problem.MaxBytes);
+            for (int p = 0; p < problem.Partitions; p++)
+            {
+                Assert.True(problem.IsAllowed(p, result.Assignment[p]) || problem.Pinned[p], $"partition {p} left its node set");
+                if (problem.Pinned[p])
+                {
+                    Assert.Equal(problem.Initial[p], result.Assignment[p]);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Search_LowersTheEnergyOfAnUnbalancedStart(SearchAlgorithm algorithm)
+    {
+        var problem = RandomProblems.Create(21, partitions: 200, nodes: 10, steps: 6, resources: 2, budget: false);
+        var start = ManagedBackend.Evaluate(problem, problem.Initial);
+        var result = Backend.Search(problem, problem.Initial, Steps(algorithm));
+        Assert.True(result.Cost.Energy < 0.5 * start.Energy, $"{algorithm}: {result.Cost.Energy} from {start.Energy}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Search_WithTheSameSeedAndSteps_GivesTheSamePlan_WhateverTheThreadCount(SearchAlgorithm algorithm)
+    {
+        var problem = RandomProblems.Create(5, partitions: 120, nodes: 9, steps: 4, resources: 2);
+        var one = Backend.Search(problem, problem.Initial, Steps(algorithm, threads: 1));
+        var two = Backend.Search(problem, problem.Initial, Steps(algorithm, threads: 2));
+        var again = Backend.Search(problem, problem.Initial, Steps(algorithm, threads: 2));
+        Assert.Equal(one.Assignment, two.Assignment);
+        Assert.Equal(two.Assignment, again.Assignment);
+    }
+
+    [Fact]
+    public void Anneal_WithADifferentSeed_ExploresDifferently()
+    {
+        var problem = RandomProblems.Create(5, partitions: 120, nodes: 9, steps: 4, resources: 2);
+        var a = Backend.Search(problem, problem.Initial, Steps(SearchAlgorithm.Anneal, steps: 4_000, seed: 1));
+        var b = Backend.Search(problem, problem.Initial, Steps(SearchAlgorithm.Anneal, steps: 4_000, seed: 2));
+        Assert.NotEqual(a.Assignment, b.Assignment);
+    }
+
+    [Fact]
+    public void Anneal_BeatsOrMatchesTheGreedyBaseline()
+    {
+        var problem = RandomProblems.Create(8, partitions: 300, nodes: 12, steps: 6, resources: 2, budget: false);
+        var greedy = Backend.Search(problem, problem.Initial, Steps(SearchAlgorithm.Greedy, steps: 100_000));
+        var anneal = Backend.Search(problem, problem.Initial, Steps(SearchAlgorithm.Anneal, steps: 60_000));
+        Assert.True(anneal.Cost.Energy <= greedy.Cost.Energy * 1.0001, $"anneal {anneal.Cost.Energy} vs greedy {greedy.Cost.Energy}");
+    }
+
+    [Fact]
+    public void Anneal_StopsAtTheTargetEnergy()
+    {
+        var problem = RandomProblems.Create(9, partitions: 100, nodes: 8, steps: 3, resources: 2, budget: false);
+        var start = ManagedBackend.Evaluate(problem, problem.Initial);
+        var options = Steps(SearchAlgorithm.Anneal, steps: 10_000_000) with { TargetEnergy = start.Energy * 0.9 };
+        var result = Backend.Search(problem, problem.Initial, options);
+        Assert.True(result.Statistics.Epochs < 10_000_000 / 2_000, "the run went to its step budget instead of stopping at the target");
+        Assert.True(result.Cost.Energy <= start.Energy * 0.9 + 1e-3);
+    }
+
+    [Fact]
+    public void Anneal_RepairsAStartThatBreaksReplicaPlacement()
+    {
+        var problem = RandomProblems.Create(13, partitions: 90, nodes: 8, steps: 3, resources: 2, budget: false);
+        var start = problem.Initial.ToArray();
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            var members = problem.MembersOf(g);
+            foreach (int p in members)
+            {
+                start[p] = start[members[0]];
+            }
+        }
+
+        Assert.True(ManagedBackend.Evaluate(problem, start).Violations > 0);
+        var result = Backend.Search(problem, start, Steps(SearchAlgorithm.Anneal, steps: 40_000));
+        Assert.Equal(0, result.Cost.Violations);
+    }
+
+    [Fact]
+    public void Search_RefusesAStartOfTheWrongLength()
+    {
+        var problem = RandomProblems.Create(1);
+        Assert.Throws<ArgumentException>(() => Backend.Search(problem, new int[3], Steps(SearchAlgorithm.Anneal)));
+    }
+
+    [Fact]
+    public void Trace_IsMonotoneAndEndsAtTheResult()
+    {
+        var problem = RandomProblems.Create(4, partitions: 100, nodes: 8, budget: false);
+        var result = Backend.Search(problem, problem.Initial, Steps(SearchAlgorithm.Anneal));
+        for (int i = 1; i < result.Trace.Count; i++)
+        {
+            Assert.True(result.Trace[i].BestEnergy < result.Trace[i - 1].BestEnergy);
+        }
+
+        Assert.Equal(result.Cost.Energy, result.Trace[^1].BestEnergy, 1e-2 + (1e-4 * Math.Abs(result.Cost.Energy)));
+        _ = CostWeights.Default;
+    }
+}
