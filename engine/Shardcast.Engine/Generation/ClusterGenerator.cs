@@ -56,6 +56,7 @@ public static class ClusterGenerator
             bool replicated = topic % 4 != 3 && replication > 1;
             int perTopic = 1 + rng.NextInt(24);
             string? previous = null;
+            string? previousNode = null;
             for (int k = 0; k < perTopic && partitions.Count < options.Partitions; k++)
             {
                 int members = replicated ? Math.Min(replication, options.Partitions - partitions.Count) : 1;
@@ -80,24 +81,34 @@ public static class ClusterGenerator
                     double replicaHeat = m == 0 ? partitionHeat : partitionHeat * (0.3 + (0.2 * rng.NextDouble()));
                     string id = members > 1 ? $"{group}-r{m}" : group;
                     string? parent = null;
-                    if (members == 1 && previous is not null && rng.NextDouble() < 0.08)
+                    bool affine = false;
+                    string node = placed[m];
+                    if (members == 1 && previous is not null)
                     {
-                        parent = previous;
+                        parent = rng.NextDouble() < 0.15 ? previous : null;
+                        affine = rng.NextDouble() < 0.15;
+
+                        // Splits happen in place and co-accessed data mostly lives together; some pairs drifted apart.
+                        if ((parent is not null || affine) && rng.NextDouble() < 0.8)
+                        {
+                            node = previousNode!;
+                        }
                     }
 
-                    bool pinned = members == 1 && parent is null && rng.NextDouble() < 0.01 && placer.IsActive(placed[m]);
-                    partitions.Add(new PartitionSpec(id, placed[m], size, tenant, members > 1 ? group : null, parent, pinned,
+                    bool pinned = members == 1 && parent is null && rng.NextDouble() < 0.03 && placer.IsActive(node);
+                    partitions.Add(new PartitionSpec(id, node, size, tenant, members > 1 ? group : null, parent, pinned,
                         new Dictionary<string, string> { ["topic"] = $"topic{topic}" }, null, null));
                     heat.Add(replicaHeat);
                     shapes.Add(shape);
                     if (members == 1)
                     {
-                        if (previous is not null && rng.NextDouble() < 0.15)
+                        if (affine)
                         {
-                            affinity.Add(new AffinitySpec(previous, id, Math.Round(1 + (2 * rng.NextDouble()), 2)));
+                            affinity.Add(new AffinitySpec(previous!, id, Math.Round(1 + (2 * rng.NextDouble()), 2)));
                         }
 
                         previous = id;
+                        previousNode = node;
                     }
                 }
             }
@@ -106,6 +117,7 @@ public static class ClusterGenerator
         }
 
         double[] activeCapacity = Enumerable.Range(0, r).Select(i => active.Sum(n => n.Capacity[i])).ToArray();
+        CapHotPartitions(heat, active, options.TargetUtilisation);
         double totalHeat = heat.Sum();
         for (int p = 0; p < partitions.Count; p++)
         {
@@ -141,11 +153,40 @@ public static class ClusterGenerator
             SearchSpec.Default);
     }
 
+    /// <summary>
+    /// Real clusters split a partition before it outgrows a node; so no generated partition carries more than a
+    /// fifth of the smallest node's share at the target utilisation. The excess is clipped, keeping the skew below it.
+    /// </summary>
+    private static void CapHotPartitions(List<double> heat, List<NodeSpec> active, double utilisation)
+    {
+        double smallest = active.Min(n => n.Capacity.Min()) / active.Average(n => n.Capacity.Min());
+        for (int round = 0; round < 8; round++)
+        {
+            double total = heat.Sum();
+            // Heat h_p becomes load utilisation * capacity * h_p / total; a mean node holds capacity / active.Count.
+            double cap = 0.2 * smallest * total / (utilisation * active.Count);
+            bool clipped = false;
+            for (int p = 0; p < heat.Count; p++)
+            {
+                if (heat[p] > cap * 1.0001)
+                {
+                    heat[p] = cap;
+                    clipped = true;
+                }
+            }
+
+            if (!clipped)
+            {
+                return;
+            }
+        }
+    }
+
     private static List<NodeSpec> MakeNodes(GeneratorOptions options, int zones, ref CounterRng rng)
     {
         var nodes = new List<NodeSpec>(options.Nodes);
-        int draining = options.Nodes >= 20 ? Math.Max(1, options.Nodes / 50) : 0;
-        int fresh = options.Nodes >= 10 ? Math.Max(1, options.Nodes / 20) : 0;
+        int draining = options.Nodes >= 8 ? Math.Max(1, options.Nodes / 50) : 0;
+        int fresh = options.Nodes >= 4 ? Math.Max(1, options.Nodes / 20) : 0;
         for (int n = 0; n < options.Nodes; n++)
         {
             double u = rng.NextDouble();
@@ -188,14 +229,7 @@ public static class ClusterGenerator
         return Math.Exp(sigma * gauss);
     }
 
-    private static double Significant(double value, int digits)
-    {
-        if (value == 0)
-        {
-            return 0;
-        }
-
-        double scale = Math.Pow(10, digits - 1 - (int)Math.Floor(Math.Log10(Math.Abs(value))));
-        return Math.Round(value * scale) / scale;
-    }
+    /// <summary>Rounds to a few significant digits, so generated files stay small and read cleanly.</summary>
+    private static double Significant(double value, int digits) =>
+        double.Parse(value.ToString("G" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

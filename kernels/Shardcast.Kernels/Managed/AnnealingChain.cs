@@ -7,8 +7,8 @@ namespace Shardcast.Kernels.Managed;
 internal sealed class AnnealingChain
 {
     private readonly MoveProposer _proposer;
-    private readonly float _swapShare;
-    private readonly float _biasShare;
+    private readonly uint _swapThreshold;
+    private readonly uint _biasThreshold;
     private CounterRng _rng;
 
     public AnnealingChain(SearchState state, MoveProposer proposer, ulong seed, int id, double swapShare, double biasShare)
@@ -16,8 +16,8 @@ internal sealed class AnnealingChain
         State = state;
         _proposer = proposer;
         _rng = new CounterRng(seed, (ulong)id);
-        _swapShare = (float)swapShare;
-        _biasShare = (float)biasShare;
+        _swapThreshold = (uint)(swapShare * 65536);
+        _biasThreshold = (uint)(biasShare * 65536);
         Id = id;
     }
 
@@ -42,26 +42,43 @@ internal sealed class AnnealingChain
         float inverseT = Temperature > 0 ? (float)(1.0 / Temperature) : float.PositiveInfinity;
         for (int s = 0; s < steps; s++)
         {
-            bool swap = _rng.NextFloat() < _swapShare;
-            bool biased = _rng.NextFloat() < _biasShare;
+            // One draw decides the proposal's kind: 16 bits for swap-or-move, 16 for biased-or-uniform.
+            ulong bits = _rng.NextUInt64();
+            bool swap = (uint)(bits & 0xFFFF) < _swapThreshold;
+            bool biased = (uint)((bits >> 16) & 0xFFFF) < _biasThreshold;
             if (swap)
             {
                 TrySwap(biased, inverseT);
             }
             else
             {
-                TryMove(biased, inverseT);
+                TryMove(biased, inverseT, bits);
             }
         }
     }
 
-    private void TryMove(bool biased, float inverseT)
+    /// <summary>Share (of 2^32) of move proposals drawn from moved partitions: a tenth, half once the budget is spent.</summary>
+    private const ulong ReturnShare = 0x1999_9999UL;
+    private const ulong ReturnShareTight = 0x8000_0000UL;
+
+    private void TryMove(bool biased, float inverseT, ulong bits)
     {
         var state = State;
         var problem = state.Problem;
         int p;
         int m;
-        if (biased)
+        if (state.Moves > 0 && (bits >> 32) < (state.BudgetTight ? ReturnShareTight : ReturnShare))
+        {
+            // Moved partitions: send one home (undoing a move that no longer pays for itself) or, with the
+            // budget spent, rearrange it, the only moves that do not spend more budget.
+            p = state.MovedAt(_rng.NextInt(state.Moves));
+            m = !state.BudgetTight || (_rng.NextUInt64() & 3) == 0 ? problem.Initial[p] : biased ? _proposer.CoolNode(state, p, ref _rng) : _rng.NextInt(problem.Nodes);
+            if (m < 0)
+            {
+                return;
+            }
+        }
+        else if (biased)
         {
             p = _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng);
             m = _proposer.CoolNode(state, p, ref _rng);
@@ -102,7 +119,13 @@ internal sealed class AnnealingChain
         var problem = state.Problem;
         int a;
         int b;
-        if (biased)
+        if (state.Moves > 0 && state.BudgetTight && (_rng.NextUInt64() & 1) == 0)
+        {
+            // Swapping two moved partitions never spends budget.
+            a = state.MovedAt(_rng.NextInt(state.Moves));
+            b = state.MovedAt(_rng.NextInt(state.Moves));
+        }
+        else if (biased)
         {
             a = _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng);
             int cool = _proposer.CoolNode(state, a, ref _rng);
@@ -155,7 +178,9 @@ internal sealed class AnnealingChain
             return true;
         }
 
-        // Draw only for uphill moves: a zero-temperature chain never consumes the extra number.
-        return _rng.NextFloat() < MathF.Exp(-delta * inverseT);
+        // Draw only for uphill moves: a zero-temperature chain never consumes the extra number. Past e^-20 the
+        // acceptance is below the draw's 24-bit resolution anyway, so skip the exponential.
+        float exponent = delta * inverseT;
+        return exponent < 20f && _rng.NextFloat() < MathF.Exp(-exponent);
     }
 }

@@ -28,6 +28,8 @@ internal static class ParallelAnnealer
         int chainCount = options.EffectiveChains;
         var first = new SearchState(problem);
         first.Reset(start);
+        var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
+        ConstraintRepair.Repair(first, ref repairRng);
         double hot = TemperatureCalibrator.UphillScale(first, movable, options.Seed);
         var proposer = new MoveProposer(problem, movable);
         var chains = new AnnealingChain[chainCount];
@@ -44,7 +46,7 @@ internal static class ParallelAnnealer
 
         // order[r] is the chain at temperature rank r (0 = hottest); exchanges permute it.
         int[] order = Enumerable.Range(0, chainCount).ToArray();
-        int[] best = start.ToArray();
+        int[] best = first.Assignment.ToArray();
         double bestEnergy = first.Energy;
         clock.Record(bestEnergy);
         var exchangeRng = new CounterRng(options.Seed, 0xE8C4A9CEUL);

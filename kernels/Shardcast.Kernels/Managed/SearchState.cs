@@ -17,6 +17,8 @@ internal sealed class SearchState
     private readonly float _penalty;
     private readonly float[] _swapChange;
     private readonly int[] _zoneScratch;
+    private readonly int[] _moved;
+    private readonly int[] _movedPosition;
 
     public SearchState(FlatProblem problem)
     {
@@ -37,6 +39,8 @@ internal sealed class SearchState
         }
 
         _zoneScratch = new int[largestGroup + 1];
+        _moved = new int[problem.Partitions];
+        _movedPosition = new int[problem.Partitions];
     }
 
     public FlatProblem Problem => _problem;
@@ -49,7 +53,14 @@ internal sealed class SearchState
 
     public NodeMembership Members { get; }
 
+    /// <summary>Partitions away from their initial node: the move budget used.</summary>
     public int Moves { get; private set; }
+
+    /// <summary>The i-th partition away from its initial node (0 &lt;= i &lt; <see cref="Moves"/>), in no particular order.</summary>
+    public int MovedAt(int index) => _moved[index];
+
+    /// <summary>Whether the move budget is (nearly) spent, so proposals should rearrange moved partitions instead.</summary>
+    public bool BudgetTight => Moves >= _problem.MaxMoves - 1 || MovedBytes >= 0.98 * _problem.MaxBytes;
 
     public double MovedBytes { get; private set; }
 
@@ -86,9 +97,11 @@ internal sealed class SearchState
                 target[k] += row[k];
             }
 
+            _movedPosition[i] = -1;
             if (n != p.Initial[i])
             {
-                Moves++;
+                _movedPosition[i] = Moves;
+                _moved[Moves++] = i;
                 MovedBytes += p.SizeBytes[i];
             }
         }
@@ -226,27 +239,38 @@ internal sealed class SearchState
             return delta;
         }
 
-        var members = p.MembersOf(g);
-        bool othersOnFrom = false, othersOnTo = false;
-        foreach (int q in members)
+        int fromZone = p.NodeZone[from];
+        int toZone = p.NodeZone[node];
+        bool othersOnFrom = false, othersOnTo = false, othersInFromZone = false, othersInToZone = false;
+        int end = p.GroupStart[g + 1];
+        for (int i = p.GroupStart[g]; i < end; i++)
         {
+            int q = p.GroupMembers[i];
             if (q == partition)
             {
                 continue;
             }
 
-            othersOnFrom |= Assignment[q] == from;
-            othersOnTo |= Assignment[q] == node;
+            int at = Assignment[q];
+            othersOnFrom |= at == from;
+            othersOnTo |= at == node;
+            int zone = p.NodeZone[at];
+            othersInFromZone |= zone == fromZone;
+            othersInToZone |= zone == toZone;
         }
 
         // Collisions = members - distinct nodes: leaving a shared node removes one, joining an occupied one adds one.
         delta += (othersOnFrom ? -1 : 0) + (othersOnTo ? 1 : 0);
         int minZones = p.GroupMinZones[g];
-        if (minZones > 1 && p.NodeZone[from] != p.NodeZone[node])
+        if (minZones > 1 && fromZone != toZone)
         {
-            int before = Math.Max(0, minZones - DistinctZones(members, -1, -1));
-            int after = Math.Max(0, minZones - DistinctZones(members, partition, node));
-            delta += after - before;
+            int zoneChange = (othersInToZone ? 0 : 1) - (othersInFromZone ? 0 : 1);
+            if (zoneChange != 0)
+            {
+                // Shortfall max(0, min - distinct) changes only while distinct is at or below the minimum.
+                int before = DistinctZones(p.MembersOf(g), -1, -1);
+                delta += Math.Max(0, minZones - (before + zoneChange)) - Math.Max(0, minZones - before);
+            }
         }
 
         return delta;
@@ -313,7 +337,20 @@ internal sealed class SearchState
         int from = Assignment[partition];
         int home = p.Initial[partition];
         int moveChange = (node != home ? 1 : 0) - (from != home ? 1 : 0);
-        Moves += moveChange;
+        if (moveChange > 0)
+        {
+            _movedPosition[partition] = Moves;
+            _moved[Moves++] = partition;
+        }
+        else if (moveChange < 0)
+        {
+            int last = _moved[--Moves];
+            int at = _movedPosition[partition];
+            _moved[at] = last;
+            _movedPosition[last] = at;
+            _movedPosition[partition] = -1;
+        }
+
         MovedBytes += moveChange * p.SizeBytes[partition];
         var row = p.LoadRow(partition);
         AddRow(from, row, -1f);

@@ -1,0 +1,52 @@
+using BenchmarkDotNet.Running;
+using Shardcast.Bench.Quality;
+using Shardcast.Bench.Throughput;
+
+namespace Shardcast.Bench;
+
+/// <summary>
+/// Entry point. `throughput [P/N/H/R ...] [--seconds S]`: evaluated moves per second.
+/// `quality [P/N/H/R ...]`: time-to-quality against the 60 s best and the greedy baseline.
+/// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "throughput")
+        {
+            var (sizes, seconds) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4"], 3);
+            ThroughputHarness.Run(sizes, seconds, Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "quality")
+        {
+            var (sizes, seconds) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4"], 60);
+            QualityHarness.Run(sizes, seconds, Console.Out);
+            return 0;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    private static (string[] Sizes, double Seconds) SizesAndSeconds(string[] args, string[] defaultSizes, double defaultSeconds)
+    {
+        var sizes = new List<string>();
+        double seconds = defaultSeconds;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--seconds" && i + 1 < args.Length)
+            {
+                seconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                sizes.Add(args[i]);
+            }
+        }
+
+        return (sizes.Count > 0 ? [.. sizes] : defaultSizes, seconds);
+    }
+}
