@@ -86,7 +86,8 @@ public static class ClusterFileReader
         {
             if (!index.TryAdd(id, i))
             {
-                throw new ClusterFileException($"{path}[{i}].{key}", $"duplicate id '{id}' (first at {path}[{index[id]}])");
+                string at = key.Length == 0 ? $"{path}[{i}]" : $"{path}[{i}].{key}";
+                throw new ClusterFileException(at, $"duplicate id '{id}' (first at {path}[{index[id]}])");
             }
 
             i++;
@@ -109,7 +110,7 @@ public static class ClusterFileReader
             throw new ClusterFileException("$.resources", $"expected 1 to {ClusterSpec.MaxResources} resources, found {resources.Count}");
         }
 
-        IndexOf(resources, "$", "resources");
+        IndexOf(resources, "$.resources", string.Empty);
         return resources;
     }
 

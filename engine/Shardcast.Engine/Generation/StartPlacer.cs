@@ -25,8 +25,9 @@ internal sealed class StartPlacer
 
         foreach (var tenant in tenants)
         {
-            // Draining nodes are not in the tenants' lists but held partitions before they began draining.
-            var candidates = tenant.Nodes.Select(id => index[id]).Concat(tenant.Id == "shared" ? Enumerable.Range(0, nodes.Count).Where(i => nodes[i].State == NodeState.Draining) : []).Where(i => preference[i] > 0).ToArray();
+            // Draining nodes are not in the tenants' lists but held partitions before they began draining. New nodes
+            // have no weight, so draws never land there; only a group that fits nowhere else falls back to them.
+            var candidates = tenant.Nodes.Select(id => index[id]).Concat(tenant.Id == "shared" ? Enumerable.Range(0, nodes.Count).Where(i => nodes[i].State == NodeState.Draining) : []).ToArray();
             var cumulative = new double[candidates.Length];
             double sum = 0;
             for (int i = 0; i < candidates.Length; i++)

@@ -6,7 +6,8 @@ namespace Shardcast.Engine.Planning;
 /// <summary>
 /// When no assignment fits the current nodes, finds how many nodes of the median capacity would make one
 /// fit: a lower bound from total load against total capacity, then real searches on the cluster with that
-/// many extra nodes, doubling until one is feasible and bisecting back to the smallest count that is.
+/// many extra nodes (usable by every tenant), doubling until one fits and bisecting back to the smallest count
+/// that does.
 /// </summary>
 public static class CapacityAdvisor
 {
@@ -25,13 +26,20 @@ public static class CapacityAdvisor
             return ScalingAdvice.None(median);
         }
 
+        if (plan.After.Cost.Overload <= 1e-9)
+        {
+            bool budgetSpent = (spec.Budget.MaxMoves is { } maxMoves && plan.After.Moves >= maxMoves)
+                || (spec.Budget.MaxBytes is { } maxBytes && plan.After.MovedBytes >= 0.98 * maxBytes);
+            return new ScalingAdvice(null, median, $"every node is within capacity at every step, so more nodes would not help; the plan breaks: {plan.After.Broken[0]}"
+                + (budgetSpent ? "; the move budget is spent, so raising budget.max_moves or budget.max_bytes may" : string.Empty));
+        }
+
         int lower = LowerBound(input, median);
         int upper = -1;
         int probes = 0;
         var probeOptions = searchOptions with
         {
             TimeBudget = TimeSpan.FromMilliseconds(Math.Max(200, (searchOptions.TimeBudget ?? TimeSpan.FromSeconds(2)).TotalMilliseconds / 4)),
-            MaxStepsPerChain = searchOptions.MaxStepsPerChain is { } s ? Math.Max(1, s / 4) : null,
         };
 
         // Double until feasible.
@@ -39,7 +47,7 @@ public static class CapacityAdvisor
         while (probes < MaxProbes && k <= Math.Max(64, 4 * spec.Nodes.Count))
         {
             probes++;
-            if (FeasibleWith(input, median, k, backend, probeOptions, cancellationToken))
+            if (FitsWith(input, plan, median, k, backend, probeOptions, cancellationToken))
             {
                 upper = k;
                 break;
@@ -51,9 +59,7 @@ public static class CapacityAdvisor
 
         if (upper < 0)
         {
-            return new ScalingAdvice(null, median, plan.After.Broken.Count > 0
-                ? $"adding nodes did not make the plan feasible; hard constraints stay broken (first: {plan.After.Broken[0]})"
-                : $"adding up to {k / 2} nodes of the median capacity did not make the plan feasible within the probe budget (tenant node sets or the move budget may bind)");
+            return new ScalingAdvice(null, median, $"adding up to {k / 2} nodes of the median capacity did not bring every node within capacity within the probe budget (tenant node sets or the move budget may bind)");
         }
 
         // Bisect down to the smallest count that is feasible.
@@ -61,7 +67,7 @@ public static class CapacityAdvisor
         {
             probes++;
             int mid = lower + ((upper - lower) / 2);
-            if (FeasibleWith(input, median, mid, backend, probeOptions, cancellationToken))
+            if (FitsWith(input, plan, median, mid, backend, probeOptions, cancellationToken))
             {
                 upper = mid;
             }
@@ -71,7 +77,8 @@ public static class CapacityAdvisor
             }
         }
 
-        return new ScalingAdvice(upper, median, $"with {upper} more node(s) of the median capacity a search found an assignment with every node within capacity at every step");
+        return new ScalingAdvice(upper, median, $"with {upper} more node(s) of the median capacity a search found an assignment with every node within capacity at every step"
+            + (plan.After.Broken.Count > 0 ? $"; still broken, whatever the nodes: {plan.After.Broken[0]}" : string.Empty));
     }
 
     public static double[] MedianCapacity(ClusterSpec spec)
@@ -103,7 +110,8 @@ public static class CapacityAdvisor
         return bound;
     }
 
-    private static bool FeasibleWith(PlanningInput input, double[] median, int extra, ISearchBackend backend, SearchOptions options, CancellationToken cancellationToken)
+    /// <summary>Whether, with extra nodes, a search puts every node within capacity without breaking more constraints than the plan.</summary>
+    private static bool FitsWith(PlanningInput input, Plan plan, double[] median, int extra, ISearchBackend backend, SearchOptions options, CancellationToken cancellationToken)
     {
         var spec = input.Spec;
         var zones = input.Zones;
@@ -113,9 +121,13 @@ public static class CapacityAdvisor
             nodes.Add(new NodeSpec($"advice-node-{i}", median, zones[i % zones.Count], NodeState.New));
         }
 
-        var grown = PlanningInput.From(spec with { Nodes = nodes });
+        // The operator decides which tenants get new nodes; the advice assumes every tenant may use them.
+        var added = nodes.Skip(spec.Nodes.Count).Select(n => n.Id).ToList();
+        var tenants = spec.Tenants.Select(t => t with { Nodes = [.. t.Nodes, .. added] }).ToList();
+        var grown = PlanningInput.From(spec with { Nodes = nodes, Tenants = tenants });
         var problem = ProblemBuilder.Build(grown);
         var result = backend.Search(problem, grown.Initial, options, cancellationToken);
-        return ReferenceCost.Evaluate(grown, result.Assignment).Feasible;
+        var evaluation = ReferenceCost.Evaluate(grown, result.Assignment);
+        return evaluation.Cost.Overload <= 1e-9 && evaluation.Broken.Count <= plan.After.Broken.Count;
     }
 }

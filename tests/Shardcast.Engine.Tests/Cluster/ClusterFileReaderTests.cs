@@ -1,0 +1,132 @@
+using Shardcast.Engine.Cluster;
+
+namespace Shardcast.Engine.Tests.Cluster;
+
+public class ClusterFileReaderTests
+{
+    private static ClusterFileException Refused(string json) => Assert.Throws<ClusterFileException>(() => ClusterFileReader.Parse(json));
+
+    private static string Edit(string from, string to)
+    {
+        Assert.Contains(from, Clusters.Small, StringComparison.Ordinal);
+        return Clusters.Small.Replace(from, to, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TheDesignShape_ReadsEveryField()
+    {
+        var spec = ClusterFileReader.Parse(Clusters.Small);
+        Assert.Equal(["read_rps", "read_bytes"], spec.Resources);
+        Assert.Equal(2, spec.Horizon.Steps);
+        Assert.Equal(3, spec.Nodes.Count);
+        Assert.Equal(NodeState.New, spec.Nodes[2].State);
+        Assert.Equal(3.3e7, spec.Partitions[0].Load![1][1]);
+        Assert.Equal("p0", spec.Partitions[2].Parent);
+        Assert.Equal("orders", spec.Partitions[2].Tags["topic"]);
+        Assert.Equal(2, spec.Groups[0].MinZones);
+        Assert.Equal(2.0, spec.Affinity[0].Weight);
+        Assert.Equal(2.0, spec.ZoneDistance[0].Cost);
+        Assert.Equal(0.9, spec.Objective.Quantile);
+        Assert.Equal(100, spec.Budget.MaxMoves);
+        Assert.Equal(200, spec.Search.TimeMs);
+    }
+
+    [Fact]
+    public void Parse_WithoutOptionalSections_UsesDefaults()
+    {
+        var spec = ClusterFileReader.Parse("""
+        {"resources": ["cpu"], "horizon": {"steps": 1, "step_seconds": 60},
+         "nodes": [{"id": "a", "capacity": [4]}],
+         "partitions": [{"id": "p", "node": "a", "load": [[1]]}]}
+        """);
+        Assert.Equal(ObjectiveSpec.Default, spec.Objective);
+        Assert.Null(spec.Budget.MaxMoves);
+        Assert.Equal("default", spec.Nodes[0].Zone);
+        Assert.Equal(NodeState.Active, spec.Nodes[0].State);
+    }
+
+    [Theory]
+    [InlineData("\"horizon\"", "\"horizont\"", "$.horizont", "unknown key")]
+    [InlineData("\"state\": \"new\"", "\"state\": \"new\", \"rack\": 3", "$.nodes[2].rack", "unknown key")]
+    [InlineData("\"capacity\": [1000, 5e7], \"zone\": \"a\"", "\"capacity\": [0, 5e7], \"zone\": \"a\"", "$.nodes[0].capacity[0]", "positive")]
+    [InlineData("\"capacity\": [1000, 5e7], \"zone\": \"a\"", "\"capacity\": [-1, 5e7], \"zone\": \"a\"", "$.nodes[0].capacity[0]", "negative")]
+    [InlineData("\"capacity\": [1000, 5e7], \"zone\": \"a\"", "\"capacity\": [1000], \"zone\": \"a\"", "$.nodes[0].capacity", "2 numbers, found 1")]
+    [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7]]", "$.partitions[0].load", "expected 2 rows")]
+    [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], [700]]", "$.partitions[0].load[1]", "2 numbers, found 1")]
+    [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], [700, \"x\"]]", "$.partitions[0].load[1][1]", "finite number")]
+    [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p1\", \"node\": \"n9\"", "$.partitions[1].node", "unknown node id 'n9'")]
+    [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p0\", \"node\": \"n1\"", "$.partitions[1].id", "duplicate id 'p0'")]
+    [InlineData("{\"id\": \"n1\"", "{\"id\": \"n0\"", "$.nodes[1].id", "duplicate id 'n0'")]
+    [InlineData("\"size_bytes\": 1.0e9, \"tenant\": \"t1\"", "\"size_bytes\": 1.0e9, \"tenant\": \"t9\"", "$.partitions[1].tenant", "unknown tenant id 't9'")]
+    [InlineData("\"parent\": \"p0\"", "\"parent\": \"p7\"", "$.partitions[2].parent", "unknown partition id 'p7'")]
+    [InlineData("\"parent\": \"p0\"", "\"parent\": \"p2\"", "$.partitions[2].parent", "loops back")]
+    [InlineData("{\"a\": \"p1\", \"b\": \"p2\"", "{\"a\": \"p1\", \"b\": \"p8\"", "$.affinity[0].b", "unknown partition id 'p8'")]
+    [InlineData("\"weight\": 2.0", "\"weight\": -2.0", "$.affinity[0].weight", "positive")]
+    [InlineData("\"theta\": 0.8", "\"theta\": 1.5", "$.objective.theta", "(0, 1]")]
+    [InlineData("\"w_bal\": 1", "\"w_bal\": -1", "$.objective.w_bal", "negative")]
+    [InlineData("\"max_moves\": 100", "\"max_moves\": 1.5", "$.budget.max_moves", "integer")]
+    [InlineData("\"backend\": \"auto\"", "\"backend\": \"tpu\"", "$.search.backend", "expected one of")]
+    [InlineData("\"steps\": 2", "\"steps\": 0", "$.horizon.steps", "[1, 4096]")]
+    [InlineData("\"zone_distance\": [{\"a\": \"a\"", "\"zone_distance\": [{\"a\": \"q\"", "$.zone_distance[0].a", "no node is in zone 'q'")]
+    [InlineData("\"state\": \"new\"", "\"state\": \"retired\"", "$.nodes[2].state", "active, draining or new")]
+    [InlineData("\"resources\": [\"read_rps\", \"read_bytes\"]", "\"resources\": [\"read_rps\", \"read_rps\"]", "$.resources[1]", "duplicate id 'read_rps'")]
+    public void Parse_RefusesBadInput_NamingTheFieldAndTheReason(string from, string to, string field, string reason)
+    {
+        var e = Refused(Edit(from, to));
+        Assert.Equal(field, e.Field);
+        Assert.Contains(reason, e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RefusesAGroupThatCannotSitOnDistinctNodes()
+    {
+        // Three replicas, but the tenant only allows two nodes.
+        var json = Edit("\"nodes\": [\"n0\", \"n1\", \"n2\"]", "\"nodes\": [\"n0\", \"n1\"]")
+            .Replace("\"node\": \"n0\", \"size_bytes\": 3.0e9, \"parent\": \"p0\"", "\"node\": \"n0\", \"size_bytes\": 3.0e9, \"tenant\": \"t1\", \"group\": \"g0\"", StringComparison.Ordinal);
+        var e = Refused(json);
+        Assert.Equal("$.groups[0]", e.Field);
+        Assert.Contains("3 members but only 2 nodes", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RefusesAGroupThatCannotSpanItsZones()
+    {
+        var e = Refused(Edit("\"min_zones\": 2", "\"min_zones\": 3"));
+        Assert.Equal("$.groups[0].min_zones", e.Field);
+        Assert.Contains("too few to span 3 zones", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RefusesAPartitionPinnedToADrainingNode()
+    {
+        var json = Edit("\"state\": \"active\"},\n    {\"id\": \"n1\"", "\"state\": \"draining\"},\n    {\"id\": \"n1\"")
+            .Replace("\"parent\": \"p0\",", "\"parent\": \"p0\", \"pinned\": true,", StringComparison.Ordinal);
+        var e = Refused(json);
+        Assert.Equal("$.partitions[2].pinned", e.Field);
+        Assert.Contains("draining", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RefusesAPartitionWithNeitherLoadNorHistory()
+    {
+        var e = Refused(Edit("\"load\": [[500, 2e7], [550, 2.1e7]]", "\"pinned\": false"));
+        Assert.Equal("$.partitions[2].load", e.Field);
+    }
+
+    [Theory]
+    [InlineData("{", "not valid JSON")]
+    [InlineData("[]", "expected an object")]
+    [InlineData("{\"resources\": [\"a\"], \"resources\": [\"b\"]}", "duplicate key")]
+    [InlineData("{\"resources\": [\"a\"], \"horizon\": {\"steps\": 1, \"step_seconds\": 1}, \"nodes\": [], \"partitions\": []}", "at least one node")]
+    public void Parse_RefusesMalformedDocuments(string json, string reason)
+    {
+        Assert.Contains(reason, Refused(json).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFile_RefusesAMissingFile_NamingIt()
+    {
+        var e = Assert.Throws<ClusterFileException>(() => ClusterFileReader.ReadFile("/nonexistent/cluster.json"));
+        Assert.Contains("/nonexistent/cluster.json", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,143 @@
+using Shardcast.Engine.Cluster;
+using Shardcast.Engine.Generation;
+using Shardcast.Engine.Planning;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Tests.Planning;
+
+public class PlannerTests
+{
+    private static PlanOptions Steps(SearchAlgorithm algorithm = SearchAlgorithm.Anneal, long steps = 30_000) =>
+        new() { Algorithm = algorithm, StepsPerChain = steps };
+
+    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy];
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Plan_OnAGeneratedCluster_IsFeasibleAndKeepsEveryHardConstraint(SearchAlgorithm algorithm)
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(600, 24, 12, 2, 3));
+        var plan = Planner.Plan(spec, Steps(algorithm));
+        Assert.True(plan.Feasible, string.Join("; ", plan.After.Broken));
+        Assert.Empty(plan.After.Broken);
+        Assert.True(plan.After.PeakUtilisation <= 1);
+        Assert.True(plan.After.Cost.Energy < plan.Before.Cost.Energy);
+        Assert.True(plan.Moves.Count <= spec.Budget.MaxMoves);
+        for (int p = 0; p < spec.Partitions.Count; p++)
+        {
+            var part = spec.Partitions[p];
+            var node = spec.Nodes[plan.Assignment[p]];
+            Assert.NotEqual(NodeState.Draining, node.State);
+            if (part.Pinned)
+            {
+                Assert.Equal(part.Node, node.Id);
+            }
+
+            if (part.Tenant is { } tenant)
+            {
+                Assert.Contains(node.Id, spec.Tenants.First(t => t.Id == tenant).Nodes);
+            }
+        }
+    }
+
+    [Fact]
+    public void Plan_ListsExactlyThePartitionsWhoseNodeChanged()
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(300, 12, 6, 2, 5));
+        var plan = Planner.Plan(spec, Steps());
+        var moved = Enumerable.Range(0, spec.Partitions.Count).Where(p => plan.Assignment[p] != plan.Input.Initial[p]).Select(p => spec.Partitions[p].Id).ToHashSet();
+        Assert.Equal(moved, plan.Moves.Select(m => m.Partition).ToHashSet());
+        Assert.All(plan.Moves, m => Assert.Equal(spec.Partitions.First(p => p.Id == m.Partition).Node, m.From));
+        Assert.Equal(plan.After.Moves, plan.Moves.Count);
+    }
+
+    [Fact]
+    public void Plan_WithTheSameSeedAndSteps_IsTheSame()
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(300, 12, 6, 2, 5));
+        var a = Planner.Plan(spec, Steps(steps: 10_000) with { Seed = 4 });
+        var b = Planner.Plan(spec, Steps(steps: 10_000) with { Seed = 4 });
+        Assert.Equal(a.Assignment, b.Assignment);
+    }
+
+    [Fact]
+    public void Plan_WhenCapacityIsShort_ReturnsTheLeastOverloadedPlanAndHowManyNodesToAdd()
+    {
+        // Load at 1.4x the capacity of the nodes: no assignment fits.
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(300, 10, 4, 2, 9, TargetUtilisation: 1.4));
+        var plan = Planner.Plan(spec, Steps(steps: 20_000));
+        Assert.False(plan.Feasible);
+        Assert.True(plan.After.Cost.Overload < plan.Before.Cost.Overload);
+        Assert.True(plan.Scaling.NodesToAdd is not null, plan.Scaling.Reason);
+        int add = plan.Scaling.NodesToAdd!.Value;
+        Assert.InRange(add, 4, 10);
+
+        // The advice holds: a cluster with that many more nodes of the median capacity plans feasibly.
+        var nodes = spec.Nodes.ToList();
+        for (int i = 0; i < add; i++)
+        {
+            nodes.Add(new NodeSpec($"extra{i}", plan.Scaling.NodeCapacity.ToArray(), spec.Nodes[i % spec.Nodes.Count].Zone, NodeState.New));
+        }
+
+        // The advice assumes every tenant may use the new nodes.
+        var tenants = spec.Tenants.Select(t => t with { Nodes = [.. t.Nodes, .. nodes.Skip(spec.Nodes.Count).Select(n => n.Id)] }).ToList();
+        var grown = Planner.Plan(spec with { Nodes = nodes, Tenants = tenants }, Steps(steps: 20_000) with { AdviseScaling = false });
+        Assert.True(grown.After.Cost.Overload < 1e-9, $"overload {grown.After.Cost.Overload} with {add} more nodes");
+    }
+
+    [Fact]
+    public void Plan_WhenOnlyTheMoveBudgetBinds_SaysAddingNodesDoesNotHelp()
+    {
+        // Draining nodes must be emptied, but the budget allows no move at all.
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(200, 10, 4, 2, 2));
+        var plan = Planner.Plan(spec with { Budget = new BudgetSpec(0, null) }, Steps(steps: 5_000));
+        Assert.False(plan.Feasible);
+        Assert.Empty(plan.Moves);
+        Assert.Null(plan.Scaling.NodesToAdd);
+        Assert.Contains("draining", plan.Scaling.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_ForecastsThePlanningLoadFromHistory_WhenLoadIsAbsent()
+    {
+        // Two days of 5-minute history with a daily cycle: seasonal naive repeats yesterday's next hour.
+        const int day = 288;
+        double[][] History(double scale) => Enumerable.Range(0, 2 * day)
+            .Select(t => new[] { scale * (100 + (50 * Math.Sin(2 * Math.PI * t / day))) }).ToArray();
+        var spec = new ClusterSpec(
+            ["rps"], new HorizonSpec(12, 300),
+            [new NodeSpec("a", [400], "z", NodeState.Active), new NodeSpec("b", [400], "z", NodeState.Active)],
+            [
+                new PartitionSpec("p", "a", 1e9, null, null, null, false, new Dictionary<string, string>(), null, new HistorySpec(300, History(1))),
+                new PartitionSpec("q", "a", 1e9, null, null, null, false, new Dictionary<string, string>(), null, new HistorySpec(300, History(2))),
+            ],
+            [], [], [], [], ObjectiveSpec.Default with { Quantile = 0.5 }, BudgetSpec.Unlimited, SearchSpec.Default);
+        var input = PlanningInput.From(spec);
+
+        // Step h forecasts y[t + h - 1 - 288], the same time yesterday: the series' values at index h - 1.
+        for (int h = 0; h < 12; h++)
+        {
+            Assert.Equal(100 + (50 * Math.Sin(2 * Math.PI * h / day)), input.Load[0][h], 1e-9);
+        }
+
+        var plan = Planner.Plan(spec, Steps(steps: 5_000));
+        Assert.True(plan.Feasible);
+        Assert.NotEqual(plan.Assignment[0], plan.Assignment[1]);
+    }
+
+    [Fact]
+    public void Plan_RefusesAHistoryAtAnotherStepThanTheHorizon()
+    {
+        var spec = ClusterFileReader.Parse(Clusters.Small.Replace("\"load\": [[500, 2e7], [550, 2.1e7]]", "\"history\": {\"step_seconds\": 60, \"values\": [[1, 2], [3, 4]]}", StringComparison.Ordinal));
+        var e = Assert.Throws<ClusterFileException>(() => Planner.Plan(spec, Steps()));
+        Assert.Equal("$.partitions[2].history.step_seconds", e.Field);
+    }
+
+    [Fact]
+    public void Plan_RefusesABackendThisBuildDoesNotHave()
+    {
+        var spec = ClusterFileReader.Parse(Clusters.Small);
+        var e = Assert.Throws<PlanningException>(() => Planner.Plan(spec, Steps() with { Backend = "cuda" }));
+        Assert.Contains("not available", e.Message, StringComparison.Ordinal);
+    }
+}
