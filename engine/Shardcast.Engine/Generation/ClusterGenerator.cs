@@ -138,6 +138,7 @@ public static class ClusterGenerator
             partitions[p] = partitions[p] with { Load = load };
         }
 
+        tenants[1] = WidenToFit(tenants[1], partitions, active, options.TargetUtilisation);
         double totalBytes = partitions.Sum(p => p.SizeBytes);
         return new ClusterSpec(
             ResourceNames[..r],
@@ -180,6 +181,38 @@ public static class ClusterGenerator
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Gives a confined tenant more nodes until its own load fits them at the target utilisation: operators size
+    /// a tenant's share of the cluster to its traffic. Partitions already placed stay where they are.
+    /// </summary>
+    private static TenantSpec WidenToFit(TenantSpec tenant, List<PartitionSpec> partitions, List<NodeSpec> active, double utilisation)
+    {
+        var members = tenant.Nodes.ToHashSet(StringComparer.Ordinal);
+        var own = partitions.Where(p => p.Tenant == tenant.Id).ToList();
+        if (own.Count == 0)
+        {
+            return tenant;
+        }
+
+        int steps = own[0].Load!.Length;
+        int resources = own[0].Load![0].Length;
+        bool Fits() => Enumerable.Range(0, steps * resources).All(k =>
+            own.Sum(p => p.Load![k / resources][k % resources]) <= utilisation * active.Where(n => members.Contains(n.Id)).Sum(n => n.Capacity[k % resources]));
+        foreach (var node in active)
+        {
+            // Replicas must spread over distinct nodes: with barely more nodes than replicas, each node takes a
+            // replica of everything, so a confined tenant keeps at least two nodes per replica.
+            if (members.Count >= 2 * ReplicationFactor && Fits())
+            {
+                break;
+            }
+
+            members.Add(node.Id);
+        }
+
+        return tenant with { Nodes = active.Where(n => members.Contains(n.Id)).Select(n => n.Id).ToList() };
     }
 
     private static List<NodeSpec> MakeNodes(GeneratorOptions options, int zones, ref CounterRng rng)

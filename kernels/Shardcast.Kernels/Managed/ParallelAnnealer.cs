@@ -56,7 +56,8 @@ internal static class ParallelAnnealer
         int stepsPerEpoch = options.StepsPerEpoch;
         if (options.MaxStepsPerChain is { } cap)
         {
-            stepsPerEpoch = (int)Math.Clamp(cap, 1, stepsPerEpoch);
+            // At least ~50 epochs, so a step budget still cools gradually and exchanges replicas often.
+            stepsPerEpoch = (int)Math.Clamp(cap / 50, Math.Min(cap, 1000), stepsPerEpoch);
         }
 
         while (!clock.ShouldStop(steps, bestEnergy, cancellationToken))

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Shardcast.Host.Commands;
+
+namespace Shardcast.Host.Tests.Commands;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("shardcast-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string Example => Path.Combine(AppContext.BaseDirectory, "examples", "cluster.json");
+
+    private static (int Code, string Output, string Error, byte[] Stdout) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var stdout = new MemoryStream();
+        int code = Cli.Run(args, output, error, () => stdout);
+        return (code, output.ToString(), error.ToString(), stdout.ToArray());
+    }
+
+    [Fact]
+    public void Plan_TheShippedExample_PrintsASummaryAndWritesThePlanFile()
+    {
+        string planPath = Path.Combine(_folder, "plan.json");
+        var (code, output, error, _) = Run("plan", "--input", Example, "--steps", "20000", "--output", planPath);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("feasible", output, StringComparison.Ordinal);
+        Assert.Contains("node utilisation", output, StringComparison.Ordinal);
+        Assert.Contains("balance", output, StringComparison.Ordinal);
+
+        using var plan = JsonDocument.Parse(File.ReadAllText(planPath));
+        var root = plan.RootElement;
+        Assert.True(root.GetProperty("feasible").GetBoolean());
+        Assert.Equal(120, root.GetProperty("assignment").EnumerateObject().Count());
+        foreach (string field in new[] { "moves", "cost_before", "cost_after", "peak_utilisation_before", "peak_utilisation_after", "nodes", "scaling", "backend", "search_ms" })
+        {
+            Assert.True(root.TryGetProperty(field, out _), $"plan file lacks {field}");
+        }
+
+        Assert.True(root.GetProperty("peak_utilisation_after").GetDouble() <= 1);
+        Assert.True(root.GetProperty("cost_after").GetProperty("total").GetDouble() < root.GetProperty("cost_before").GetProperty("total").GetDouble());
+    }
+
+    [Fact]
+    public void Plan_WithOutputDash_WritesOnlyJsonToStandardOutput()
+    {
+        var (code, output, _, _) = Run("plan", "--input", Example, "--steps", "2000", "--algorithm", "greedy", "--output", "-");
+        Assert.Equal(ExitCodes.Ok, code);
+        using var plan = JsonDocument.Parse(output);
+        Assert.Equal("greedy", plan.RootElement.GetProperty("algorithm").GetString());
+    }
+
+    [Fact]
+    public void Plan_ABadClusterFile_ExitsWithTwoAndNamesTheField()
+    {
+        string bad = Path.Combine(_folder, "bad.json");
+        File.WriteAllText(bad, File.ReadAllText(Example).Replace("\"n3\", \"capacity\": [", "\"n3\", \"capacity\": [0, ", StringComparison.Ordinal));
+        var (code, _, error, _) = Run("plan", "--input", bad);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("$.nodes[3].capacity", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plan", "--input", "/nonexistent.json")]
+    [InlineData("plan", "--input", "EXAMPLE", "--algorithm", "tabu")]
+    [InlineData("plan", "--input", "EXAMPLE", "--backend", "cuda")]
+    [InlineData("plan", "--input", "EXAMPLE", "--time-ms", "0")]
+    [InlineData("plan", "--frobnicate")]
+    [InlineData("generate", "--partitions", "0")]
+    [InlineData("generate", "--resources", "9")]
+    public void BadArguments_ExitWithTwo(params string[] args)
+    {
+        var (code, _, error, _) = Run(args.Select(a => a == "EXAMPLE" ? Example : a).ToArray());
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith("error:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_WritesAClusterThatPlans()
+    {
+        var (code, _, _, stdout) = Run("generate", "--partitions", "200", "--nodes", "12", "--horizon", "6", "--resources", "3", "--seed", "5");
+        Assert.Equal(ExitCodes.Ok, code);
+        string path = Path.Combine(_folder, "generated.json");
+        File.WriteAllBytes(path, stdout);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(200, doc.RootElement.GetProperty("partitions").GetArrayLength());
+            Assert.Equal(3, doc.RootElement.GetProperty("resources").GetArrayLength());
+        }
+
+        var (planCode, output, error, _) = Run("plan", "--input", path, "--steps", "5000");
+        Assert.True(planCode == ExitCodes.Ok, error);
+        Assert.Contains("200 partitions on 12 nodes", output, StringComparison.Ordinal);
+    }
+}
