@@ -4,8 +4,8 @@ using Shardcast.Kernels.Random;
 namespace Shardcast.Engine.Generation;
 
 /// <summary>
-/// Places a generated cluster's starting assignment the way clusters drift: by a per-node preference that has
-/// nothing to do with capacity (older nodes attract more), never on new nodes, keeping replicas on distinct
+/// Places a generated cluster's starting assignment the way clusters drift: by a per-node preference that only
+/// loosely follows capacity, never on new nodes, keeping replicas on distinct
 /// nodes over the required zones and inside their tenant's nodes.
 /// </summary>
 internal sealed class StartPlacer
@@ -20,7 +20,8 @@ internal sealed class StartPlacer
         var preference = new double[nodes.Count];
         for (int n = 0; n < nodes.Count; n++)
         {
-            preference[n] = nodes[n].State == NodeState.New ? 0 : ClusterGenerator.LogNormal(ref rng, 0.7);
+            // Placed roughly by size once, then drifted: capacity times a log-normal factor.
+            preference[n] = nodes[n].State == NodeState.New ? 0 : nodes[n].Capacity[0] * ClusterGenerator.LogNormal(ref rng, 0.5);
         }
 
         foreach (var tenant in tenants)

@@ -18,6 +18,9 @@ public sealed record PlanOptions
 
     public int Threads { get; init; }
 
+    /// <summary>Annealing chains; 0 lets the backend choose.</summary>
+    public int Chains { get; init; }
+
     /// <summary>Whether to search for the node count that makes an infeasible plan feasible.</summary>
     public bool AdviseScaling { get; init; } = true;
 

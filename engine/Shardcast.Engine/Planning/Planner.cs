@@ -75,6 +75,7 @@ public static class Planner
             MaxStepsPerChain = options.StepsPerChain,
             Seed = options.Seed ?? spec.Search.Seed,
             Threads = options.Threads,
+            Chains = options.Chains,
             Clock = options.Clock,
         };
     }

@@ -18,12 +18,13 @@ public static class PlanCommand
         var backend = new Option<string?>("--backend") { Description = "Search backend: auto or managed (default: the file's search.backend)." };
         var algorithm = new Option<string?>("--algorithm") { Description = "anneal, genetic or greedy (default: the file's search.algorithm, else anneal)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
+        var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
         algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy");
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, threads, noAdvice,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, threads, chains, noAdvice,
         };
 
         command.SetAction(parse =>
@@ -32,9 +33,10 @@ public static class PlanCommand
             int? time = parse.GetValue(timeMs);
             long? stepBudget = parse.GetValue(steps);
             int threadCount = parse.GetValue(threads);
-            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0)
+            int chainCount = parse.GetValue(chains);
+            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0 || chainCount < 0)
             {
-                error.WriteLine("error: --time-ms and --steps must be positive and --threads not negative");
+                error.WriteLine("error: --time-ms and --steps must be positive, --threads and --chains not negative");
                 return ExitCodes.BadInput;
             }
 
@@ -46,6 +48,7 @@ public static class PlanCommand
                 StepsPerChain = stepBudget,
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,
+                Chains = chainCount,
                 AdviseScaling = !parse.GetValue(noAdvice),
             };
             return Run(file.FullName, parse.GetValue(outputFile), options, output, error);

@@ -61,13 +61,18 @@ internal sealed class AnnealingChain
     private const ulong ReturnShare = 0x1999_9999UL;
     private const ulong ReturnShareTight = 0x8000_0000UL;
 
+    /// <summary>Share (of 2^32) of move proposals that join a partition to a coupled partner: a tenth.</summary>
+    private const ulong JoinShare = 0x1999_9999UL;
+
     private void TryMove(bool biased, float inverseT, ulong bits)
     {
         var state = State;
         var problem = state.Problem;
         int p;
         int m;
-        if (state.Moves > 0 && (bits >> 32) < (state.BudgetTight ? ReturnShareTight : ReturnShare))
+        ulong kind = bits >> 32;
+        ulong returnShare = state.BudgetTight ? ReturnShareTight : ReturnShare;
+        if (state.Moves > 0 && kind < returnShare)
         {
             // Moved partitions: send one home (undoing a move that no longer pays for itself) or, with the
             // budget spent, rearrange it, the only moves that do not spend more budget.
@@ -78,14 +83,22 @@ internal sealed class AnnealingChain
                 return;
             }
         }
+        else if (_proposer.HasCoupling && kind - returnShare < JoinShare)
+        {
+            (p, m) = _proposer.JoinPartner(state, ref _rng);
+        }
         else if (biased)
         {
+            // A hot node's heavier partition, to the best of a few allowed nodes: the leaving half of the delta is
+            // computed once and each candidate costs one node row.
             p = _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng);
-            m = _proposer.CoolNode(state, p, ref _rng);
-            if (m < 0)
+            if (problem.Pinned[p])
             {
                 return;
             }
+
+            BestTarget(p, inverseT);
+            return;
         }
         else
         {
@@ -109,6 +122,43 @@ internal sealed class AnnealingChain
         if (Accept(delta, inverseT))
         {
             state.ApplyMove(p, m, delta - (float)(CostWeights.ViolationPenalty * dv), dv);
+            Accepted++;
+        }
+    }
+
+    private const int TargetCandidates = 3;
+
+    private void BestTarget(int p, float inverseT)
+    {
+        var state = State;
+        float leave = state.LeaveDelta(p);
+        int bestNode = -1, bestDv = 0;
+        float best = float.PositiveInfinity;
+        for (int c = 0; c < TargetCandidates; c++)
+        {
+            int m = _proposer.AllowedNode(p, ref _rng);
+            if (m < 0 || m == state.Assignment[p])
+            {
+                continue;
+            }
+
+            int dv = state.ViolationDelta(p, m);
+            if (dv > 0 || !state.WithinBudget(p, m))
+            {
+                continue;
+            }
+
+            float delta = leave + state.ArriveDelta(p, m) + (float)(CostWeights.ViolationPenalty * dv);
+            Evaluated++;
+            if (delta < best)
+            {
+                (best, bestNode, bestDv) = (delta, m, dv);
+            }
+        }
+
+        if (bestNode >= 0 && Accept(best, inverseT))
+        {
+            state.ApplyMove(p, bestNode, best - (float)(CostWeights.ViolationPenalty * bestDv), bestDv);
             Accepted++;
         }
     }

@@ -22,6 +22,14 @@ internal static class GreedyRebalancer
         var rng = new CounterRng(options.Seed, 0x6EEDUL);
         ConstraintRepair.Repair(state, ref rng);
         clock.Record(state.Energy);
+        var (evaluated, accepted, iterations) = Descend(state, clock, cancellationToken);
+        return ParallelAnnealer.Finish(problem, state.Assignment.ToArray(), backend, SearchAlgorithm.Greedy, new SearchStatistics(evaluated, accepted, iterations, clock.Elapsed), clock.Trace);
+    }
+
+    /// <summary>Applies best improving moves off the most loaded nodes until none is left or the clock says stop.</summary>
+    public static (long Evaluated, long Accepted, int Iterations) Descend(SearchState state, SearchClock clock, CancellationToken cancellationToken)
+    {
+        var problem = state.Problem;
         int[] nodesByPeak = Enumerable.Range(0, problem.Nodes).ToArray();
         float[] peakKeys = new float[problem.Nodes];
         var candidates = new List<int>();
@@ -86,7 +94,7 @@ internal static class GreedyRebalancer
             }
         }
 
-        return ParallelAnnealer.Finish(problem, state.Assignment.ToArray(), backend, SearchAlgorithm.Greedy, new SearchStatistics(evaluated, accepted, iterations, clock.Elapsed), clock.Trace);
+        return (evaluated, accepted, iterations);
     }
 
     private static void HottestMovable(SearchState state, int node, List<int> into)

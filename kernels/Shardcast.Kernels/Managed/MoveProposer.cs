@@ -17,11 +17,32 @@ internal sealed class MoveProposer
 
     private readonly FlatProblem _problem;
     private readonly int[] _movable;
+    private readonly int[] _edgeSource;
 
     public MoveProposer(FlatProblem problem, int[] movable)
     {
         _problem = problem;
         _movable = movable;
+        _edgeSource = new int[problem.CouplingTarget.Length];
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            for (int e = problem.CouplingStart[p]; e < problem.CouplingStart[p + 1]; e++)
+            {
+                _edgeSource[e] = p;
+            }
+        }
+    }
+
+    public bool HasCoupling => _edgeSource.Length > 0;
+
+    /// <summary>
+    /// A random coupling edge (affinity or lineage) as (partition, node of its partner): moving the partition there
+    /// joins the pair, which uniform proposals would find once in a node count's tries.
+    /// </summary>
+    public (int Partition, int Node) JoinPartner(SearchState state, ref CounterRng rng)
+    {
+        int e = rng.NextInt(_edgeSource.Length);
+        return (_edgeSource[e], state.Assignment[_problem.CouplingTarget[e]]);
     }
 
     public bool HasMovable => _movable.Length > 0;
@@ -64,6 +85,21 @@ internal sealed class MoveProposer
         }
 
         return aMovable ? a : b;
+    }
+
+    /// <summary>A random node the partition may sit on, after a few tries; -1 when none was found.</summary>
+    public int AllowedNode(int partition, ref CounterRng rng)
+    {
+        for (int t = 0; t < AllowedTries; t++)
+        {
+            int n = rng.NextInt(_problem.Nodes);
+            if (_problem.IsAllowed(partition, n))
+            {
+                return n;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The coolest of a few random nodes the partition may sit on; -1 when none was found.</summary>

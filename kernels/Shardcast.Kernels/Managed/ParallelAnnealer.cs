@@ -30,6 +30,14 @@ internal static class ParallelAnnealer
         first.Reset(start);
         var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
         ConstraintRepair.Repair(first, ref repairRng);
+        long warmEvaluated = 0, warmAccepted = 0;
+        if (options.WarmStart)
+        {
+            var warmClock = new SearchClock(options with { TimeBudget = options.TimeBudget * SearchOptions.WarmStartShare, MaxStepsPerChain = null });
+            (warmEvaluated, warmAccepted, _) = GreedyRebalancer.Descend(first, warmClock, cancellationToken);
+            first.Resynchronise();
+        }
+
         double hot = TemperatureCalibrator.UphillScale(first, movable, options.Seed);
         var proposer = new MoveProposer(problem, movable);
         var chains = new AnnealingChain[chainCount];
@@ -90,7 +98,7 @@ internal static class ParallelAnnealer
             ExchangeReplicas(chains, order, epoch, ref exchangeRng);
         }
 
-        long evaluated = 0, accepted = 0;
+        long evaluated = warmEvaluated, accepted = warmAccepted;
         foreach (var chain in chains)
         {
             evaluated += chain.Evaluated;

@@ -288,17 +288,19 @@ internal sealed class SearchState
     }
 
     /// <summary>Energy change of moving partition to node, violations excluded (see <see cref="ViolationDelta"/>).</summary>
-    public float MoveDelta(int partition, int node)
+    public float MoveDelta(int partition, int node) => LeaveDelta(partition) + ArriveDelta(partition, node);
+
+    /// <summary>The part of a move's delta that depends only on where the partition leaves: its node row and its migration weight there.</summary>
+    public float LeaveDelta(int partition)
     {
-        var p = _problem;
         int from = Assignment[partition];
-        int stride = p.Stride;
-        var row = p.LoadRow(partition);
-        float delta = NodeDelta(from, row, -1f) + NodeDelta(node, row, 1f);
-        delta += _wMove * (MigrationCost(partition, node) - MigrationCost(partition, from));
-        delta += CouplingDelta(partition, from, node, -1, -1);
-        _ = stride;
-        return delta;
+        return NodeDelta(from, _problem.LoadRow(partition), -1f) - (_wMove * MigrationCost(partition, from));
+    }
+
+    /// <summary>The part of a move's delta that depends on the target: its node row, migration weight and the coupling edges.</summary>
+    public float ArriveDelta(int partition, int node)
+    {
+        return NodeDelta(node, _problem.LoadRow(partition), 1f) + (_wMove * MigrationCost(partition, node)) + CouplingDelta(partition, Assignment[partition], node, -1, -1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

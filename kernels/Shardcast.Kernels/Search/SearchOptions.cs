@@ -35,6 +35,14 @@ public sealed record SearchOptions
     /// <summary>Share of proposals drawn from hot nodes to cool ones rather than uniformly.</summary>
     public double BiasShare { get; init; } = 0.6;
 
+    /// <summary>
+    /// Annealing first runs the greedy descent on the start (at most <see cref="WarmStartShare"/> of a time budget):
+    /// it removes the gross imbalance with few, large moves, and the chains refine from there.
+    /// </summary>
+    public bool WarmStart { get; init; } = true;
+
+    public const double WarmStartShare = 0.3;
+
     /// <summary>Genetic population size.</summary>
     public int Population { get; init; } = 12;
 

@@ -70,7 +70,17 @@ public class PlannerTests
         Assert.True(plan.After.Cost.Overload < plan.Before.Cost.Overload);
         Assert.True(plan.Scaling.NodesToAdd is not null, plan.Scaling.Reason);
         int add = plan.Scaling.NodesToAdd!.Value;
-        Assert.InRange(add, 4, 10);
+
+        // At least what total load over total capacity demands, and not wildly more.
+        var input = plan.Input;
+        int lowerBound = Enumerable.Range(0, input.Steps * input.Resources).Max(k =>
+        {
+            int r = k % input.Resources;
+            double load = input.Load.Sum(row => row[k]);
+            double capacity = spec.Nodes.Where(n => n.State != NodeState.Draining).Sum(n => n.Capacity[r]);
+            return (int)Math.Ceiling((load - capacity) / plan.Scaling.NodeCapacity[r]);
+        });
+        Assert.InRange(add, lowerBound, (2 * lowerBound) + 2);
 
         // The advice holds: a cluster with that many more nodes of the median capacity plans feasibly.
         var nodes = spec.Nodes.ToList();
