@@ -7,6 +7,7 @@ namespace Shardcast.Bench;
 /// <summary>
 /// Entry point. `throughput [P/N/H/R ...] [--seconds S]`: evaluated moves per second.
 /// `quality [P/N/H/R ...]`: time-to-quality against the 60 s best and the greedy baseline.
+/// `objectives [P/N/H/R ...]`: peak utilisation and bytes moved, annealer against greedy, per objective.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -24,6 +25,13 @@ internal static class Program
         {
             var (sizes, seconds) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4"], 60);
             QualityHarness.Run(sizes, seconds, Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "objectives")
+        {
+            var (sizes, seconds) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4"], 5);
+            ObjectiveSweep.Run(sizes, seconds, Console.Out);
             return 0;
         }
 
