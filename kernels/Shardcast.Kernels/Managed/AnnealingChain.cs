@@ -31,6 +31,13 @@ internal sealed class AnnealingChain
 
     public long Accepted { get; private set; }
 
+    /// <summary>Uphill proposals (delta &gt; 0) since the last <see cref="ResetUphillCounts"/>, and how many were accepted.</summary>
+    public long UphillProposed { get; private set; }
+
+    public long UphillAccepted { get; private set; }
+
+    public void ResetUphillCounts() => (UphillProposed, UphillAccepted) = (0, 0);
+
     /// <summary>Runs a number of proposal steps at the current temperature; allocation-free.</summary>
     public void Run(int steps)
     {
@@ -230,7 +237,10 @@ internal sealed class AnnealingChain
 
         // Draw only for uphill moves: a zero-temperature chain never consumes the extra number. Past e^-20 the
         // acceptance is below the draw's 24-bit resolution anyway, so skip the exponential.
+        UphillProposed++;
         float exponent = delta * inverseT;
-        return exponent < 20f && _rng.NextFloat() < MathF.Exp(-exponent);
+        bool accepted = exponent < 20f && _rng.NextFloat() < MathF.Exp(-exponent);
+        UphillAccepted += accepted ? 1 : 0;
+        return accepted;
     }
 }

@@ -5,18 +5,29 @@ using Shardcast.Kernels.Search;
 namespace Shardcast.Kernels.Managed;
 
 /// <summary>
-/// Parallel tempering with a cooling ladder: C chains at geometrically spaced temperatures, each cooled over
-/// the budget, run in parallel for an epoch of fixed steps, then adjacent temperatures exchange states by the
-/// Metropolis rule. Epoch boundaries are the only synchronisation, so with a step budget the run is
+/// Parallel tempering with a cooling ladder: C chains at temperatures steered each epoch toward acceptance
+/// targets that fall over the budget (hot ranks explore, cold ranks descend), run in parallel for an epoch of
+/// fixed steps, then adjacent temperatures exchange states by the Metropolis rule. Epoch boundaries are the only synchronisation, so with a step budget the run is
 /// deterministic whatever the thread count.
 /// </summary>
 internal static class ParallelAnnealer
 {
-    /// <summary>Coldest / hottest temperature of the ladder.</summary>
+    /// <summary>Coldest / hottest starting temperature of the ladder.</summary>
     private const double LadderSpan = 1e-3;
 
-    /// <summary>Temperature at the end of the budget / at the start.</summary>
-    private const double CoolingSpan = 1e-2;
+    /// <summary>
+    /// Targets for the share of uphill proposals accepted: the hottest chain from 5 % at the start to 0.5 % at the
+    /// end of the budget, the coldest from 0.1 % to 0.001 %, ranks between spaced geometrically. Each epoch every
+    /// rank's temperature moves toward its target, so the schedule follows the problem's own delta scale as the
+    /// search moves from coarse to fine, whatever the cluster.
+    /// </summary>
+    private const double HotAcceptStart = 0.05;
+    private const double HotAcceptEnd = 0.005;
+    private const double ColdAcceptStart = 1e-3;
+    private const double ColdAcceptEnd = 1e-5;
+
+    /// <summary>Uphill proposals an epoch needs before its acceptance rate steers the temperature.</summary>
+    private const int MinUphillForSteering = 64;
 
     /// <summary>Epochs between exact recomputations that remove float drift from tracked loads and energies.</summary>
     private const int ResynchroniseEvery = 16;
@@ -68,16 +79,23 @@ internal static class ParallelAnnealer
             stepsPerEpoch = (int)Math.Clamp(cap / 50, Math.Min(cap, 1000), stepsPerEpoch);
         }
 
+        // rankTemperature[r] is the temperature of ladder rank r (0 = hottest), steered by acceptance each epoch.
+        var rankTemperature = new double[chainCount];
+        for (int r = 0; r < chainCount; r++)
+        {
+            rankTemperature[r] = hot * Math.Pow(LadderSpan, Rank(r, chainCount));
+        }
+
         while (!clock.ShouldStop(steps, bestEnergy, cancellationToken))
         {
-            double cooling = Math.Pow(CoolingSpan, clock.Progress(steps));
             for (int r = 0; r < chainCount; r++)
             {
-                double rank = chainCount == 1 ? 1 : (double)r / (chainCount - 1);
-                chains[order[r]].Temperature = hot * Math.Pow(LadderSpan, rank) * cooling;
+                chains[order[r]].Temperature = rankTemperature[r];
+                chains[order[r]].ResetUphillCounts();
             }
 
             Parallel.For(0, chainCount, parallel, i => chains[i].Run(stepsPerEpoch));
+            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch));
             steps += stepsPerEpoch;
             epoch++;
             if (epoch % ResynchroniseEvery == 0)
@@ -106,6 +124,35 @@ internal static class ParallelAnnealer
         }
 
         return Finish(problem, best, backend, SearchAlgorithm.Anneal, new SearchStatistics(evaluated, accepted, epoch, clock.Elapsed), clock.Trace);
+    }
+
+    private static double Rank(int r, int count) => count == 1 ? 1 : (double)r / (count - 1);
+
+    /// <summary>Moves each rank's temperature toward the acceptance target for its rank at this point of the budget.</summary>
+    private static void SteerTemperatures(AnnealingChain[] chains, int[] order, double[] rankTemperature, double progress)
+    {
+        double hotTarget = HotAcceptStart * Math.Pow(HotAcceptEnd / HotAcceptStart, progress);
+        double coldTarget = ColdAcceptStart * Math.Pow(ColdAcceptEnd / ColdAcceptStart, progress);
+        for (int r = 0; r < order.Length; r++)
+        {
+            var chain = chains[order[r]];
+            double target = hotTarget * Math.Pow(coldTarget / hotTarget, Rank(r, order.Length));
+            if (chain.UphillProposed < MinUphillForSteering)
+            {
+                continue;
+            }
+
+            // Acceptance falls roughly like exp(-delta/T): a multiplicative step, damped and bounded, converges
+            // without overshooting when the delta distribution shifts.
+            double rate = Math.Max((double)chain.UphillAccepted / chain.UphillProposed, 1e-6);
+            rankTemperature[r] *= Math.Clamp(Math.Pow(target / rate, 0.3), 0.5, 2.0);
+        }
+
+        // Keep the ladder ordered: a hotter rank is never colder than the next.
+        for (int r = 1; r < rankTemperature.Length; r++)
+        {
+            rankTemperature[r] = Math.Min(rankTemperature[r], rankTemperature[r - 1]);
+        }
     }
 
     private static void ExchangeReplicas(AnnealingChain[] chains, int[] order, int epoch, ref CounterRng rng)

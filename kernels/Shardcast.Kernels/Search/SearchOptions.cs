@@ -18,7 +18,8 @@ public sealed record SearchOptions
 
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>Annealing chains (replicas); 0 picks two per core, at least four.</summary>
+    /// <summary>Annealing chains (replicas); 0 picks one per core, at least two (measured: more chains than cores
+    /// spread the same steps thinner and converge later within budgets of seconds, docs/benchmarks.md).</summary>
     public int Chains { get; init; }
 
     /// <summary>Degree of parallelism; 0 uses every core.</summary>
@@ -50,7 +51,7 @@ public sealed record SearchOptions
 
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
-    public int EffectiveChains => Chains > 0 ? Chains : Math.Max(4, 2 * EffectiveThreads);
+    public int EffectiveChains => Chains > 0 ? Chains : Math.Max(2, EffectiveThreads);
 
     public void Validate()
     {
