@@ -35,6 +35,34 @@ public class NodeTermsTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(24)]
+    [InlineData(48)]
+    [InlineData(12)]
+    [InlineData(5)]
+    public void PairDelta_OfTwoRows_MatchesTwoScalarDeltas(int length)
+    {
+        var rng = new CounterRng(9, (ulong)length);
+        float[] Row(double scale, double offset = 0) => Enumerable.Range(0, length).Select(_ => (float)(offset + (rng.NextDouble() * scale))).ToArray();
+        var loadA = Row(1.5);
+        var loadB = Row(1.5);
+        var change = Row(0.3);
+        var capA = Row(1, 0.5);
+        var capB = Row(1, 0.5);
+        var invA = capA.Select(c => 1 / c).ToArray();
+        var invB = capB.Select(c => 1 / c).ToArray();
+        var tA = capA.Select(c => 0.6f * c).ToArray();
+        var tB = capB.Select(c => 0.6f * c).ToArray();
+        var hA = capA.Select(c => 0.8f * c).ToArray();
+        var hB = capB.Select(c => 0.8f * c).ToArray();
+        float expected = NodeTerms.DeltaScalar(loadA, change, -1, capA, invA, tA, hA, 1, 10, 1e4f)
+            + NodeTerms.DeltaScalar(loadB, change, 1, capB, invB, tB, hB, 1, 10, 1e4f);
+        float fused = NodeTerms.PairDelta(ref loadA[0], ref loadB[0], ref change[0], -1, ref capA[0], ref invA[0], ref tA[0], ref hA[0],
+            ref capB[0], ref invB[0], ref tB[0], ref hB[0], length, 1, 10, 1e4f);
+        Assert.Equal(expected, fused, Math.Max(1e-3f, Math.Abs(expected) * 1e-5f));
+    }
+
     [Fact]
     public void Delta_OfRemovingAndAddingTheSameLoad_IsZero()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Shardcast.Kernels.Managed;
@@ -32,8 +33,9 @@ internal static class NodeTerms
     }
 
     /// <summary>
-    /// Vector ladder: 256-bit (8 floats, one H*R row of 12x2 is three of them), then 128-bit, then scalar.
-    /// Rows are padded to a multiple of 8 lanes, so on AVX2 hardware the tail never runs.
+    /// Vector ladder: 512-bit (16 floats) where AVX-512 is there, then 256-bit (8), then 128-bit (4), then scalar.
+    /// Rows are padded to a multiple of 8 lanes, so a 12x2 row is one 512-bit and one 256-bit step and the
+    /// scalar tail never runs on vector hardware.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Delta(
@@ -42,21 +44,46 @@ internal static class NodeTerms
         float wBalance, float wHeadroom, float penalty)
     {
         int n = load.Length;
-        int k = 0;
-        float sum = 0;
-        ref float l0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(load);
-        ref float d0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(change);
-        ref float c0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(capacity);
-        ref float i0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inverseCapacity);
-        ref float t0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
-        ref float h0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(headroom);
-        if (load.Length > change.Length || load.Length > capacity.Length || load.Length > inverseCapacity.Length
-            || load.Length > target.Length || load.Length > headroom.Length)
+        if (n > change.Length || n > capacity.Length || n > inverseCapacity.Length || n > target.Length || n > headroom.Length)
         {
             throw new ArgumentException("Every row must be as long as the load row.");
         }
 
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        ref float l0 = ref MemoryMarshal.GetReference(load);
+        ref float d0 = ref MemoryMarshal.GetReference(change);
+        ref float c0 = ref MemoryMarshal.GetReference(capacity);
+        ref float i0 = ref MemoryMarshal.GetReference(inverseCapacity);
+        ref float t0 = ref MemoryMarshal.GetReference(target);
+        ref float h0 = ref MemoryMarshal.GetReference(headroom);
+        int k = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            var acc = Vector512<float>.Zero;
+            var vs = Vector512.Create(sign);
+            var vb = Vector512.Create(wBalance);
+            var vh = Vector512.Create(wHeadroom);
+            var vp = Vector512.Create(penalty);
+            for (; k <= n - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var before = Vector512.LoadUnsafe(ref l0, (nuint)k);
+                var after = before + (vs * Vector512.LoadUnsafe(ref d0, (nuint)k));
+                var t = Vector512.LoadUnsafe(ref t0, (nuint)k);
+                var ea = after - t;
+                var eb = before - t;
+                var h = Vector512.LoadUnsafe(ref h0, (nuint)k);
+                var oa = Vector512.Max(Vector512<float>.Zero, after - h);
+                var ob = Vector512.Max(Vector512<float>.Zero, before - h);
+                var c = Vector512.LoadUnsafe(ref c0, (nuint)k);
+                var over = Vector512.Max(Vector512<float>.Zero, after - c) - Vector512.Max(Vector512<float>.Zero, before - c);
+                var quad = (vb * ((ea * ea) - (eb * eb))) + (vh * ((oa * oa) - (ob * ob)));
+                acc += (quad * Vector512.LoadUnsafe(ref i0, (nuint)k)) + (vp * over);
+            }
+
+            sum += Vector512.Sum(acc);
+        }
+
+        if (Vector256.IsHardwareAccelerated && n - k >= Vector256<float>.Count)
         {
             var acc = Vector256<float>.Zero;
             var vs = Vector256.Create(sign);
@@ -79,9 +106,10 @@ internal static class NodeTerms
                 acc += (quad * Vector256.LoadUnsafe(ref i0, (nuint)k)) + (vp * over);
             }
 
-            sum = Vector256.Sum(acc);
+            sum += Vector256.Sum(acc);
         }
-        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+
+        if (Vector128.IsHardwareAccelerated && n - k >= Vector128<float>.Count)
         {
             var acc = Vector128<float>.Zero;
             var vs = Vector128.Create(sign);
@@ -104,7 +132,7 @@ internal static class NodeTerms
                 acc += (quad * Vector128.LoadUnsafe(ref i0, (nuint)k)) + (vp * over);
             }
 
-            sum = Vector128.Sum(acc);
+            sum += Vector128.Sum(acc);
         }
 
         if (k < n)
@@ -113,6 +141,63 @@ internal static class NodeTerms
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// Both node rows of a move or swap in one pass: node a's row changes by +signA*change, node b's by the
+    /// opposite. One accumulator and one horizontal sum instead of two; rows are addressed by reference because
+    /// the caller (the search state) owns arrays whose sizes <see cref="Problem.FlatProblem.Validate"/> checked.
+    /// Falls back to two <see cref="Delta"/> calls where 256-bit vectors are not accelerated.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float PairDelta(
+        ref float loadA, ref float loadB, ref float change, float signA,
+        ref float capacityA, ref float inverseA, ref float targetA, ref float headroomA,
+        ref float capacityB, ref float inverseB, ref float targetB, ref float headroomB,
+        int length, float wBalance, float wHeadroom, float penalty)
+    {
+        if (!Vector256.IsHardwareAccelerated || length % Vector256<float>.Count != 0)
+        {
+            return Delta(MemoryMarshal.CreateReadOnlySpan(ref loadA, length), MemoryMarshal.CreateReadOnlySpan(ref change, length), signA,
+                       MemoryMarshal.CreateReadOnlySpan(ref capacityA, length), MemoryMarshal.CreateReadOnlySpan(ref inverseA, length),
+                       MemoryMarshal.CreateReadOnlySpan(ref targetA, length), MemoryMarshal.CreateReadOnlySpan(ref headroomA, length), wBalance, wHeadroom, penalty)
+                 + Delta(MemoryMarshal.CreateReadOnlySpan(ref loadB, length), MemoryMarshal.CreateReadOnlySpan(ref change, length), -signA,
+                       MemoryMarshal.CreateReadOnlySpan(ref capacityB, length), MemoryMarshal.CreateReadOnlySpan(ref inverseB, length),
+                       MemoryMarshal.CreateReadOnlySpan(ref targetB, length), MemoryMarshal.CreateReadOnlySpan(ref headroomB, length), wBalance, wHeadroom, penalty);
+        }
+
+        // 256-bit: 8 floats a step; a 12x2 row is three steps per node, a 12x4 row six.
+        var acc = Vector256<float>.Zero;
+        var vb = Vector256.Create(wBalance);
+        var vh = Vector256.Create(wHeadroom);
+        var vp = Vector256.Create(penalty);
+        var vs = Vector256.Create(signA);
+        for (int k = 0; k < length; k += Vector256<float>.Count)
+        {
+            var d = vs * Vector256.LoadUnsafe(ref change, (nuint)k);
+            acc += Lane(Vector256.LoadUnsafe(ref loadA, (nuint)k), d, ref capacityA, ref inverseA, ref targetA, ref headroomA, k, vb, vh, vp);
+            acc += Lane(Vector256.LoadUnsafe(ref loadB, (nuint)k), -d, ref capacityB, ref inverseB, ref targetB, ref headroomB, k, vb, vh, vp);
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lane(
+        Vector256<float> before, Vector256<float> change, ref float capacity, ref float inverse, ref float target, ref float headroom,
+        int k, Vector256<float> vb, Vector256<float> vh, Vector256<float> vp)
+    {
+        var after = before + change;
+        var t = Vector256.LoadUnsafe(ref target, (nuint)k);
+        var ea = after - t;
+        var eb = before - t;
+        var h = Vector256.LoadUnsafe(ref headroom, (nuint)k);
+        var oa = Vector256.Max(Vector256<float>.Zero, after - h);
+        var ob = Vector256.Max(Vector256<float>.Zero, before - h);
+        var c = Vector256.LoadUnsafe(ref capacity, (nuint)k);
+        var over = Vector256.Max(Vector256<float>.Zero, after - c) - Vector256.Max(Vector256<float>.Zero, before - c);
+        var quad = (vb * ((ea * ea) - (eb * eb))) + (vh * ((oa * oa) - (ob * ob)));
+        return (quad * Vector256.LoadUnsafe(ref inverse, (nuint)k)) + (vp * over);
     }
 
     /// <summary>Balance, headroom and overload of one node row, unweighted, accumulated in double.</summary>

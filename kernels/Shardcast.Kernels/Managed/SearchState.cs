@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Shardcast.Kernels.Problem;
 
 namespace Shardcast.Kernels.Managed;
@@ -288,7 +290,34 @@ internal sealed class SearchState
     }
 
     /// <summary>Energy change of moving partition to node, violations excluded (see <see cref="ViolationDelta"/>).</summary>
-    public float MoveDelta(int partition, int node) => LeaveDelta(partition) + ArriveDelta(partition, node);
+    public float MoveDelta(int partition, int node)
+    {
+        int from = Assignment[partition];
+        return RowPairDelta(from, node, _problem.Load, partition * _problem.Stride, -1f)
+            + (_wMove * (MigrationCost(partition, node) - MigrationCost(partition, from)))
+            + CouplingDelta(partition, from, node, -1, -1);
+    }
+
+    /// <summary>Node terms of rows a and b when a changes by signA*change and b by the opposite; change is a row of <paramref name="source"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float RowPairDelta(int a, int b, float[] source, int sourceOffset, float signA)
+    {
+        var p = _problem;
+        int stride = p.Stride;
+        int oa = a * stride;
+        int ob = b * stride;
+        Debug.Assert((uint)a < (uint)p.Nodes && (uint)b < (uint)p.Nodes && sourceOffset + stride <= source.Length, "validated problem");
+        ref float load = ref MemoryMarshal.GetArrayDataReference(NodeLoad);
+        ref float capacity = ref MemoryMarshal.GetArrayDataReference(p.Capacity);
+        ref float inverse = ref MemoryMarshal.GetArrayDataReference(p.InverseCapacity);
+        ref float target = ref MemoryMarshal.GetArrayDataReference(p.BalanceTarget);
+        ref float headroom = ref MemoryMarshal.GetArrayDataReference(p.HeadroomLimit);
+        return NodeTerms.PairDelta(
+            ref Unsafe.Add(ref load, oa), ref Unsafe.Add(ref load, ob), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(source), sourceOffset), signA,
+            ref Unsafe.Add(ref capacity, oa), ref Unsafe.Add(ref inverse, oa), ref Unsafe.Add(ref target, oa), ref Unsafe.Add(ref headroom, oa),
+            ref Unsafe.Add(ref capacity, ob), ref Unsafe.Add(ref inverse, ob), ref Unsafe.Add(ref target, ob), ref Unsafe.Add(ref headroom, ob),
+            stride, _wBalance, _wHeadroom, _penalty);
+    }
 
     /// <summary>The part of a move's delta that depends only on where the partition leaves: its node row and its migration weight there.</summary>
     public float LeaveDelta(int partition)
@@ -379,9 +408,8 @@ internal sealed class SearchState
         var p = _problem;
         int na = Assignment[a];
         int nb = Assignment[b];
-        var change = _swapChange.AsSpan();
-        System.Numerics.Tensors.TensorPrimitives.Subtract(p.LoadRow(b), p.LoadRow(a), change);
-        float delta = NodeDelta(na, change, 1f) + NodeDelta(nb, change, -1f);
+        System.Numerics.Tensors.TensorPrimitives.Subtract(p.LoadRow(b), p.LoadRow(a), _swapChange);
+        float delta = RowPairDelta(na, nb, _swapChange, 0, 1f);
         delta += _wMove * (MigrationCost(a, nb) - MigrationCost(a, na) + MigrationCost(b, na) - MigrationCost(b, nb));
         delta += CouplingDelta(a, na, nb, -1, -1);
         delta += CouplingDelta(b, nb, na, a, nb);
