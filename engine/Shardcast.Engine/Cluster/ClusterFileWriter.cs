@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shardcast.Engine.Json;
 
 namespace Shardcast.Engine.Cluster;
 
@@ -10,13 +11,7 @@ public static class ClusterFileWriter
         ArgumentNullException.ThrowIfNull(spec);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
         w.WriteStartObject();
-        w.WriteStartArray("resources");
-        foreach (string r in spec.Resources)
-        {
-            w.WriteStringValue(r);
-        }
-
-        w.WriteEndArray();
+        w.WriteStrings("resources", spec.Resources);
         w.WriteStartObject("horizon");
         w.WriteNumber("steps", spec.Horizon.Steps);
         w.WriteNumber("step_seconds", spec.Horizon.StepSeconds);
@@ -27,7 +22,7 @@ public static class ClusterFileWriter
         {
             w.WriteStartObject();
             w.WriteString("id", n.Id);
-            WriteRow(w, "capacity", n.Capacity);
+            w.WriteNumbers("capacity", n.Capacity);
             w.WriteString("zone", n.Zone);
             w.WriteString("state", n.State.ToString().ToLowerInvariant());
             w.WriteEndObject();
@@ -48,13 +43,7 @@ public static class ClusterFileWriter
         {
             w.WriteStartObject();
             w.WriteString("id", t.Id);
-            w.WriteStartArray("nodes");
-            foreach (string n in t.Nodes)
-            {
-                w.WriteStringValue(n);
-            }
-
-            w.WriteEndArray();
+            w.WriteStrings("nodes", t.Nodes);
             w.WriteEndObject();
         }
 
@@ -190,17 +179,6 @@ public static class ClusterFileWriter
             }
 
             w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
-    }
-
-    private static void WriteRow(Utf8JsonWriter w, string name, IReadOnlyList<double> row)
-    {
-        w.WriteStartArray(name);
-        foreach (double v in row)
-        {
-            w.WriteNumberValue(v);
         }
 
         w.WriteEndArray();

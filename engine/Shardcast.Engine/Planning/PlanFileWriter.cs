@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shardcast.Engine.Json;
 using Shardcast.Kernels.Problem;
 
 namespace Shardcast.Engine.Planning;
@@ -85,8 +86,8 @@ public static class PlanFileWriter
 
         writer.WriteEndArray();
 
-        WriteStrings(writer, "broken_before", plan.Before.Broken);
-        WriteStrings(writer, "broken_after", plan.After.Broken);
+        writer.WriteStrings("broken_before", plan.Before.Broken);
+        writer.WriteStrings("broken_after", plan.After.Broken);
 
         writer.WriteStartObject("scaling");
         if (plan.Scaling.NodesToAdd is { } add)
@@ -98,13 +99,7 @@ public static class PlanFileWriter
             writer.WriteNull("nodes_to_add");
         }
 
-        writer.WriteStartArray("node_capacity");
-        foreach (double c in plan.Scaling.NodeCapacity)
-        {
-            writer.WriteNumberValue(c);
-        }
-
-        writer.WriteEndArray();
+        writer.WriteNumbers("node_capacity", plan.Scaling.NodeCapacity);
         writer.WriteString("reason", plan.Scaling.Reason);
         writer.WriteEndObject();
         writer.WriteEndObject();
@@ -124,16 +119,5 @@ public static class PlanFileWriter
         writer.WriteNumber("overload", c.Overload);
         writer.WriteNumber("violations", c.Violations);
         writer.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter writer, string name, IReadOnlyList<string> values)
-    {
-        writer.WriteStartArray(name);
-        foreach (string v in values)
-        {
-            writer.WriteStringValue(v);
-        }
-
-        writer.WriteEndArray();
     }
 }

@@ -92,18 +92,7 @@ internal static class NodeTerms
             var vp = Vector256.Create(penalty);
             for (; k <= n - Vector256<float>.Count; k += Vector256<float>.Count)
             {
-                var before = Vector256.LoadUnsafe(ref l0, (nuint)k);
-                var after = before + (vs * Vector256.LoadUnsafe(ref d0, (nuint)k));
-                var t = Vector256.LoadUnsafe(ref t0, (nuint)k);
-                var ea = after - t;
-                var eb = before - t;
-                var h = Vector256.LoadUnsafe(ref h0, (nuint)k);
-                var oa = Vector256.Max(Vector256<float>.Zero, after - h);
-                var ob = Vector256.Max(Vector256<float>.Zero, before - h);
-                var c = Vector256.LoadUnsafe(ref c0, (nuint)k);
-                var over = Vector256.Max(Vector256<float>.Zero, after - c) - Vector256.Max(Vector256<float>.Zero, before - c);
-                var quad = (vb * ((ea * ea) - (eb * eb))) + (vh * ((oa * oa) - (ob * ob)));
-                acc += (quad * Vector256.LoadUnsafe(ref i0, (nuint)k)) + (vp * over);
+                acc += Lane(Vector256.LoadUnsafe(ref l0, (nuint)k), vs * Vector256.LoadUnsafe(ref d0, (nuint)k), ref c0, ref i0, ref t0, ref h0, k, vb, vh, vp);
             }
 
             sum += Vector256.Sum(acc);
