@@ -21,9 +21,11 @@ internal static class SvgChart
         double xMax = Math.Log10(Math.Max(all.Count > 0 ? all.Max(a => a.TotalSeconds) : 1, budgets.Max(b => b.Seconds)) * 1.1);
         var energies = all.Select(a => a.BestEnergy).Concat(budgets.Select(b => b.Energy)).Append(best).Append(greedy).Where(e => e > 0).ToList();
         double yMin = Math.Log10(energies.Min() * 0.8);
-        double yMax = Math.Log10(energies.Max() * 1.25);
+        // Infeasible starts sit orders of magnitude above the rest (penalties); keep the scale on the plans that
+        // matter and mark what lies above it.
+        double yMax = Math.Log10(Math.Min(energies.Max(), Math.Max(greedy, best) * 3) * 1.25);
         double X(double s) => Left + ((Math.Log10(s) - xMin) / (xMax - xMin) * (Width - Left - Right));
-        double Y(double e) => Top + ((yMax - Math.Log10(Math.Max(e, 1e-12))) / (yMax - yMin) * (Height - Top - Bottom));
+        double Y(double e) => Top + ((yMax - Math.Min(yMax, Math.Log10(Math.Max(e, 1e-12)))) / (yMax - yMin) * (Height - Top - Bottom));
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" font-family=\"sans-serif\" font-size=\"12\">");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
@@ -68,12 +70,16 @@ internal static class SvgChart
         foreach (var (s, e) in budgets)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(s):0.0}\" cy=\"{Y(e):0.0}\" r=\"5\" fill=\"#ff7f0e\"/>");
+            if (Math.Log10(e) > yMax)
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(s) + 8:0.0}\" y=\"{Y(e) + 14:0.0}\" fill=\"#ff7f0e\">off scale: {e:G3} (infeasible)</text>");
+            }
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{Y(greedy):0.0}\" x2=\"{Width - Right}\" y2=\"{Y(greedy):0.0}\" stroke=\"#d62728\" stroke-dasharray=\"6,4\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right - 4}\" y=\"{Y(greedy) - 6:0.0}\" text-anchor=\"end\" fill=\"#d62728\">greedy baseline</text>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + 10}\" y=\"{Top + 14}\" fill=\"#1f77b4\">best so far in the long run</text>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + 10}\" y=\"{Top + 30}\" fill=\"#ff7f0e\">runs with a budget of 0.1 to 5 s</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right - 4}\" y=\"{Top + 14}\" text-anchor=\"end\" fill=\"#1f77b4\">best so far in the long run</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right - 4}\" y=\"{Top + 30}\" text-anchor=\"end\" fill=\"#ff7f0e\">runs with a budget of 0.1 to 5 s</text>");
         svg.Append("</svg>");
         return svg.ToString();
     }
