@@ -40,7 +40,12 @@ public static class Planner
         var plan = new Plan(input, assignment, moves, before, after, ScalingAdvice.None(CapacityAdvisor.MedianCapacity(spec)), result, safe, TimeSpan.Zero);
         if (!after.Feasible && options.AdviseScaling)
         {
-            plan = plan with { Scaling = CapacityAdvisor.Advise(input, plan, backend, searchOptions, cancellationToken) };
+            plan = plan with
+            {
+                Scaling = cancellationToken.IsCancellationRequested
+                    ? new ScalingAdvice(null, CapacityAdvisor.MedianCapacity(spec), "not computed: the plan was interrupted")
+                    : CapacityAdvisor.Advise(input, plan, backend, searchOptions, cancellationToken),
+            };
         }
 
         return plan with { Elapsed = options.Clock.GetElapsedTime(started) };

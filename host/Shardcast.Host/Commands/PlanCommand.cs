@@ -63,7 +63,25 @@ public static class PlanCommand
         try
         {
             var spec = ClusterFileReader.ReadFile(inputPath);
-            var plan = Planner.Plan(spec, options);
+
+            // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            Plan plan;
+            try
+            {
+                plan = Planner.Plan(spec, options, interrupt.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+
             if (outputPath == "-")
             {
                 output.Write(PlanFileWriter.ToJson(plan));

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
@@ -32,6 +34,20 @@ public class ClusterGeneratorTests
         Assert.Equal(partitions, read.Partitions.Count);
         Assert.Equal(nodes, read.Nodes.Count);
         Assert.Equal(Json(spec), Json(read));
+    }
+
+    [Fact]
+    public void Generate_AnyShape_GivesAClusterTheStrictReaderAcceptsAndThePlannerPlans()
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<ulong>(), ArbMap.Default.ArbFor<PositiveInt>(), (seed, shape) =>
+        {
+            int k = shape.Get;
+            var options = new GeneratorOptions(1 + (k % 300), 1 + (k % 23), 1 + (k % 13), 1 + (k % 8), seed);
+            var spec = ClusterFileReader.Parse(Json(ClusterGenerator.Generate(options)));
+            var plan = Planner.Plan(spec, new PlanOptions { StepsPerChain = 2_000, AdviseScaling = false });
+            Assert.Equal(spec.Partitions.Count, plan.Assignment.Length);
+            Assert.DoesNotContain(plan.After.Broken, b => b.Contains("replicas on node", StringComparison.Ordinal));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60));
     }
 
     [Fact]

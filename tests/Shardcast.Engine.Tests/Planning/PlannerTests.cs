@@ -144,6 +144,22 @@ public class PlannerTests
     }
 
     [Fact]
+    public void Plan_WhenInterrupted_ReturnsTheRepairedStartWithoutSearchingOrAdvising()
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(300, 12, 6, 2, 5));
+        using var interrupted = new CancellationTokenSource();
+        interrupted.Cancel();
+        var plan = Planner.Plan(spec, new PlanOptions { TimeMs = 60_000 }, interrupted.Token);
+        Assert.Equal(0, plan.Search.Statistics.Epochs);
+        Assert.True(plan.After.Broken.Count < plan.Before.Broken.Count, "the start was not repaired");
+        Assert.Equal(spec.Partitions.Count, plan.Assignment.Length);
+        if (!plan.Feasible)
+        {
+            Assert.Contains("interrupted", plan.Scaling.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Plan_RefusesABackendThisBuildDoesNotHave()
     {
         var spec = ClusterFileReader.Parse(Clusters.Small);
