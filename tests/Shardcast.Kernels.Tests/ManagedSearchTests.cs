@@ -8,7 +8,7 @@ public class ManagedSearchTests
 {
     private static readonly ManagedBackend Backend = new();
 
-    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy];
+    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy, SearchAlgorithm.GeneticThenAnneal];
 
     private static SearchOptions Steps(SearchAlgorithm algorithm, long steps = 20_000, ulong seed = 7, int threads = 0) => new()
     {

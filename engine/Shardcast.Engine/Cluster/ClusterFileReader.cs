@@ -16,7 +16,7 @@ public static class ClusterFileReader
         ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search"];
 
     private static readonly string[] Backends = ["auto", "managed", "opencl", "cuda"];
-    private static readonly string[] Algorithms = ["anneal", "genetic", "greedy"];
+    private static readonly string[] Algorithms = ["anneal", "genetic", "greedy", "genetic-anneal"];
 
     public static ClusterSpec ReadFile(string path)
     {

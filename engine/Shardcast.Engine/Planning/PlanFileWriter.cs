@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Shardcast.Engine.Json;
 using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Planning;
 
@@ -29,7 +30,7 @@ public static class PlanFileWriter
         writer.WriteStartObject();
         writer.WriteBoolean("feasible", plan.Feasible);
         writer.WriteString("backend", plan.Search.Backend);
-        writer.WriteString("algorithm", plan.Search.Algorithm.ToString().ToLowerInvariant());
+        writer.WriteString("algorithm", AlgorithmName(plan.Search.Algorithm));
         writer.WriteNumber("search_ms", Math.Round(plan.Search.Statistics.Elapsed.TotalMilliseconds, 1));
         writer.WriteNumber("plan_ms", Math.Round(plan.Elapsed.TotalMilliseconds, 1));
         writer.WriteNumber("evaluated_moves", plan.Search.Statistics.EvaluatedMoves);
@@ -105,6 +106,12 @@ public static class PlanFileWriter
         writer.WriteEndObject();
         writer.Flush();
     }
+
+    public static string AlgorithmName(SearchAlgorithm algorithm) => algorithm switch
+    {
+        SearchAlgorithm.GeneticThenAnneal => "genetic-anneal",
+        _ => algorithm.ToString().ToLowerInvariant(),
+    };
 
     private static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation)
     {

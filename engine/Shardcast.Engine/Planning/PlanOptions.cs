@@ -18,6 +18,9 @@ public sealed record PlanOptions
 
     public int Threads { get; init; }
 
+    /// <summary>Stop the search as soon as a plan's energy (cost plus penalties) is at or below this.</summary>
+    public double? TargetCost { get; init; }
+
     /// <summary>Annealing chains; 0 lets the backend choose.</summary>
     public int Chains { get; init; }
 

@@ -82,6 +82,7 @@ public static class Planner
             Threads = options.Threads,
             Chains = options.Chains,
             Clock = options.Clock,
+            TargetEnergy = options.TargetCost ?? double.NegativeInfinity,
         };
     }
 
@@ -90,6 +91,7 @@ public static class Planner
         "anneal" => SearchAlgorithm.Anneal,
         "genetic" => SearchAlgorithm.Genetic,
         "greedy" => SearchAlgorithm.Greedy,
-        _ => throw new PlanningException($"unknown algorithm '{name}'; expected anneal, genetic or greedy"),
+        "genetic-anneal" => SearchAlgorithm.GeneticThenAnneal,
+        _ => throw new PlanningException($"unknown algorithm '{name}'; expected anneal, genetic, greedy or genetic-anneal"),
     };
 }

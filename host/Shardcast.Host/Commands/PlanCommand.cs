@@ -16,15 +16,16 @@ public static class PlanCommand
         var steps = new Option<long?>("--steps") { Description = "Search steps per chain instead of a time budget: the same seed then gives the same plan on any machine." };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: the file's search.seed, else 1)." };
         var backend = new Option<string?>("--backend") { Description = "Search backend: auto or managed (default: the file's search.backend)." };
-        var algorithm = new Option<string?>("--algorithm") { Description = "anneal, genetic or greedy (default: the file's search.algorithm, else anneal)." };
+        var algorithm = new Option<string?>("--algorithm") { Description = "anneal, genetic, greedy, or genetic-anneal (the genetic algorithm seeds the annealer) (default: the file's search.algorithm, else anneal)." };
+        var targetCost = new Option<double?>("--target-cost") { Description = "Stop the search as soon as the plan's cost (plus penalties for overload and broken constraints) is at or below this." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
-        algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy");
+        algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy", "genetic-anneal");
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, threads, chains, noAdvice,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice,
         };
 
         command.SetAction(parse =>
@@ -49,6 +50,7 @@ public static class PlanCommand
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,
                 Chains = chainCount,
+                TargetCost = parse.GetValue(targetCost),
                 AdviseScaling = !parse.GetValue(noAdvice),
             };
             return Run(file.FullName, parse.GetValue(outputFile), options, output, error);

@@ -10,4 +10,7 @@ public enum SearchAlgorithm
 
     /// <summary>Goal-based greedy baseline: hottest partition off the most loaded node, repeated.</summary>
     Greedy,
+
+    /// <summary>The genetic algorithm for the first part of the budget, then annealing from its best.</summary>
+    GeneticThenAnneal,
 }

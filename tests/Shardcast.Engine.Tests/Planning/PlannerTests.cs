@@ -10,7 +10,7 @@ public class PlannerTests
     private static PlanOptions Steps(SearchAlgorithm algorithm = SearchAlgorithm.Anneal, long steps = 30_000) =>
         new() { Algorithm = algorithm, StepsPerChain = steps };
 
-    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy];
+    public static TheoryData<SearchAlgorithm> Algorithms => [SearchAlgorithm.Anneal, SearchAlgorithm.Genetic, SearchAlgorithm.Greedy, SearchAlgorithm.GeneticThenAnneal];
 
     [Theory]
     [MemberData(nameof(Algorithms))]

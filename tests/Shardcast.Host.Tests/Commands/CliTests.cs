@@ -53,6 +53,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Plan_WithATargetCostTheStartAlreadyMeets_StopsWithoutSearching()
+    {
+        var (code, output, _, _) = Run("plan", "--input", Example, "--time-ms", "600000", "--target-cost", "1e30", "--no-scaling-advice", "--output", "-");
+        Assert.Equal(ExitCodes.Ok, code);
+        using var plan = JsonDocument.Parse(output);
+        Assert.Equal(0, plan.RootElement.GetProperty("evaluated_moves").GetInt64());
+    }
+
+    [Fact]
+    public void Plan_WithTheGeneticAlgorithmSeedingTheAnnealer_PlansTheExample()
+    {
+        var (code, output, error, _) = Run("plan", "--input", Example, "--steps", "20000", "--algorithm", "genetic-anneal", "--output", "-");
+        Assert.True(code == ExitCodes.Ok, error);
+        using var plan = JsonDocument.Parse(output);
+        Assert.Equal("genetic-anneal", plan.RootElement.GetProperty("algorithm").GetString());
+        Assert.True(plan.RootElement.GetProperty("feasible").GetBoolean());
+    }
+
+    [Fact]
     public void Plan_ABadClusterFile_ExitsWithTwoAndNamesTheField()
     {
         string bad = Path.Combine(_folder, "bad.json");
