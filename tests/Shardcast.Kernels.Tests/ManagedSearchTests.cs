@@ -1,5 +1,4 @@
 using Shardcast.Kernels.Managed;
-using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Search;
 
 namespace Shardcast.Kernels.Tests;
@@ -130,6 +129,5 @@ public class ManagedSearchTests
         }
 
         Assert.Equal(result.Cost.Energy, result.Trace[^1].BestEnergy, 1e-2 + (1e-4 * Math.Abs(result.Cost.Energy)));
-        _ = CostWeights.Default;
     }
 }
