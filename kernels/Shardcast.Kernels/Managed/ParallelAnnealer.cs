@@ -7,8 +7,8 @@ namespace Shardcast.Kernels.Managed;
 /// <summary>
 /// Parallel tempering with a cooling ladder: C chains at temperatures steered each epoch toward acceptance
 /// targets that fall over the budget (hot ranks explore, cold ranks descend), run in parallel for an epoch of
-/// fixed steps, then adjacent temperatures exchange states by the Metropolis rule. Epoch boundaries are the only synchronisation, so with a step budget the run is
-/// deterministic whatever the thread count.
+/// fixed steps, then adjacent temperatures exchange states by the Metropolis rule. Epoch boundaries are the
+/// only synchronisation, so with a step budget the run is deterministic whatever the thread count.
 /// </summary>
 internal static class ParallelAnnealer
 {
@@ -41,6 +41,7 @@ internal static class ParallelAnnealer
         first.Reset(start);
         var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
         ConstraintRepair.Repair(first, ref repairRng);
+        clock.Record(first.Energy);
         long warmEvaluated = 0, warmAccepted = 0;
         if (options.WarmStart)
         {
