@@ -102,9 +102,7 @@ public static class CapacityAdvisor
         for (int k = 0; k < width; k++)
         {
             int r = k % input.Resources;
-            double load = input.Load.Sum(row => row[k]);
-            double capacity = input.Spec.Nodes.Where(n => n.State != NodeState.Draining).Sum(n => n.Capacity[r]);
-            bound = Math.Max(bound, (int)Math.Ceiling((load - capacity) / median[r]));
+            bound = Math.Max(bound, (int)Math.Ceiling((input.LaneLoad[k] - input.ActiveCapacity[r]) / median[r]));
         }
 
         return bound;

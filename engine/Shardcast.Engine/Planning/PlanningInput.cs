@@ -39,7 +39,8 @@ public sealed class PlanningInput
         }
 
         GroupNames = groupNames;
-        GroupMinZones = groupNames.Select(g => spec.Groups.FirstOrDefault(x => x.Id == g)?.MinZones ?? 1).ToArray();
+        var declaredMinZones = spec.Groups.ToDictionary(g => g.Id, g => g.MinZones, StringComparer.Ordinal);
+        GroupMinZones = groupNames.Select(g => declaredMinZones.GetValueOrDefault(g, 1)).ToArray();
         GroupOf = spec.Partitions.Select(p => p.Group is { } g ? groupIndex[g] : -1).ToArray();
         Initial = spec.Partitions.Select(p => NodeIndex[p.Node]).ToArray();
         Load = new double[spec.Partitions.Count][];
@@ -47,6 +48,19 @@ public sealed class PlanningInput
         {
             Load[i] = PlanningLoad(spec, spec.Partitions[i], i);
         }
+
+        LaneLoad = new double[Steps * Resources];
+        foreach (var row in Load)
+        {
+            for (int k = 0; k < LaneLoad.Length; k++)
+            {
+                LaneLoad[k] += row[k];
+            }
+        }
+
+        ActiveCapacity = Enumerable.Range(0, Resources)
+            .Select(r => spec.Nodes.Where(n => n.State != NodeState.Draining).Sum(n => n.Capacity[r]))
+            .ToArray();
 
         ZoneDistance = new double[Zones.Count * Zones.Count];
         Array.Fill(ZoneDistance, 1.0);
@@ -95,6 +109,12 @@ public sealed class PlanningInput
 
     /// <summary>Planning load per partition, [h * R + r], in the cluster's own units.</summary>
     public double[][] Load { get; }
+
+    /// <summary>Total planning load of the cluster per lane, [h * R + r].</summary>
+    public double[] LaneLoad { get; }
+
+    /// <summary>Total capacity per resource of the nodes that may hold partitions (draining ones excluded).</summary>
+    public double[] ActiveCapacity { get; }
 
     /// <summary>[zoneA * Zones + zoneB], 1 unless the cluster file sets it.</summary>
     public double[] ZoneDistance { get; }

@@ -107,22 +107,7 @@ public static class ProblemBuilder
     public static double[] ClusterUtilisation(PlanningInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        int width = input.Steps * input.Resources;
-        var u = new double[width];
-        for (int k = 0; k < width; k++)
-        {
-            int r = k % input.Resources;
-            double load = 0;
-            foreach (var row in input.Load)
-            {
-                load += row[k];
-            }
-
-            double capacity = input.Spec.Nodes.Where(n => n.State != NodeState.Draining).Sum(n => n.Capacity[r]);
-            u[k] = load / capacity;
-        }
-
-        return u;
+        return input.LaneLoad.Select((load, k) => load / input.ActiveCapacity[k % input.Resources]).ToArray();
     }
 
     private static void BuildDomains(PlanningInput input, FlatProblem problem)

@@ -118,22 +118,14 @@ internal static class ConstraintRepair
             return false;
         }
 
-        int zones = 0;
-        Span<int> seen = stackalloc int[16];
         foreach (int q in problem.MembersOf(g))
         {
             if (q != p && state.Assignment[q] == node)
             {
                 return true;
             }
-
-            int z = problem.NodeZone[state.Assignment[q]];
-            if (zones < seen.Length && !seen[..zones].Contains(z))
-            {
-                seen[zones++] = z;
-            }
         }
 
-        return zones < problem.GroupMinZones[g];
+        return state.DistinctZonesOf(g) < problem.GroupMinZones[g];
     }
 }

@@ -190,11 +190,14 @@ internal sealed class SearchState
             }
 
             violations += members.Length - distinctNodes;
-            violations += Math.Max(0, p.GroupMinZones[g] - DistinctZones(members, -1, -1));
+            violations += Math.Max(0, p.GroupMinZones[g] - DistinctZonesOf(g));
         }
 
         return violations;
     }
+
+    /// <summary>Distinct zones the members of a group occupy now.</summary>
+    public int DistinctZonesOf(int group) => DistinctZones(_problem.MembersOf(group), -1, -1);
 
     /// <summary>Distinct zones of a group's members, with member <paramref name="moved"/> placed on <paramref name="node"/>.</summary>
     private int DistinctZones(ReadOnlySpan<int> members, int moved, int node)
@@ -270,7 +273,7 @@ internal sealed class SearchState
             if (zoneChange != 0)
             {
                 // Shortfall max(0, min - distinct) changes only while distinct is at or below the minimum.
-                int before = DistinctZones(p.MembersOf(g), -1, -1);
+                int before = DistinctZonesOf(g);
                 delta += Math.Max(0, minZones - (before + zoneChange)) - Math.Max(0, minZones - before);
             }
         }

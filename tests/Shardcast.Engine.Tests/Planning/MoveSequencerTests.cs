@@ -45,6 +45,7 @@ public class MoveSequencerTests
         var plan = Planner.Plan(spec, new PlanOptions { StepsPerChain = 20_000 });
         Assert.True(plan.SequenceSafe);
         var input = plan.Input;
+        double[] peakBefore = ReferenceCost.Evaluate(input, input.Initial).NodePeakUtilisation;
         int width = input.Steps * input.Resources;
         var load = new double[spec.Nodes.Count, width];
         for (int p = 0; p < spec.Partitions.Count; p++)
@@ -72,7 +73,7 @@ public class MoveSequencerTests
             {
                 for (int k = 0; k < width; k++)
                 {
-                    double before = ReferenceCost.Evaluate(input, input.Initial).NodePeakUtilisation[n];
+                    double before = peakBefore[n];
                     double utilisation = load[n, k] / input.Capacity(n, k % input.Resources);
                     Assert.True(utilisation <= Math.Max(1, before) + 1e-9, $"wave {wave.Key}: node {spec.Nodes[n].Id} at {utilisation:P1}");
                 }
