@@ -13,7 +13,8 @@ public static class ClusterFileReader
     private const int MaxDepth = 32;
 
     private static readonly string[] TopKeys =
-        ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search"];
+        ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search",
+         "transient_resources", "node_move_cost"];
 
     private static readonly string[] Backends = ["auto", "managed", "opencl", "cuda"];
     private static readonly string[] Algorithms = ["anneal", "genetic", "greedy", "genetic-anneal"];
@@ -70,10 +71,15 @@ public static class ClusterFileReader
         var affinity = ReadAffinity(top, partitionIds);
         var zones = nodes.Select(n => n.Zone).ToHashSet(StringComparer.Ordinal);
         var zoneDistance = ReadZoneDistance(top, zones);
-        var objective = ReadObjective(top);
+        var objective = ReadObjective(top, resources);
         var budget = ReadBudget(top);
         var search = ReadSearch(top);
-        var spec = new ClusterSpec(resources, horizon, nodes, partitions, tenants, groups, affinity, zoneDistance, objective, budget, search);
+        CheckDependencies(groups, partitions);
+        var spec = new ClusterSpec(resources, horizon, nodes, partitions, tenants, groups, affinity, zoneDistance, objective, budget, search)
+        {
+            TransientResources = ReadTransient(top, resources),
+            NodeMoveCost = ReadNodeMoveCost(top, nodeIds),
+        };
         CheckPlacement(spec, groupIds);
         return spec;
     }
@@ -134,7 +140,7 @@ public static class ClusterFileReader
         foreach (var item in top.RequiredArray("nodes"))
         {
             string path = JsonFields.Item("$.nodes", i++);
-            var node = JsonFields.Of(item, path, "id", "capacity", "zone", "state");
+            var node = JsonFields.Of(item, path, "id", "capacity", "zone", "state", "safety", "neighborhood");
             string id = node.RequiredString("id");
             double[] capacity = JsonFields.AsRow(node.Required("capacity"), node.PathOf("capacity"), resources, "one capacity per resource");
             for (int r = 0; r < capacity.Length; r++)
@@ -154,7 +160,20 @@ public static class ClusterFileReader
                 "new" => NodeState.New,
                 _ => throw new ClusterFileException(node.PathOf("state"), $"expected active, draining or new, found '{stateText}'"),
             };
-            nodes.Add(new NodeSpec(id, capacity, zone, state));
+            double[]? safety = null;
+            if (node.Optional("safety") is { } s)
+            {
+                safety = JsonFields.AsRow(s, node.PathOf("safety"), resources, "one safety capacity per resource");
+                for (int r = 0; r < safety.Length; r++)
+                {
+                    if (safety[r] < 0 || safety[r] > capacity[r])
+                    {
+                        throw new ClusterFileException(JsonFields.Item(node.PathOf("safety"), r), $"a safety capacity must lie in [0, capacity {capacity[r]}], found {safety[r]}");
+                    }
+                }
+            }
+
+            nodes.Add(new NodeSpec(id, capacity, zone, state) { Safety = safety, Neighborhood = node.OptionalString("neighborhood") });
         }
 
         if (nodes.Count == 0)
@@ -220,9 +239,19 @@ public static class ClusterFileReader
         foreach (var item in JsonFields.AsArray(array, "$.groups"))
         {
             string path = JsonFields.Item("$.groups", i++);
-            var group = JsonFields.Of(item, path, "id", "min_zones");
+            var group = JsonFields.Of(item, path, "id", "min_zones", "depends_on");
             int minZones = group.Optional("min_zones") is { } z ? (int)JsonFields.AsInteger(z, group.PathOf("min_zones"), 1, 1024) : 1;
-            groups.Add(new GroupSpec(group.RequiredString("id"), minZones));
+            var dependsOn = new List<string>();
+            if (group.Optional("depends_on") is { } deps)
+            {
+                int j = 0;
+                foreach (var d in JsonFields.AsArray(deps, group.PathOf("depends_on")))
+                {
+                    dependsOn.Add(JsonFields.AsString(d, JsonFields.Item(group.PathOf("depends_on"), j++)));
+                }
+            }
+
+            groups.Add(new GroupSpec(group.RequiredString("id"), minZones) { DependsOn = dependsOn });
         }
 
         return groups;
@@ -235,7 +264,7 @@ public static class ClusterFileReader
         foreach (var item in top.RequiredArray("partitions"))
         {
             string path = JsonFields.Item("$.partitions", i++);
-            var p = JsonFields.Of(item, path, "id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history");
+            var p = JsonFields.Of(item, path, "id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost");
             string id = p.RequiredString("id");
             string node = p.RequiredString("node");
             if (!nodeIds.ContainsKey(node))
@@ -280,7 +309,11 @@ public static class ClusterFileReader
                 throw new ClusterFileException(p.PathOf("load"), "required unless history is given (the planning load is then forecast from it)");
             }
 
-            partitions.Add(new PartitionSpec(id, node, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history));
+            double moveCost = p.Optional("move_cost") is { } mc ? JsonFields.AsNonNegative(mc, p.PathOf("move_cost")) : 0;
+            partitions.Add(new PartitionSpec(id, node, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history)
+            {
+                MoveCost = moveCost,
+            });
         }
 
         if (partitions.Count == 0)
@@ -434,14 +467,15 @@ public static class ClusterFileReader
         return distances;
     }
 
-    private static ObjectiveSpec ReadObjective(JsonFields top)
+    private static ObjectiveSpec ReadObjective(JsonFields top, List<string> resources)
     {
         if (top.Optional("objective") is not { } element)
         {
             return ObjectiveSpec.Default;
         }
 
-        var o = JsonFields.Of(element, "$.objective", "w_bal", "w_over", "theta", "w_move", "w_aff", "w_lin", "quantile");
+        var o = JsonFields.Of(element, "$.objective", "w_bal", "w_over", "theta", "w_move", "w_aff", "w_lin", "quantile",
+            "hard_capacity", "w_safety", "resource_balance", "w_partition_move", "w_group_move", "w_node_move");
         var d = ObjectiveSpec.Default;
         double Weight(string key, double fallback)
         {
@@ -461,7 +495,147 @@ public static class ClusterFileReader
             throw new ClusterFileException(o.PathOf("quantile"), $"must lie in (0, 1), found {quantile}");
         }
 
-        return new ObjectiveSpec(Weight("w_bal", d.WBalance), Weight("w_over", d.WOver), theta, Weight("w_move", d.WMove), Weight("w_aff", d.WAffinity), Weight("w_lin", d.WLineage), quantile);
+        double[]? safety = null;
+        if (o.Optional("w_safety") is { } ws)
+        {
+            safety = JsonFields.AsRow(ws, o.PathOf("w_safety"), resources.Count, "one weight per resource");
+            for (int r = 0; r < safety.Length; r++)
+            {
+                if (safety[r] < 0)
+                {
+                    throw new ClusterFileException(JsonFields.Item(o.PathOf("w_safety"), r), $"weights must not be negative, found {safety[r]}");
+                }
+            }
+        }
+
+        return new ObjectiveSpec(Weight("w_bal", d.WBalance), Weight("w_over", d.WOver), theta, Weight("w_move", d.WMove), Weight("w_aff", d.WAffinity), Weight("w_lin", d.WLineage), quantile)
+        {
+            HardCapacity = o.OptionalBool("hard_capacity", false),
+            WSafety = safety,
+            ResourceBalance = ReadResourceBalance(o, resources),
+            WPartitionMove = Weight("w_partition_move", 0),
+            WGroupMove = Weight("w_group_move", 0),
+            WNodeMove = Weight("w_node_move", 0),
+        };
+    }
+
+    private static List<ResourceBalanceSpec> ReadResourceBalance(JsonFields objective, List<string> resources)
+    {
+        var terms = new List<ResourceBalanceSpec>();
+        if (objective.Optional("resource_balance") is not { } array)
+        {
+            return terms;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, objective.PathOf("resource_balance")))
+        {
+            var b = JsonFields.Of(item, JsonFields.Item(objective.PathOf("resource_balance"), i++), "a", "b", "target", "weight");
+            string a = b.RequiredString("a");
+            string c = b.RequiredString("b");
+            foreach (var (key, name) in new[] { ("a", a), ("b", c) })
+            {
+                if (!resources.Contains(name))
+                {
+                    throw new ClusterFileException(b.PathOf(key), $"unknown resource '{name}'");
+                }
+            }
+
+            double target = b.RequiredNumber("target");
+            double weight = b.RequiredNumber("weight");
+            if (target < 0 || weight < 0)
+            {
+                throw new ClusterFileException(b.PathOf(target < 0 ? "target" : "weight"), $"must not be negative, found {Math.Min(target, weight)}");
+            }
+
+            terms.Add(new ResourceBalanceSpec(a, c, target, weight));
+        }
+
+        return terms;
+    }
+
+    private static List<string> ReadTransient(JsonFields top, List<string> resources)
+    {
+        var transient = new List<string>();
+        if (top.Optional("transient_resources") is not { } array)
+        {
+            return transient;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.transient_resources"))
+        {
+            string path = JsonFields.Item("$.transient_resources", i++);
+            string name = JsonFields.AsString(item, path);
+            if (!resources.Contains(name))
+            {
+                throw new ClusterFileException(path, $"unknown resource '{name}'");
+            }
+
+            transient.Add(name);
+        }
+
+        IndexOf(transient, "$.transient_resources", string.Empty);
+        return transient;
+    }
+
+    private static List<NodeMoveCostSpec> ReadNodeMoveCost(JsonFields top, Dictionary<string, int> nodeIds)
+    {
+        var costs = new List<NodeMoveCostSpec>();
+        if (top.Optional("node_move_cost") is not { } array)
+        {
+            return costs;
+        }
+
+        var seen = new Dictionary<(string, string), int>();
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.node_move_cost"))
+        {
+            string path = JsonFields.Item("$.node_move_cost", i);
+            var c = JsonFields.Of(item, path, "from", "to", "cost");
+            string from = c.RequiredString("from");
+            string to = c.RequiredString("to");
+            foreach (var (key, id) in new[] { ("from", from), ("to", to) })
+            {
+                if (!nodeIds.ContainsKey(id))
+                {
+                    throw new ClusterFileException(c.PathOf(key), $"unknown node id '{id}'");
+                }
+            }
+
+            if (!seen.TryAdd((from, to), i))
+            {
+                throw new ClusterFileException(path, $"duplicate pair '{from}' -> '{to}' (first at $.node_move_cost[{seen[(from, to)]}])");
+            }
+
+            costs.Add(new NodeMoveCostSpec(from, to, JsonFields.AsNonNegative(c.Required("cost"), c.PathOf("cost"))));
+            i++;
+        }
+
+        return costs;
+    }
+
+    /// <summary>Every depends_on names a group that exists (declared or used by a partition) other than itself.</summary>
+    private static void CheckDependencies(List<GroupSpec> groups, List<PartitionSpec> partitions)
+    {
+        var known = groups.Select(g => g.Id).Concat(partitions.Where(p => p.Group is not null).Select(p => p.Group!)).ToHashSet(StringComparer.Ordinal);
+        for (int g = 0; g < groups.Count; g++)
+        {
+            for (int j = 0; j < groups[g].DependsOn.Count; j++)
+            {
+                string path = $"$.groups[{g}].depends_on[{j}]";
+                string other = groups[g].DependsOn[j];
+                if (other == groups[g].Id)
+                {
+                    throw new ClusterFileException(path, $"group '{other}' cannot depend on itself");
+                }
+
+                if (!known.Contains(other))
+                {
+                    throw new ClusterFileException(path, $"unknown group id '{other}'");
+                }
+            }
+        }
     }
 
     private static BudgetSpec ReadBudget(JsonFields top)

@@ -25,6 +25,12 @@ public static class ClusterFileWriter
             w.WriteNumbers("capacity", n.Capacity);
             w.WriteString("zone", n.Zone);
             w.WriteString("state", n.State.ToString().ToLowerInvariant());
+            if (n.Safety is { } safety)
+            {
+                w.WriteNumbers("safety", safety);
+            }
+
+            WriteOptional(w, "neighborhood", n.Neighborhood);
             w.WriteEndObject();
         }
 
@@ -55,6 +61,11 @@ public static class ClusterFileWriter
             w.WriteStartObject();
             w.WriteString("id", g.Id);
             w.WriteNumber("min_zones", g.MinZones);
+            if (g.DependsOn.Count > 0)
+            {
+                w.WriteStrings("depends_on", g.DependsOn);
+            }
+
             w.WriteEndObject();
         }
 
@@ -93,7 +104,28 @@ public static class ClusterFileWriter
         w.WriteNumber("w_aff", o.WAffinity);
         w.WriteNumber("w_lin", o.WLineage);
         w.WriteNumber("quantile", o.Quantile);
+        WriteExtendedObjective(w, o);
         w.WriteEndObject();
+
+        if (spec.TransientResources.Count > 0)
+        {
+            w.WriteStrings("transient_resources", spec.TransientResources);
+        }
+
+        if (spec.NodeMoveCost.Count > 0)
+        {
+            w.WriteStartArray("node_move_cost");
+            foreach (var c in spec.NodeMoveCost)
+            {
+                w.WriteStartObject();
+                w.WriteString("from", c.From);
+                w.WriteString("to", c.To);
+                w.WriteNumber("cost", c.Cost);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
 
         w.WriteStartObject("budget");
         if (spec.Budget.MaxMoves is { } moves)
@@ -127,6 +159,11 @@ public static class ClusterFileWriter
         WriteOptional(w, "tenant", p.Tenant);
         WriteOptional(w, "group", p.Group);
         WriteOptional(w, "parent", p.Parent);
+        if (p.MoveCost > 0)
+        {
+            w.WriteNumber("move_cost", p.MoveCost);
+        }
+
         if (p.Pinned)
         {
             w.WriteBoolean("pinned", true);
@@ -157,6 +194,44 @@ public static class ClusterFileWriter
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>The optional terms, written only where they differ from their defaults so native files stay as they were.</summary>
+    private static void WriteExtendedObjective(Utf8JsonWriter w, ObjectiveSpec o)
+    {
+        if (o.HardCapacity)
+        {
+            w.WriteBoolean("hard_capacity", true);
+        }
+
+        if (o.WSafety is { } safety)
+        {
+            w.WriteNumbers("w_safety", safety);
+        }
+
+        if (o.ResourceBalance.Count > 0)
+        {
+            w.WriteStartArray("resource_balance");
+            foreach (var b in o.ResourceBalance)
+            {
+                w.WriteStartObject();
+                w.WriteString("a", b.A);
+                w.WriteString("b", b.B);
+                w.WriteNumber("target", b.Target);
+                w.WriteNumber("weight", b.Weight);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        foreach (var (name, weight) in new[] { ("w_partition_move", o.WPartitionMove), ("w_group_move", o.WGroupMove), ("w_node_move", o.WNodeMove) })
+        {
+            if (weight > 0)
+            {
+                w.WriteNumber(name, weight);
+            }
+        }
     }
 
     private static void WriteOptional(Utf8JsonWriter w, string name, string? value)

@@ -14,6 +14,17 @@ public sealed record ClusterSpec(
     BudgetSpec Budget,
     SearchSpec Search)
 {
-    public const int MaxResources = 8;
+    /// <summary>Resources whose load stays on a partition's initial node after it moves (counted on both nodes).</summary>
+    public IReadOnlyList<string> TransientResources { get; init; } = [];
+
+    public IReadOnlyList<NodeMoveCostSpec> NodeMoveCost { get; init; } = [];
+
+    /// <summary>Whether any term or constraint beyond DESIGN.md's native cost is switched on (docs/architecture.md).</summary>
+    public bool UsesExtendedModel =>
+        Objective.HardCapacity || TransientResources.Count > 0 || Objective.ResourceBalance.Count > 0
+        || (Objective.WSafety?.Any(w => w > 0) ?? false) || Objective.WPartitionMove > 0 || Objective.WGroupMove > 0
+        || (Objective.WNodeMove > 0 && NodeMoveCost.Count > 0) || Groups.Any(g => g.DependsOn.Count > 0);
+
+    public const int MaxResources = 16;
     public const int MaxHorizonSteps = 4096;
 }

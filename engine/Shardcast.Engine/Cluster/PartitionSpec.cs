@@ -11,4 +11,8 @@ public sealed record PartitionSpec(
     bool Pinned,
     IReadOnlyDictionary<string, string> Tags,
     double[][]? Load,
-    HistorySpec? History);
+    HistorySpec? History)
+{
+    /// <summary>What moving this partition costs in the partition-move term (w_partition_move), besides bytes.</summary>
+    public double MoveCost { get; init; }
+}

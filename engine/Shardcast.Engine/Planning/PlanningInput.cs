@@ -83,7 +83,42 @@ public sealed class PlanningInput
 
         Domains = domains;
         DomainOf = spec.Partitions.Select(p => p.Tenant is { } t ? tenantIndex[t] + 1 : 0).ToArray();
+
+        Neighborhoods = spec.Nodes.Select(n => n.NeighborhoodName).Distinct(StringComparer.Ordinal).ToArray();
+        var neighborhoodIndex = Neighborhoods.Select((z, i) => (z, i)).ToDictionary(x => x.z, x => x.i, StringComparer.Ordinal);
+        NodeNeighborhood = spec.Nodes.Select(n => neighborhoodIndex[n.NeighborhoodName]).ToArray();
+        Transient = spec.Resources.Select(r => spec.TransientResources.Contains(r)).ToArray();
+        GroupDependsOn = new int[groupNames.Count][];
+        Array.Fill(GroupDependsOn, []);
+        foreach (var g in spec.Groups)
+        {
+            GroupDependsOn[groupIndex[g.Id]] = g.DependsOn.Select(d => groupIndex[d]).Distinct().ToArray();
+        }
+
+        if (spec.NodeMoveCost.Count > 0)
+        {
+            NodeMoveCost = new double[spec.Nodes.Count * spec.Nodes.Count];
+            foreach (var c in spec.NodeMoveCost)
+            {
+                NodeMoveCost[(NodeIndex[c.From] * spec.Nodes.Count) + NodeIndex[c.To]] = c.Cost;
+            }
+        }
     }
+
+    public IReadOnlyList<string> Neighborhoods { get; }
+
+    public int[] NodeNeighborhood { get; }
+
+    /// <summary>Per resource, whether a moved partition's load also stays on its initial node.</summary>
+    public bool[] Transient { get; }
+
+    /// <summary>Per group, the groups it depends on (distinct indices).</summary>
+    public int[][] GroupDependsOn { get; }
+
+    /// <summary>[from * N + to], or null where the cluster lists no node-pair move cost.</summary>
+    public double[]? NodeMoveCost { get; }
+
+    public double MoveCostBetween(int from, int to) => NodeMoveCost is { } m ? m[(from * Spec.Nodes.Count) + to] : 0;
 
     public ClusterSpec Spec { get; }
 

@@ -84,6 +84,11 @@ public static class ProblemBuilder
         BuildDomains(input, problem);
         BuildGroups(input, problem);
         BuildCoupling(input, problem);
+        if (spec.UsesExtendedModel)
+        {
+            problem.Extensions = BuildExtensions(input, problem, scale);
+        }
+
         problem.MaxMoves = spec.Budget.MaxMoves ?? int.MaxValue;
         problem.MaxBytes = spec.Budget.MaxBytes ?? double.PositiveInfinity;
         problem.Validate();
@@ -159,6 +164,76 @@ public static class ProblemBuilder
         problem.GroupStart = start;
         problem.GroupMembers = members;
         problem.GroupMinZones = input.GroupMinZones.ToArray();
+    }
+
+    /// <summary>The extended model's arrays: loads and capacities in the cluster's own units, in double precision.</summary>
+    private static ProblemExtensions BuildExtensions(PlanningInput input, FlatProblem problem, double[] scale)
+    {
+        var spec = input.Spec;
+        var objective = spec.Objective;
+        int resources = input.Resources;
+        var x = new ProblemExtensions(problem.Partitions, problem.Nodes, input.Steps, resources, problem.Groups)
+        {
+            HardCapacity = objective.HardCapacity,
+            PartitionMoveWeight = objective.WPartitionMove,
+            GroupMoveWeight = objective.WGroupMove,
+            NodeMoveWeight = objective.WNodeMove,
+            NodeMoveCost = input.NodeMoveCost?.ToArray(),
+            Neighborhoods = input.Neighborhoods.Count,
+        };
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            input.Load[p].CopyTo(x.Load, p * x.Width);
+            x.MoveCost[p] = spec.Partitions[p].MoveCost;
+        }
+
+        for (int n = 0; n < problem.Nodes; n++)
+        {
+            for (int r = 0; r < resources; r++)
+            {
+                x.Capacity[(n * resources) + r] = spec.Nodes[n].Capacity[r];
+                x.Safety[(n * resources) + r] = spec.Nodes[n].SafetyOf(r);
+            }
+
+            x.NodeNeighborhood[n] = input.NodeNeighborhood[n];
+        }
+
+        for (int r = 0; r < resources; r++)
+        {
+            x.SafetyWeight[r] = objective.SafetyWeight(r);
+            x.Transient[r] = input.Transient[r];
+            x.RelativeScale[r] = scale[r];
+        }
+
+        var resourceIndex = spec.Resources.Select((r, i) => (r, i)).ToDictionary(t => t.r, t => t.i, StringComparer.Ordinal);
+        x.BalanceA = objective.ResourceBalance.Select(b => resourceIndex[b.A]).ToArray();
+        x.BalanceB = objective.ResourceBalance.Select(b => resourceIndex[b.B]).ToArray();
+        x.BalanceTarget = objective.ResourceBalance.Select(b => b.Target).ToArray();
+        x.BalanceWeight = objective.ResourceBalance.Select(b => b.Weight).ToArray();
+
+        (x.DependsStart, x.DependsOn) = Csr(input.GroupDependsOn);
+        var dependents = Enumerable.Range(0, input.GroupDependsOn.Length).Select(_ => new List<int>()).ToArray();
+        for (int g = 0; g < input.GroupDependsOn.Length; g++)
+        {
+            foreach (int needed in input.GroupDependsOn[g])
+            {
+                dependents[needed].Add(g);
+            }
+        }
+
+        (x.DependentStart, x.Dependents) = Csr(dependents.Select(d => d.ToArray()).ToArray());
+        return x;
+    }
+
+    private static (int[] Start, int[] Items) Csr(int[][] lists)
+    {
+        var start = new int[lists.Length + 1];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            start[i + 1] = start[i] + lists[i].Length;
+        }
+
+        return (start, lists.SelectMany(l => l).ToArray());
     }
 
     private static void BuildCoupling(PlanningInput input, FlatProblem problem)

@@ -89,7 +89,13 @@ public static class ReferenceCost
         }
 
         var broken = BrokenConstraints(input, assignment, moves, movedBytes, out int violations);
-        var cost = new CostBreakdown(w.WBalance * balance, w.WOver * headroom, w.WMove * migration, w.WAffinity * affinity, w.WLineage * lineage, overload, violations);
+        var extended = ExtendedReference.Evaluate(input, assignment, load, broken);
+
+        // With hard capacity an overloaded lane is a broken constraint, counted once, among the violations.
+        overload = w.HardCapacity ? 0 : overload + extended.TransientOverload;
+        var cost = new CostBreakdown(
+            w.WBalance * balance, w.WOver * headroom, w.WMove * migration, w.WAffinity * affinity, w.WLineage * lineage, overload, violations + extended.Violations,
+            extended.Safety, extended.ResourceBalance, extended.PartitionMove, extended.GroupMove, extended.NodeMove);
         return new ReferenceEvaluation(cost, peaks, moves, movedBytes, broken);
     }
 

@@ -15,6 +15,7 @@ public static class Cli
         {
             PlanCommand.Create(output, error),
             GenerateCommand.Create(output, error, openStdout),
+            RoadefCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

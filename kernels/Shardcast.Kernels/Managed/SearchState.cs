@@ -21,6 +21,7 @@ internal sealed class SearchState
     private readonly int[] _zoneScratch;
     private readonly int[] _moved;
     private readonly int[] _movedPosition;
+    private readonly ExtensionState? _extension;
 
     public SearchState(FlatProblem problem)
     {
@@ -32,7 +33,8 @@ internal sealed class SearchState
         _wBalance = (float)problem.Weights.Balance;
         _wHeadroom = (float)problem.Weights.Headroom;
         _wMove = (float)problem.Weights.Move;
-        _penalty = (float)CostWeights.OverloadPenalty;
+        // With hard capacity an overloaded lane is a violation (judged exactly by the extension), not a penalty.
+        _penalty = problem.Extensions is { HardCapacity: true } ? 0f : (float)CostWeights.OverloadPenalty;
         _swapChange = new float[problem.Stride];
         int largestGroup = 1;
         for (int g = 0; g < problem.Groups; g++)
@@ -43,6 +45,7 @@ internal sealed class SearchState
         _zoneScratch = new int[largestGroup + 1];
         _moved = new int[problem.Partitions];
         _movedPosition = new int[problem.Partitions];
+        _extension = problem.Extensions is { } extensions ? new ExtensionState(problem, extensions, Assignment) : null;
     }
 
     public FlatProblem Problem => _problem;
@@ -113,6 +116,7 @@ internal sealed class SearchState
             NodePeak[n] = NodeTerms.Peak(NodeRow(NodeLoad, n), NodeRow(p.InverseCapacity, n));
         }
 
+        _extension?.Reset();
         var cost = Breakdown();
         Violations = cost.Violations;
         Energy = cost.Energy;
@@ -159,7 +163,23 @@ internal sealed class SearchState
             }
         }
 
-        return new CostBreakdown(w.Balance * balance, w.Headroom * headroom, w.Move * migration, w.Affinity * affinity, w.Lineage * lineage, overload, CountViolations());
+        var native = new CostBreakdown(w.Balance * balance, w.Headroom * headroom, w.Move * migration, w.Affinity * affinity, w.Lineage * lineage, overload, CountViolations());
+        if (_extension is null)
+        {
+            return native;
+        }
+
+        var x = _extension.Cost();
+        return native with
+        {
+            Overload = p.Extensions!.HardCapacity ? 0 : overload + x.TransientOverload,
+            Violations = native.Violations + x.Violations,
+            Safety = x.Safety,
+            ResourceBalance = x.ResourceBalance,
+            PartitionMove = x.PartitionMove,
+            GroupMove = x.GroupMove,
+            NodeMove = x.NodeMove,
+        };
     }
 
     private int CountViolations()
@@ -233,7 +253,10 @@ internal sealed class SearchState
     }
 
     /// <summary>Change in violated hard constraints if partition moves to node (the budget is checked apart).</summary>
-    public int ViolationDelta(int partition, int node)
+    public int ViolationDelta(int partition, int node) =>
+        NativeViolationDelta(partition, node) + (_extension?.MoveViolationDelta(partition, Assignment[partition], node) ?? 0);
+
+    private int NativeViolationDelta(int partition, int node)
     {
         var p = _problem;
         int from = Assignment[partition];
@@ -298,7 +321,8 @@ internal sealed class SearchState
         int from = Assignment[partition];
         return RowPairDelta(from, node, _problem.Load, partition * _problem.Stride, -1f)
             + (_wMove * (MigrationCost(partition, node) - MigrationCost(partition, from)))
-            + CouplingDelta(partition, from, node, -1, -1);
+            + CouplingDelta(partition, from, node, -1, -1)
+            + (_extension?.MoveDelta(partition, from, node) ?? 0f);
     }
 
     /// <summary>Node terms of rows a and b when a changes by signA*change and b by the opposite; change is a row of <paramref name="source"/>.</summary>
@@ -326,13 +350,16 @@ internal sealed class SearchState
     public float LeaveDelta(int partition)
     {
         int from = Assignment[partition];
-        return NodeDelta(from, _problem.LoadRow(partition), -1f) - (_wMove * MigrationCost(partition, from));
+        return NodeDelta(from, _problem.LoadRow(partition), -1f) - (_wMove * MigrationCost(partition, from))
+            + (_extension?.LeaveDelta(partition, from) ?? 0f);
     }
 
     /// <summary>The part of a move's delta that depends on the target: its node row, migration weight and the coupling edges.</summary>
     public float ArriveDelta(int partition, int node)
     {
-        return NodeDelta(node, _problem.LoadRow(partition), 1f) + (_wMove * MigrationCost(partition, node)) + CouplingDelta(partition, Assignment[partition], node, -1, -1);
+        int from = Assignment[partition];
+        return NodeDelta(node, _problem.LoadRow(partition), 1f) + (_wMove * MigrationCost(partition, node)) + CouplingDelta(partition, from, node, -1, -1)
+            + (_extension?.ArriveDelta(partition, from, node) ?? 0f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -386,6 +413,7 @@ internal sealed class SearchState
         }
 
         MovedBytes += moveChange * p.SizeBytes[partition];
+        _extension?.Apply(partition, from, node);
         var row = p.LoadRow(partition);
         AddRow(from, row, -1f);
         AddRow(node, row, 1f);
@@ -416,7 +444,7 @@ internal sealed class SearchState
         delta += _wMove * (MigrationCost(a, nb) - MigrationCost(a, na) + MigrationCost(b, na) - MigrationCost(b, nb));
         delta += CouplingDelta(a, na, nb, -1, -1);
         delta += CouplingDelta(b, nb, na, a, nb);
-        return delta;
+        return delta + (_extension?.SwapDelta(a, b) ?? 0f);
     }
 
     /// <summary>
@@ -427,7 +455,7 @@ internal sealed class SearchState
     {
         int na = Assignment[a];
         int nb = Assignment[b];
-        return ViolationDelta(a, nb) + ViolationDelta(b, na);
+        return NativeViolationDelta(a, nb) + NativeViolationDelta(b, na) + (_extension?.SwapViolationDelta(a, b) ?? 0);
     }
 
     public bool SwapWithinBudget(int a, int b)

@@ -137,6 +137,9 @@ public sealed class FlatProblem
 
     public CostWeights Weights { get; set; } = CostWeights.Default;
 
+    /// <summary>The extended model's terms and constraints, or null when the cluster uses none of them.</summary>
+    public ProblemExtensions? Extensions { get; set; }
+
     public int MaxMoves { get; set; } = int.MaxValue;
 
     public double MaxBytes { get; set; } = double.PositiveInfinity;
@@ -189,6 +192,7 @@ public sealed class FlatProblem
             throw new InvalidOperationException("CouplingStart must be a CSR index over CouplingTarget and CouplingWeight.");
         }
 
+        Extensions?.Validate(this);
         foreach (int z in NodeZone)
         {
             if ((uint)z >= (uint)Zones)

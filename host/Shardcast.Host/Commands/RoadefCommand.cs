@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Shardcast.Engine.Planning;
+using Shardcast.Engine.Roadef;
+
+namespace Shardcast.Host.Commands;
+
+/// <summary>
+/// `shardcast roadef`: solves a ROADEF/EURO 2012 machine-reassignment instance with the engine within a wall-clock
+/// limit that includes reading and writing, writes the solution, and prints the exact objective by term.
+/// </summary>
+public static class RoadefCommand
+{
+    /// <summary>Time kept back from the limit for what follows the search: judging, sequencing, writing.</summary>
+    private static TimeSpan Reserve(TimeSpan limit) => TimeSpan.FromMilliseconds(150) + (limit * 0.02);
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The challenge's model file (model_*.txt).", Required = true };
+        var initial = new Option<FileInfo>("--initial", "-i") { Description = "The initial assignment (assignment_*.txt).", Required = true };
+        var outputFile = new Option<FileInfo>("--output", "-o") { Description = "Where to write the solution (the challenge's format).", Required = true };
+        var timeS = new Option<double>("--time-s", "-t") { Description = "Wall-clock limit in seconds, reading and writing included.", DefaultValueFactory = _ => 60 };
+        var seed = new Option<ulong>("--seed", "-s") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var backend = new Option<string?>("--backend") { Description = "Search backend: auto or managed." };
+        var algorithm = new Option<string?>("--algorithm") { Description = "anneal (default), genetic, greedy or genetic-anneal." };
+        var lowerBound = new Option<string?>("--lb") { Description = "A lower bound: a number, or a file holding one (lb_*.txt); the gap to it is printed." };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
+        backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
+        algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy", "genetic-anneal");
+        var command = new Command("roadef", "Solve a ROADEF/EURO 2012 machine-reassignment instance with the engine (docs/roadef.md).")
+        {
+            model, initial, outputFile, timeS, seed, backend, algorithm, lowerBound, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var clock = Stopwatch.StartNew();
+            double seconds = parse.GetValue(timeS);
+            if (!(seconds > 0) || parse.GetValue(threads) < 0)
+            {
+                error.WriteLine("error: --time-s must be positive and --threads not negative");
+                return ExitCodes.BadInput;
+            }
+
+            return Run(
+                parse.GetRequiredValue(model).FullName, parse.GetRequiredValue(initial).FullName, parse.GetRequiredValue(outputFile).FullName,
+                TimeSpan.FromSeconds(seconds), clock, parse.GetValue(lowerBound),
+                new PlanOptions
+                {
+                    Backend = parse.GetValue(backend),
+                    Algorithm = parse.GetValue(algorithm) is { } a ? Planner.ParseAlgorithm(a) : null,
+                    Seed = parse.GetValue(seed),
+                    Threads = parse.GetValue(threads),
+                },
+                output,
+                error);
+        });
+        return command;
+    }
+
+    public static int Run(string modelPath, string initialPath, string outputPath, TimeSpan limit, Stopwatch clock, string? lowerBound, PlanOptions options, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            var instance = RoadefFiles.ReadModel(modelPath);
+            var initial = RoadefFiles.ReadAssignment(initialPath, instance);
+            long? bound = lowerBound is null ? null : ReadBound(lowerBound);
+            var searchTime = limit - clock.Elapsed - Reserve(limit);
+            if (searchTime < TimeSpan.FromMilliseconds(10))
+            {
+                error.WriteLine($"error: --time-s {limit.TotalSeconds} leaves no time to search after reading the files ({clock.Elapsed.TotalSeconds:0.00} s)");
+                return ExitCodes.BadInput;
+            }
+
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            RoadefSolution solution;
+            try
+            {
+                solution = RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Max(1, searchTime.TotalMilliseconds) }, interrupt.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+
+            RoadefFiles.WriteSolution(outputPath, solution.Assignment);
+            var wall = clock.Elapsed;
+            Report(instance, solution, bound, wall, limit, outputPath, output);
+            return ExitCodes.Ok;
+        }
+        catch (RoadefFormatException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (PlanningException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+#pragma warning disable CA1031 // The CLI's last line of defence: any other failure is a bug, reported with exit code 1.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"internal error: {e}");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    private static long ReadBound(string text)
+    {
+        string value = File.Exists(text) ? File.ReadAllText(text).Trim() : text.Trim();
+        return long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long bound) && bound >= 0
+            ? bound
+            : throw new RoadefFormatException($"--lb: expected a non-negative integer or a file holding one, found '{value}'");
+    }
+
+    private static void Report(RoadefInstance instance, RoadefSolution solution, long? bound, TimeSpan wall, TimeSpan limit, string outputPath, TextWriter output)
+    {
+        var s = solution.Final;
+        var i = solution.Initial;
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(c, $"instance: {instance.Processes.Length} processes, {instance.Machines.Length} machines, {instance.Resources.Length} resources, {instance.Services.Length} services"));
+        output.WriteLine($"{"term",-20} {"initial",16} {"solution",16}");
+        foreach (var (name, before, after) in new[]
+        {
+            ("load cost", i.LoadCost, s.LoadCost),
+            ("balance cost", i.BalanceCost, s.BalanceCost),
+            ("process move cost", i.ProcessMoveCost, s.ProcessMoveCost),
+            ("service move cost", i.ServiceMoveCost, s.ServiceMoveCost),
+            ("machine move cost", i.MachineMoveCost, s.MachineMoveCost),
+            ("objective", i.Objective, s.Objective),
+        })
+        {
+            output.WriteLine(string.Create(c, $"{name,-20} {before,16:N0} {after,16:N0}"));
+        }
+
+        output.WriteLine(s.Feasible ? "feasible: yes" : $"feasible: no ({s.Violations.Count} broken: {s.Violations[0].Detail})");
+        if (bound is { } lb)
+        {
+            output.WriteLine(lb > 0
+                ? string.Create(c, $"gap to lower bound {lb:N0}: {100.0 * (s.Objective - lb) / lb:0.000} %")
+                : string.Create(c, $"lower bound {lb}: gap {s.Objective:N0} (absolute)"));
+        }
+
+        if (solution.Note is { } note)
+        {
+            output.WriteLine($"note: {note}");
+        }
+
+        output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s, wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
+    }
+}

@@ -1,0 +1,372 @@
+using Shardcast.Kernels.Problem;
+
+namespace Shardcast.Kernels.Managed;
+
+/// <summary>The extended model's terms of one assignment, unweighted by the search's penalties.</summary>
+internal readonly record struct ExtendedCost(
+    double Safety, double ResourceBalance, double PartitionMove, double GroupMove, double NodeMove, double TransientOverload, int Violations);
+
+/// <summary>
+/// What a <see cref="SearchState"/> keeps for the extended model (<see cref="ProblemExtensions"/>): node loads in
+/// double precision (so hard capacity is judged exactly on integer inputs), load still held by partitions that
+/// left their initial node, moved members per group with a histogram for the running maximum, and members per
+/// group and neighbourhood for dependencies. Every delta touches the two nodes, one or two groups and their
+/// dependency lists: O(H*R + balance terms*H + dependency degree).
+/// </summary>
+internal sealed class ExtensionState
+{
+    private readonly FlatProblem _problem;
+    private readonly ProblemExtensions _x;
+    private readonly int[] _assignment;
+    private readonly int _width;
+    private readonly double[] _load;
+    private readonly double[] _departed;
+    private readonly double[] _after;
+    private readonly double[] _afterDeparted;
+    private readonly int[] _movedInGroup;
+    private readonly int[] _histogram;
+    private readonly int[] _groupInNeighborhood;
+    private int _maxMoved;
+
+    public ExtensionState(FlatProblem problem, ProblemExtensions extensions, int[] assignment)
+    {
+        _problem = problem;
+        _x = extensions;
+        _assignment = assignment;
+        _width = extensions.Width;
+        _load = new double[problem.Nodes * _width];
+        _departed = new double[problem.Nodes * _width];
+        _after = new double[_width];
+        _afterDeparted = new double[_width];
+        _movedInGroup = new int[problem.Groups];
+        int largest = 0;
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            largest = Math.Max(largest, problem.GroupStart[g + 1] - problem.GroupStart[g]);
+        }
+
+        _histogram = new int[largest + 2];
+        _groupInNeighborhood = extensions.HasDependencies ? new int[problem.Groups * extensions.Neighborhoods] : [];
+    }
+
+    /// <summary>Recomputes everything from the assignment.</summary>
+    public void Reset()
+    {
+        var p = _problem;
+        Array.Clear(_load);
+        Array.Clear(_departed);
+        Array.Clear(_movedInGroup);
+        Array.Clear(_histogram);
+        Array.Clear(_groupInNeighborhood);
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            int n = _assignment[i];
+            int home = p.Initial[i];
+            AddRow(_load, n, i, 1);
+            if (n != home)
+            {
+                AddDeparted(home, i, 1);
+                if (p.GroupOf[i] >= 0)
+                {
+                    _movedInGroup[p.GroupOf[i]]++;
+                }
+            }
+
+            if (_x.HasDependencies && p.GroupOf[i] >= 0)
+            {
+                _groupInNeighborhood[(p.GroupOf[i] * _x.Neighborhoods) + _x.NodeNeighborhood[n]]++;
+            }
+        }
+
+        _maxMoved = 0;
+        foreach (int c in _movedInGroup)
+        {
+            _histogram[c]++;
+            _maxMoved = Math.Max(_maxMoved, c);
+        }
+    }
+
+    public ExtendedCost Cost()
+    {
+        var p = _problem;
+        double safety = 0, balance = 0, transient = 0;
+        int violations = 0;
+        for (int n = 0; n < p.Nodes; n++)
+        {
+            var terms = NodeTerms(n, _load.AsSpan(n * _width, _width), _departed.AsSpan(n * _width, _width));
+            safety += terms.Safety;
+            balance += terms.Balance;
+            transient += terms.TransientOverload;
+            violations += terms.Violations;
+        }
+
+        double partitionMove = 0, nodeMove = 0;
+        for (int i = 0; i < p.Partitions; i++)
+        {
+            partitionMove += _assignment[i] != p.Initial[i] ? _x.MoveCost[i] : 0;
+            nodeMove += NodePairCost(p.Initial[i], _assignment[i]);
+        }
+
+        for (int g = 0; g < p.Groups; g++)
+        {
+            for (int d = _x.DependsStart[g]; d < _x.DependsStart[g + 1]; d++)
+            {
+                for (int nb = 0; nb < _x.Neighborhoods; nb++)
+                {
+                    violations += Broken(InNeighborhood(g, nb), InNeighborhood(_x.DependsOn[d], nb));
+                }
+            }
+        }
+
+        return new ExtendedCost(safety, balance, _x.PartitionMoveWeight * partitionMove, _x.GroupMoveWeight * _maxMoved, _x.NodeMoveWeight * nodeMove, transient, violations);
+    }
+
+    /// <summary>Energy change at the node a partition leaves.</summary>
+    public float LeaveDelta(int partition, int from) => (float)NodeDelta(from, partition, -1, -1, 0, out _);
+
+    /// <summary>Energy change at the target node plus the move costs, which depend on both ends.</summary>
+    public float ArriveDelta(int partition, int from, int to) =>
+        (float)(NodeDelta(to, partition, 1, -1, 0, out _) + MoveCostDelta(partition, from, to, GroupMoveDelta(partition, from, to)));
+
+    public float MoveDelta(int partition, int from, int to) => LeaveDelta(partition, from) + ArriveDelta(partition, from, to);
+
+    public int MoveViolationDelta(int partition, int from, int to)
+    {
+        NodeDelta(from, partition, -1, -1, 0, out int atFrom);
+        NodeDelta(to, partition, 1, -1, 0, out int atTo);
+        return atFrom + atTo + DependencyDelta(_problem.GroupOf[partition], _x.NodeNeighborhood[from], _x.NodeNeighborhood[to]);
+    }
+
+    public float SwapDelta(int a, int b)
+    {
+        int na = _assignment[a];
+        int nb = _assignment[b];
+        double nodes = NodeDelta(na, a, -1, b, 1, out _) + NodeDelta(nb, a, 1, b, -1, out _);
+        double groupA = GroupMoveDelta(a, na, nb);
+        int changeA = MovedChange(a, na, nb);
+        ChangeMovedCount(_problem.GroupOf[a], changeA);
+        double groupB = GroupMoveDelta(b, nb, na);
+        ChangeMovedCount(_problem.GroupOf[a], -changeA);
+        return (float)(nodes + MoveCostDelta(a, na, nb, groupA) + MoveCostDelta(b, nb, na, groupB));
+    }
+
+    public int SwapViolationDelta(int a, int b)
+    {
+        int na = _assignment[a];
+        int nb = _assignment[b];
+        NodeDelta(na, a, -1, b, 1, out int atA);
+        NodeDelta(nb, a, 1, b, -1, out int atB);
+        int ga = _problem.GroupOf[a];
+        int nbA = _x.NodeNeighborhood[na];
+        int nbB = _x.NodeNeighborhood[nb];
+        int dependencies = DependencyDelta(ga, nbA, nbB);
+        ChangeNeighborhoodCount(ga, nbA, nbB);
+        dependencies += DependencyDelta(_problem.GroupOf[b], nbB, nbA);
+        ChangeNeighborhoodCount(ga, nbB, nbA);
+        return atA + atB + dependencies;
+    }
+
+    /// <summary>Records partition moving from -> to; call before the assignment changes.</summary>
+    public void Apply(int partition, int from, int to)
+    {
+        int home = _problem.Initial[partition];
+        AddRow(_load, from, partition, -1);
+        AddRow(_load, to, partition, 1);
+        int moved = MovedChange(partition, from, to);
+        if (moved != 0)
+        {
+            AddDeparted(home, partition, moved);
+            ChangeMovedCount(_problem.GroupOf[partition], moved);
+        }
+
+        ChangeNeighborhoodCount(_problem.GroupOf[partition], _x.NodeNeighborhood[from], _x.NodeNeighborhood[to]);
+    }
+
+    private int MovedChange(int partition, int from, int to)
+    {
+        int home = _problem.Initial[partition];
+        return (to != home ? 1 : 0) - (from != home ? 1 : 0);
+    }
+
+    private double NodePairCost(int from, int to) => _x.NodeMoveCost is { } m ? m[(from * _problem.Nodes) + to] : 0;
+
+    private double MoveCostDelta(int partition, int from, int to, double groupDelta)
+    {
+        int home = _problem.Initial[partition];
+        return (_x.PartitionMoveWeight * _x.MoveCost[partition] * MovedChange(partition, from, to))
+             + (_x.NodeMoveWeight * (NodePairCost(home, to) - NodePairCost(home, from)))
+             + groupDelta;
+    }
+
+    /// <summary>Change of the weighted running maximum of moved members per group.</summary>
+    private double GroupMoveDelta(int partition, int from, int to)
+    {
+        int g = _problem.GroupOf[partition];
+        int change = MovedChange(partition, from, to);
+        if (g < 0 || change == 0 || _x.GroupMoveWeight == 0)
+        {
+            return 0;
+        }
+
+        int count = _movedInGroup[g];
+        int max = change > 0 ? Math.Max(_maxMoved, count + 1) : count == _maxMoved && _histogram[count] == 1 ? _maxMoved - 1 : _maxMoved;
+        return _x.GroupMoveWeight * (max - _maxMoved);
+    }
+
+    private void ChangeMovedCount(int group, int change)
+    {
+        if (group < 0 || change == 0)
+        {
+            return;
+        }
+
+        _histogram[_movedInGroup[group]]--;
+        _movedInGroup[group] += change;
+        _histogram[_movedInGroup[group]]++;
+        if (_movedInGroup[group] > _maxMoved)
+        {
+            _maxMoved = _movedInGroup[group];
+        }
+        else if (_histogram[_maxMoved] == 0)
+        {
+            _maxMoved--;
+        }
+    }
+
+    private int InNeighborhood(int group, int neighborhood) => _groupInNeighborhood[(group * _x.Neighborhoods) + neighborhood];
+
+    private void ChangeNeighborhoodCount(int group, int from, int to)
+    {
+        if (group >= 0 && from != to && _x.HasDependencies)
+        {
+            _groupInNeighborhood[(group * _x.Neighborhoods) + from]--;
+            _groupInNeighborhood[(group * _x.Neighborhoods) + to]++;
+        }
+    }
+
+    private static int Broken(int have, int needed) => have > 0 && needed == 0 ? 1 : 0;
+
+    /// <summary>Change in broken dependencies when one member of group moves between neighbourhoods.</summary>
+    private int DependencyDelta(int group, int from, int to)
+    {
+        if (group < 0 || from == to || !_x.HasDependencies)
+        {
+            return 0;
+        }
+
+        int atFrom = InNeighborhood(group, from);
+        int atTo = InNeighborhood(group, to);
+        int delta = 0;
+        for (int d = _x.DependsStart[group]; d < _x.DependsStart[group + 1]; d++)
+        {
+            int needed = _x.DependsOn[d];
+            int neededFrom = InNeighborhood(needed, from);
+            int neededTo = InNeighborhood(needed, to);
+            delta += Broken(atFrom - 1, neededFrom) - Broken(atFrom, neededFrom) + Broken(atTo + 1, neededTo) - Broken(atTo, neededTo);
+        }
+
+        for (int d = _x.DependentStart[group]; d < _x.DependentStart[group + 1]; d++)
+        {
+            int dependent = _x.Dependents[d];
+            int dependentFrom = InNeighborhood(dependent, from);
+            int dependentTo = InNeighborhood(dependent, to);
+            delta += Broken(dependentFrom, atFrom - 1) - Broken(dependentFrom, atFrom) + Broken(dependentTo, atTo + 1) - Broken(dependentTo, atTo);
+        }
+
+        return delta;
+    }
+
+    private void AddRow(double[] target, int node, int partition, int sign)
+    {
+        var row = _x.LoadRow(partition);
+        var into = target.AsSpan(node * _width, _width);
+        for (int k = 0; k < _width; k++)
+        {
+            into[k] += sign * row[k];
+        }
+    }
+
+    private void AddDeparted(int home, int partition, int sign)
+    {
+        if (_x.HasTransient)
+        {
+            AddRow(_departed, home, partition, sign);
+        }
+    }
+
+    /// <summary>
+    /// Energy change of a node whose load changes by s1 times partition q1's row and s2 times q2's (q2 &lt; 0: none).
+    /// A partition leaving its initial node keeps its transient load there; one returning home stops counting twice.
+    /// </summary>
+    private double NodeDelta(int node, int q1, int s1, int q2, int s2, out int violationDelta)
+    {
+        var load = _load.AsSpan(node * _width, _width);
+        var departed = _departed.AsSpan(node * _width, _width);
+        load.CopyTo(_after);
+        departed.CopyTo(_afterDeparted);
+        Shift(node, q1, s1);
+        if (q2 >= 0)
+        {
+            Shift(node, q2, s2);
+        }
+
+        var before = NodeTerms(node, load, departed);
+        var after = NodeTerms(node, _after, _afterDeparted);
+        violationDelta = after.Violations - before.Violations;
+        return (after.Safety - before.Safety) + (after.Balance - before.Balance)
+             + (CostWeights.OverloadPenalty * (after.TransientOverload - before.TransientOverload));
+    }
+
+    private void Shift(int node, int partition, int sign)
+    {
+        var row = _x.LoadRow(partition);
+        bool home = _problem.Initial[partition] == node && _x.HasTransient;
+        for (int k = 0; k < _width; k++)
+        {
+            _after[k] += sign * row[k];
+            if (home)
+            {
+                _afterDeparted[k] -= sign * row[k];
+            }
+        }
+    }
+
+    private (double Safety, double Balance, double TransientOverload, int Violations) NodeTerms(int node, ReadOnlySpan<double> load, ReadOnlySpan<double> departed)
+    {
+        int resources = _x.Resources;
+        double safety = 0, balance = 0, transient = 0;
+        int violations = 0;
+        var capacity = _x.Capacity.AsSpan(node * resources, resources);
+        var limit = _x.Safety.AsSpan(node * resources, resources);
+        for (int k = 0; k < _width; k++)
+        {
+            int r = k % resources;
+            double l = load[k];
+            safety += _x.SafetyWeight[r] * Math.Max(0, l - limit[r]);
+            double held = l + departed[k];
+            if (_x.HardCapacity)
+            {
+                violations += l > capacity[r] ? 1 : 0;
+                violations += _x.Transient[r] && held > capacity[r] && held > l ? 1 : 0;
+            }
+            else if (_x.Transient[r] && held > l)
+            {
+                transient += (Math.Max(0, held - capacity[r]) - Math.Max(0, l - capacity[r])) / _x.RelativeScale[r];
+            }
+        }
+
+        for (int t = 0; t < _x.BalanceA.Length; t++)
+        {
+            int a = _x.BalanceA[t];
+            int b = _x.BalanceB[t];
+            for (int h = 0; h < _x.Steps; h++)
+            {
+                double availableA = capacity[a] - load[(h * resources) + a];
+                double availableB = capacity[b] - load[(h * resources) + b];
+                balance += _x.BalanceWeight[t] * Math.Max(0, (_x.BalanceTarget[t] * availableA) - availableB);
+            }
+        }
+
+        return (safety, balance, transient, violations);
+    }
+}
