@@ -78,6 +78,102 @@ public class DeltaEvaluationTests
         }).Check(Runs);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ExtendedModel_MoveAndSwapDeltas_EqualDifferenceOfFullRecomputations(bool hardCapacity)
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<ulong>(), ArbMap.Default.ArbFor<PositiveInt>(), (seed, pick) =>
+        {
+            var problem = RandomProblems.WithExtensions(
+                RandomProblems.Create(seed, partitions: 40 + (pick.Get % 50), nodes: 4 + (pick.Get % 9), steps: 1 + (pick.Get % 3), resources: 1 + (pick.Get % 4), budget: false),
+                seed,
+                hardCapacity);
+            var state = new SearchState(problem);
+            state.Reset(problem.Initial);
+            var rng = new CounterRng(seed, 13);
+            for (int i = 0; i < 40; i++)
+            {
+                int a = rng.NextInt(problem.Partitions);
+                int b = rng.NextInt(problem.Partitions);
+                var before = state.Breakdown();
+                float delta;
+                int dv;
+                if (i % 2 == 0)
+                {
+                    int m = rng.NextInt(problem.Nodes);
+                    if (m == state.Assignment[a])
+                    {
+                        continue;
+                    }
+
+                    // The leave and arrive halves must add up to the whole move.
+                    Assert.Equal(state.MoveDelta(a, m), state.LeaveDelta(a) + state.ArriveDelta(a, m), Tolerance(before.Energy));
+                    delta = state.MoveDelta(a, m);
+                    dv = state.ViolationDelta(a, m);
+                    state.ApplyMove(a, m, delta, dv);
+                }
+                else
+                {
+                    if (state.Assignment[a] == state.Assignment[b] || (problem.GroupOf[a] >= 0 && problem.GroupOf[a] == problem.GroupOf[b]))
+                    {
+                        continue;
+                    }
+
+                    delta = state.SwapDelta(a, b);
+                    dv = state.SwapViolationDelta(a, b);
+                    state.ApplySwap(a, b, delta, dv);
+                }
+
+                var after = state.Breakdown();
+                double expected = (after.Energy - before.Energy) - (CostWeights.ViolationPenalty * (after.Violations - before.Violations));
+                Assert.Equal(expected, delta, Tolerance(before.Energy));
+                Assert.Equal(after.Violations - before.Violations, dv);
+                Assert.Equal(after.Violations, state.Violations);
+            }
+
+            // Tracked state survives a full resynchronisation unchanged.
+            var tracked = state.Breakdown();
+            state.Resynchronise();
+            Assert.Equal(tracked.Energy, state.Breakdown().Energy, Tolerance(tracked.Energy));
+        }).Check(Runs);
+    }
+
+    [Fact]
+    public void ExtendedModel_HardCapacity_SearchKeepsAFeasibleStartFeasible()
+    {
+        // Capacities just above the start's loads: tight, so many proposals would overload a node.
+        var problem = RandomProblems.WithExtensions(RandomProblems.Create(21, partitions: 80, nodes: 10, steps: 2, resources: 2, budget: false), 21, hardCapacity: true);
+        var x = problem.Extensions!;
+        var start = RandomProblems.FeasibleStart(problem);
+        for (int n = 0; n < problem.Nodes; n++)
+        {
+            for (int r = 0; r < x.Resources; r++)
+            {
+                double peak = 0;
+                for (int h = 0; h < x.Steps; h++)
+                {
+                    double held = Enumerable.Range(0, problem.Partitions)
+                        .Where(p => start[p] == n || (x.Transient[r] && problem.Initial[p] == n))
+                        .Sum(p => x.Load[(p * x.Width) + (h * x.Resources) + r]);
+                    peak = Math.Max(peak, held);
+                }
+
+                x.Capacity[(n * x.Resources) + r] = (peak * 1.02) + 1e-3;
+            }
+        }
+
+        var check = new SearchState(problem);
+        check.Reset(start);
+        Assert.Equal(0, check.Violations);
+        var result = new ManagedBackend().Search(problem, start, new Search.SearchOptions { MaxStepsPerChain = 20_000, Seed = 4, Threads = 1 }, default);
+        check.Reset(result.Assignment);
+        Assert.Equal(0, check.Violations);
+        var initial = new SearchState(problem);
+        initial.Reset(start);
+        Assert.True(result.Cost.Energy < initial.Energy, "the search should improve on a start it may not break");
+    }
+
     [Fact]
     public void TrackedEnergy_AfterManyMoves_MatchesFullRecomputation()
     {

@@ -165,6 +165,118 @@ internal static class RandomProblems
         return problem;
     }
 
+    /// <summary>
+    /// Switches on every term of the extended model: safety excess, two balance terms, transient resources,
+    /// partition, group and node-pair move costs, neighbourhoods with dependencies between groups; capacity hard or not.
+    /// </summary>
+    public static FlatProblem WithExtensions(FlatProblem problem, ulong seed, bool hardCapacity)
+    {
+        var rng = new CounterRng(seed, 91);
+        int resources = problem.Resources;
+        var x = new ProblemExtensions(problem.Partitions, problem.Nodes, problem.Steps, resources, problem.Groups)
+        {
+            HardCapacity = hardCapacity,
+            PartitionMoveWeight = 0.3,
+            GroupMoveWeight = 2,
+            NodeMoveWeight = 0.1,
+            NodeMoveCost = new double[problem.Nodes * problem.Nodes],
+            Neighborhoods = Math.Min(3, problem.Nodes),
+        };
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            for (int k = 0; k < x.Width; k++)
+            {
+                x.Load[(p * x.Width) + k] = problem.Load[(p * problem.Stride) + k];
+            }
+
+            x.MoveCost[p] = rng.NextInt(5);
+        }
+
+        for (int n = 0; n < problem.Nodes; n++)
+        {
+            for (int r = 0; r < resources; r++)
+            {
+                x.Capacity[(n * resources) + r] = problem.Capacity[(n * problem.Stride) + r];
+                x.Safety[(n * resources) + r] = 0.6 * x.Capacity[(n * resources) + r];
+            }
+
+            x.NodeNeighborhood[n] = n % x.Neighborhoods;
+            for (int m = 0; m < problem.Nodes; m++)
+            {
+                x.NodeMoveCost[(n * problem.Nodes) + m] = n == m ? 0 : rng.NextInt(3);
+            }
+        }
+
+        for (int r = 0; r < resources; r++)
+        {
+            x.SafetyWeight[r] = 1 + rng.NextInt(10);
+            x.Transient[r] = r % 2 == 0;
+        }
+
+        x.BalanceA = [0, resources - 1];
+        x.BalanceB = [resources - 1, 0];
+        x.BalanceTarget = [1, 2];
+        x.BalanceWeight = [3, 1];
+
+        // Group g depends on g + 1 for even g, so groups both depend and are depended on.
+        var depends = new List<int>[problem.Groups];
+        var dependents = new List<int>[problem.Groups];
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            (depends[g], dependents[g]) = ([], []);
+        }
+
+        for (int g = 0; g + 1 < problem.Groups; g += 2)
+        {
+            depends[g].Add(g + 1);
+            dependents[g + 1].Add(g);
+        }
+
+        (x.DependsStart, x.DependsOn) = Csr(depends);
+        (x.DependentStart, x.Dependents) = Csr(dependents);
+        problem.Extensions = x;
+        problem.Validate();
+        return problem;
+    }
+
+    private static (int[] Start, int[] Items) Csr(List<int>[] lists)
+    {
+        var start = new int[lists.Length + 1];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            start[i + 1] = start[i] + lists[i].Count;
+        }
+
+        return (start, lists.SelectMany(l => l).ToArray());
+    }
+
+    /// <summary>
+    /// The initial assignment with broken dependencies mended: each member of a dependent group is moved, where
+    /// needed, onto a node of a neighbourhood its required group occupies.
+    /// </summary>
+    public static int[] FeasibleStart(FlatProblem problem)
+    {
+        var x = problem.Extensions!;
+        var start = problem.Initial.ToArray();
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            for (int d = x.DependsStart[g]; d < x.DependsStart[g + 1]; d++)
+            {
+                var needed = problem.MembersOf(x.DependsOn[d]).ToArray().Select(q => x.NodeNeighborhood[start[q]]).ToHashSet();
+                foreach (int p in problem.MembersOf(g))
+                {
+                    if (!needed.Contains(x.NodeNeighborhood[start[p]]))
+                    {
+                        var used = problem.MembersOf(g).ToArray().Where(q => q != p).Select(q => start[q]).ToHashSet();
+                        start[p] = Enumerable.Range(0, problem.Nodes).First(n => needed.Contains(x.NodeNeighborhood[n]) && !used.Contains(n) && problem.IsAllowed(p, n));
+                    }
+                }
+            }
+        }
+
+        return start;
+    }
+
     /// <summary>Puts every group's members on distinct nodes over enough zones and everyone inside its domain.</summary>
     private static void MakeStartFeasible(FlatProblem problem)
     {

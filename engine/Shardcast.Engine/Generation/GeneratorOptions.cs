@@ -4,6 +4,9 @@ namespace Shardcast.Engine.Generation;
 /// <param name="TargetUtilisation">Mean peak utilisation of the nodes that may hold partitions.</param>
 public sealed record GeneratorOptions(int Partitions, int Nodes, int Steps, int Resources, ulong Seed, double TargetUtilisation = 0.6)
 {
+    /// <summary>The generator's resource kinds (read and write rates and bytes, cpu, memory, disk iops, network).</summary>
+    public const int MaxResources = 8;
+
     public void Validate()
     {
         if (Partitions < 1)
@@ -21,9 +24,9 @@ public sealed record GeneratorOptions(int Partitions, int Nodes, int Steps, int 
             throw new ArgumentOutOfRangeException(nameof(Steps), Steps, $"--horizon must lie in [1, {Cluster.ClusterSpec.MaxHorizonSteps}]");
         }
 
-        if (Resources is < 1 or > Cluster.ClusterSpec.MaxResources)
+        if (Resources is < 1 or > MaxResources)
         {
-            throw new ArgumentOutOfRangeException(nameof(Resources), Resources, $"--resources must lie in [1, {Cluster.ClusterSpec.MaxResources}]");
+            throw new ArgumentOutOfRangeException(nameof(Resources), Resources, $"--resources must lie in [1, {MaxResources}]");
         }
 
         if (TargetUtilisation is <= 0 or > 2)

@@ -60,8 +60,8 @@ public static class PlanFileWriter
 
         writer.WriteEndArray();
 
-        WriteCost(writer, "cost_before", plan.Before);
-        WriteCost(writer, "cost_after", plan.After);
+        WriteCost(writer, "cost_before", plan.Before, plan.Input.Spec.UsesExtendedModel);
+        WriteCost(writer, "cost_after", plan.After, plan.Input.Spec.UsesExtendedModel);
         writer.WriteNumber("peak_utilisation_before", plan.Before.PeakUtilisation);
         writer.WriteNumber("peak_utilisation_after", plan.After.PeakUtilisation);
 
@@ -113,7 +113,8 @@ public static class PlanFileWriter
         _ => algorithm.ToString().ToLowerInvariant(),
     };
 
-    private static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation)
+    /// <param name="extended">Whether the cluster uses the extended model: its terms are written only then.</param>
+    private static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation, bool extended)
     {
         CostBreakdown c = evaluation.Cost;
         writer.WriteStartObject(name);
@@ -122,6 +123,15 @@ public static class PlanFileWriter
         writer.WriteNumber("migration", c.Migration);
         writer.WriteNumber("affinity", c.Affinity);
         writer.WriteNumber("lineage", c.Lineage);
+        if (extended)
+        {
+            writer.WriteNumber("safety", c.Safety);
+            writer.WriteNumber("resource_balance", c.ResourceBalance);
+            writer.WriteNumber("partition_move", c.PartitionMove);
+            writer.WriteNumber("group_move", c.GroupMove);
+            writer.WriteNumber("node_move", c.NodeMove);
+        }
+
         writer.WriteNumber("total", c.Total);
         writer.WriteNumber("overload", c.Overload);
         writer.WriteNumber("violations", c.Violations);

@@ -30,11 +30,20 @@ public static class PlanSummary
         var cost = new Table().Title("cost").AddColumn("term").AddColumn(new TableColumn("before").RightAligned()).AddColumn(new TableColumn("after").RightAligned());
         var b = plan.Before.Cost;
         var a = plan.After.Cost;
-        foreach (var (name, before, after) in new[]
+        var terms = new List<(string, double, double)>
         {
             ("balance", b.Balance, a.Balance), ("headroom", b.Headroom, a.Headroom), ("migration", b.Migration, a.Migration),
-            ("affinity", b.Affinity, a.Affinity), ("lineage", b.Lineage, a.Lineage), ("total", b.Total, a.Total), ("overload", b.Overload, a.Overload),
-        })
+            ("affinity", b.Affinity, a.Affinity), ("lineage", b.Lineage, a.Lineage),
+        };
+        if (spec.UsesExtendedModel)
+        {
+            terms.AddRange([
+                ("safety", b.Safety, a.Safety), ("resource balance", b.ResourceBalance, a.ResourceBalance), ("partition move", b.PartitionMove, a.PartitionMove),
+                ("group move", b.GroupMove, a.GroupMove), ("node move", b.NodeMove, a.NodeMove)]);
+        }
+
+        terms.AddRange([("total", b.Total, a.Total), ("overload", b.Overload, a.Overload)]);
+        foreach (var (name, before, after) in terms)
         {
             cost.AddRow(name, Invariant($"{before:G5}"), Invariant($"{after:G5}"));
         }

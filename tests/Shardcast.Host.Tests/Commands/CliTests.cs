@@ -20,6 +20,34 @@ public sealed class CliTests : IDisposable
         return (code, output.ToString(), error.ToString(), stdout.ToArray());
     }
 
+    private static string Roadef(string prefix) => Path.Combine(AppContext.BaseDirectory, "roadef", $"{prefix}_a1_1.txt");
+
+    [Fact]
+    public void Roadef_SolvesWithinTheLimit_PrintsTermsAndGap_AndWritesTheSolution()
+    {
+        string solution = Path.Combine(_folder, "solution.txt");
+        var (code, output, error, _) = Run("roadef", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--output", solution, "--time-s", "2", "--lb", Roadef("lb"));
+        Assert.True(code == ExitCodes.Ok, error);
+        foreach (string line in new[] { "load cost", "balance cost", "process move cost", "service move cost", "machine move cost", "objective", "feasible: yes", "gap to lower bound 44,306,390" })
+        {
+            Assert.Contains(line, output, StringComparison.Ordinal);
+        }
+
+        var machines = File.ReadAllText(solution).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        Assert.Equal(100, machines.Length);
+        Assert.All(machines, m => Assert.InRange(m, 0, 3));
+    }
+
+    [Fact]
+    public void Roadef_BadModel_ExitsWithBadInputNamingTheProblem()
+    {
+        string broken = Path.Combine(_folder, "model.txt");
+        File.WriteAllText(broken, "2 0 10 x");
+        var (code, _, error, _) = Run("roadef", "--model", broken, "--initial", Roadef("assignment"), "--output", Path.Combine(_folder, "s.txt"), "--time-s", "1");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("resource 1 transient flag", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Plan_TheShippedExample_PrintsASummaryAndWritesThePlanFile()
     {
