@@ -7,7 +7,7 @@ namespace Shardcast.Engine.Roadef;
 /// <param name="Final">The exact judgement of the returned solution.</param>
 /// <param name="Backend">The engine backend that searched.</param>
 /// <param name="Note">Why the returned solution is not the search's, when it is not; else null.</param>
-public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, string? Note);
+public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, long EvaluatedMoves, string? Note);
 
 /// <summary>
 /// Solves a challenge instance with the engine itself: maps it to a cluster (<see cref="RoadefMapping"/>), plans
@@ -43,6 +43,6 @@ public static class RoadefSolver
             final = start;
         }
 
-        return new RoadefSolution(assignment, start, final, plan.Search.Backend, plan.Search.Statistics.Elapsed, note);
+        return new RoadefSolution(assignment, start, final, plan.Search.Backend, plan.Search.Statistics.Elapsed, plan.Search.Statistics.EvaluatedMoves, note);
     }
 }

@@ -95,7 +95,7 @@ public static class RoadefCommand
 
             RoadefFiles.WriteSolution(outputPath, solution.Assignment);
             var wall = clock.Elapsed;
-            Report(instance, solution, bound, wall, limit, outputPath, output);
+            Report(instance, initial, solution, bound, wall, limit, outputPath, output);
             return ExitCodes.Ok;
         }
         catch (RoadefFormatException e)
@@ -130,7 +130,7 @@ public static class RoadefCommand
             : throw new RoadefFormatException($"--lb: expected a non-negative integer or a file holding one, found '{value}'");
     }
 
-    private static void Report(RoadefInstance instance, RoadefSolution solution, long? bound, TimeSpan wall, TimeSpan limit, string outputPath, TextWriter output)
+    private static void Report(RoadefInstance instance, int[] initial, RoadefSolution solution, long? bound, TimeSpan wall, TimeSpan limit, string outputPath, TextWriter output)
     {
         var s = solution.Final;
         var i = solution.Initial;
@@ -150,6 +150,8 @@ public static class RoadefCommand
             output.WriteLine(string.Create(c, $"{name,-20} {before,16:N0} {after,16:N0}"));
         }
 
+        int moved = solution.Assignment.Where((m, p) => m != initial[p]).Count();
+        output.WriteLine(string.Create(c, $"processes moved: {moved}"));
         output.WriteLine(s.Feasible ? "feasible: yes" : $"feasible: no ({s.Violations.Count} broken: {s.Violations[0].Detail})");
         if (bound is { } lb)
         {
@@ -163,6 +165,6 @@ public static class RoadefCommand
             output.WriteLine($"note: {note}");
         }
 
-        output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s, wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
+        output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s ({solution.EvaluatedMoves / Math.Max(1e-9, solution.SearchTime.TotalSeconds) / 1e6:0.0} M moves/s evaluated), wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
     }
 }

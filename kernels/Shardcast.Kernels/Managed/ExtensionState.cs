@@ -26,7 +26,14 @@ internal sealed class ExtensionState
     private readonly int[] _movedInGroup;
     private readonly int[] _histogram;
     private readonly int[] _groupInNeighborhood;
+    private readonly double[] _nodeEnergy;
+    private readonly int[] _nodeViolations;
+    private readonly NodeChange[] _recent = new NodeChange[2];
     private int _maxMoved;
+    private long _version;
+
+    /// <summary>A node's energy and violations after a change, remembered: a proposal asks for its violations and then its cost.</summary>
+    private record struct NodeChange(long Version, int Node, int Q1, int S1, int Q2, int S2, double Energy, int Violations);
 
     public ExtensionState(FlatProblem problem, ProblemExtensions extensions, int[] assignment)
     {
@@ -47,6 +54,8 @@ internal sealed class ExtensionState
 
         _histogram = new int[largest + 2];
         _groupInNeighborhood = extensions.HasDependencies ? new int[problem.Groups * extensions.Neighborhoods] : [];
+        _nodeEnergy = new double[problem.Nodes];
+        _nodeViolations = new int[problem.Nodes];
     }
 
     /// <summary>Recomputes everything from the assignment.</summary>
@@ -84,7 +93,24 @@ internal sealed class ExtensionState
             _histogram[c]++;
             _maxMoved = Math.Max(_maxMoved, c);
         }
+
+        for (int n = 0; n < p.Nodes; n++)
+        {
+            CacheNode(n);
+        }
+
+        _version++;
     }
+
+    private void CacheNode(int node)
+    {
+        var terms = NodeTerms(node, _load.AsSpan(node * _width, _width), _departed.AsSpan(node * _width, _width));
+        _nodeEnergy[node] = Energy(terms);
+        _nodeViolations[node] = terms.Violations;
+    }
+
+    private static double Energy((double Safety, double Balance, double TransientOverload, int Violations) terms) =>
+        terms.Safety + terms.Balance + (CostWeights.OverloadPenalty * terms.TransientOverload);
 
     public ExtendedCost Cost()
     {
@@ -180,6 +206,9 @@ internal sealed class ExtensionState
         }
 
         ChangeNeighborhoodCount(_problem.GroupOf[partition], _x.NodeNeighborhood[from], _x.NodeNeighborhood[to]);
+        CacheNode(from);
+        CacheNode(to);
+        _version++;
     }
 
     private int MovedChange(int partition, int from, int to)
@@ -300,6 +329,15 @@ internal sealed class ExtensionState
     /// </summary>
     private double NodeDelta(int node, int q1, int s1, int q2, int s2, out int violationDelta)
     {
+        foreach (ref readonly var c in _recent.AsSpan())
+        {
+            if (c.Version == _version && c.Node == node && c.Q1 == q1 && c.S1 == s1 && c.Q2 == q2 && c.S2 == s2)
+            {
+                violationDelta = c.Violations - _nodeViolations[node];
+                return c.Energy - _nodeEnergy[node];
+            }
+        }
+
         var load = _load.AsSpan(node * _width, _width);
         var departed = _departed.AsSpan(node * _width, _width);
         load.CopyTo(_after);
@@ -310,11 +348,12 @@ internal sealed class ExtensionState
             Shift(node, q2, s2);
         }
 
-        var before = NodeTerms(node, load, departed);
         var after = NodeTerms(node, _after, _afterDeparted);
-        violationDelta = after.Violations - before.Violations;
-        return (after.Safety - before.Safety) + (after.Balance - before.Balance)
-             + (CostWeights.OverloadPenalty * (after.TransientOverload - before.TransientOverload));
+        double energy = Energy(after);
+        _recent[1] = _recent[0];
+        _recent[0] = new NodeChange(_version, node, q1, s1, q2, s2, energy, after.Violations);
+        violationDelta = after.Violations - _nodeViolations[node];
+        return energy - _nodeEnergy[node];
     }
 
     private void Shift(int node, int partition, int sign)
@@ -338,20 +377,22 @@ internal sealed class ExtensionState
         int violations = 0;
         var capacity = _x.Capacity.AsSpan(node * resources, resources);
         var limit = _x.Safety.AsSpan(node * resources, resources);
-        for (int k = 0; k < _width; k++)
+        for (int h = 0, k = 0; h < _x.Steps; h++)
         {
-            int r = k % resources;
-            double l = load[k];
-            safety += _x.SafetyWeight[r] * Math.Max(0, l - limit[r]);
-            double held = l + departed[k];
-            if (_x.HardCapacity)
+            for (int r = 0; r < resources; r++, k++)
             {
-                violations += l > capacity[r] ? 1 : 0;
-                violations += _x.Transient[r] && held > capacity[r] && held > l ? 1 : 0;
-            }
-            else if (_x.Transient[r] && held > l)
-            {
-                transient += (Math.Max(0, held - capacity[r]) - Math.Max(0, l - capacity[r])) / _x.RelativeScale[r];
+                double l = load[k];
+                safety += _x.SafetyWeight[r] * Math.Max(0, l - limit[r]);
+                double held = l + departed[k];
+                if (_x.HardCapacity)
+                {
+                    violations += l > capacity[r] ? 1 : 0;
+                    violations += _x.Transient[r] && held > capacity[r] && held > l ? 1 : 0;
+                }
+                else if (_x.Transient[r] && held > l)
+                {
+                    transient += (Math.Max(0, held - capacity[r]) - Math.Max(0, l - capacity[r])) / _x.RelativeScale[r];
+                }
             }
         }
 

@@ -22,6 +22,7 @@ internal sealed class SearchState
     private readonly int[] _moved;
     private readonly int[] _movedPosition;
     private readonly ExtensionState? _extension;
+    private readonly GroupPlacement _groups;
 
     public SearchState(FlatProblem problem)
     {
@@ -45,6 +46,7 @@ internal sealed class SearchState
         _zoneScratch = new int[largestGroup + 1];
         _moved = new int[problem.Partitions];
         _movedPosition = new int[problem.Partitions];
+        _groups = new GroupPlacement(problem);
         _extension = problem.Extensions is { } extensions ? new ExtensionState(problem, extensions, Assignment) : null;
     }
 
@@ -116,6 +118,7 @@ internal sealed class SearchState
             NodePeak[n] = NodeTerms.Peak(NodeRow(NodeLoad, n), NodeRow(p.InverseCapacity, n));
         }
 
+        _groups.Reset(Assignment);
         _extension?.Reset();
         var cost = Breakdown();
         Violations = cost.Violations;
@@ -210,14 +213,14 @@ internal sealed class SearchState
             }
 
             violations += members.Length - distinctNodes;
-            violations += Math.Max(0, p.GroupMinZones[g] - DistinctZonesOf(g));
+            violations += Math.Max(0, p.GroupMinZones[g] - DistinctZones(members, -1, -1));
         }
 
         return violations;
     }
 
     /// <summary>Distinct zones the members of a group occupy now.</summary>
-    public int DistinctZonesOf(int group) => DistinctZones(_problem.MembersOf(group), -1, -1);
+    public int DistinctZonesOf(int group) => _groups.Zones(group);
 
     /// <summary>Distinct zones of a group's members, with member <paramref name="moved"/> placed on <paramref name="node"/>.</summary>
     private int DistinctZones(ReadOnlySpan<int> members, int moved, int node)
@@ -269,23 +272,27 @@ internal sealed class SearchState
 
         int fromZone = p.NodeZone[from];
         int toZone = p.NodeZone[node];
-        bool othersOnFrom = false, othersOnTo = false, othersInFromZone = false, othersInToZone = false;
-        int end = p.GroupStart[g + 1];
-        for (int i = p.GroupStart[g]; i < end; i++)
+        bool othersOnFrom = false, othersOnTo = false;
+        if (_groups.TracksNodes)
         {
-            int q = p.GroupMembers[i];
-            if (q == partition)
-            {
-                continue;
-            }
-
-            int at = Assignment[q];
-            othersOnFrom |= at == from;
-            othersOnTo |= at == node;
-            int zone = p.NodeZone[at];
-            othersInFromZone |= zone == fromZone;
-            othersInToZone |= zone == toZone;
+            // The partition itself is counted on its own node.
+            othersOnFrom = _groups.OnNode(g, from) > 1;
+            othersOnTo = _groups.OnNode(g, node) > 0;
         }
+        else
+        {
+            int end = p.GroupStart[g + 1];
+            for (int i = p.GroupStart[g]; i < end; i++)
+            {
+                int q = p.GroupMembers[i];
+                int at = Assignment[q];
+                othersOnFrom |= at == from && q != partition;
+                othersOnTo |= at == node;
+            }
+        }
+
+        bool othersInFromZone = _groups.InZone(g, fromZone) > 1;
+        bool othersInToZone = _groups.InZone(g, toZone) > 0;
 
         // Collisions = members - distinct nodes: leaving a shared node removes one, joining an occupied one adds one.
         delta += (othersOnFrom ? -1 : 0) + (othersOnTo ? 1 : 0);
@@ -419,6 +426,7 @@ internal sealed class SearchState
         AddRow(node, row, 1f);
         Members.Remove(from, partition);
         Members.Add(node, partition);
+        _groups.Move(p.GroupOf[partition], from, node);
         Assignment[partition] = node;
         Violations += violationDelta;
         Energy += energyDelta + (CostWeights.ViolationPenalty * violationDelta);
