@@ -9,6 +9,7 @@ internal sealed class AnnealingChain
     private readonly MoveProposer _proposer;
     private readonly uint _swapThreshold;
     private readonly uint _biasThreshold;
+    private readonly EjectionChain? _ejection;
     private CounterRng _rng;
 
     public AnnealingChain(SearchState state, MoveProposer proposer, ulong seed, int id, double swapShare, double biasShare)
@@ -19,6 +20,9 @@ internal sealed class AnnealingChain
         _swapThreshold = (uint)(swapShare * 65536);
         _biasThreshold = (uint)(biasShare * 65536);
         Id = id;
+
+        // Ejection chains make room on full nodes; only hard capacity makes nodes full (soft overload is priced).
+        _ejection = state.Problem.Extensions is { HardCapacity: true } ? new EjectionChain(state, proposer) : null;
     }
 
     public int Id { get; }
@@ -51,6 +55,12 @@ internal sealed class AnnealingChain
         {
             // One draw decides the proposal's kind: 16 bits for swap-or-move, 16 for biased-or-uniform.
             ulong bits = _rng.NextUInt64();
+            if (_ejection is not null && _rng.NextUInt64() < EjectShare)
+            {
+                TryEjection((bits & 1) == 0, inverseT);
+                continue;
+            }
+
             bool swap = (uint)(bits & 0xFFFF) < _swapThreshold;
             bool biased = (uint)((bits >> 16) & 0xFFFF) < _biasThreshold;
             if (swap)
@@ -134,6 +144,37 @@ internal sealed class AnnealingChain
     }
 
     private const int TargetCandidates = 3;
+
+    /// <summary>Share (of 2^64) of proposals that are ejection chains where capacity is hard: 2 %.</summary>
+    private const ulong EjectShare = 0x0520_0000_0000_0000UL;
+
+    /// <summary>A hot (or uniform) partition onto a random allowed node, ejecting what does not fit there.</summary>
+    private void TryEjection(bool hot, float inverseT)
+    {
+        var problem = State.Problem;
+        int p = hot ? _proposer.HotPartition(State, _proposer.HotNode(State, ref _rng), ref _rng) : _proposer.UniformPartition(ref _rng);
+        int m = _proposer.AllowedNode(p, ref _rng);
+        if (m < 0 || problem.Pinned[p])
+        {
+            return;
+        }
+
+        double delta = _ejection!.Build(p, m, ref _rng);
+        if (double.IsNaN(delta))
+        {
+            return;
+        }
+
+        Evaluated += _ejection.Length;
+        if (Accept((float)delta, inverseT))
+        {
+            Accepted += _ejection.Length;
+        }
+        else
+        {
+            _ejection.Undo();
+        }
+    }
 
     private void BestTarget(int p, float inverseT)
     {

@@ -329,10 +329,13 @@ internal sealed class ExtensionState
     /// </summary>
     private double NodeDelta(int node, int q1, int s1, int q2, int s2, out int violationDelta)
     {
-        foreach (ref readonly var c in _recent.AsSpan())
+        for (int i = 0; i < _recent.Length; i++)
         {
+            var c = _recent[i];
             if (c.Version == _version && c.Node == node && c.Q1 == q1 && c.S1 == s1 && c.Q2 == q2 && c.S2 == s2)
             {
+                // Most recently used first: a scan over targets keeps hitting the source node's entry.
+                (_recent[i], _recent[0]) = (_recent[0], c);
                 violationDelta = c.Violations - _nodeViolations[node];
                 return c.Energy - _nodeEnergy[node];
             }

@@ -96,7 +96,7 @@ internal static class ParallelAnnealer
             }
 
             Parallel.For(0, chainCount, parallel, i => chains[i].Run(stepsPerEpoch));
-            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch));
+            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), options.AcceptanceScale);
             steps += stepsPerEpoch;
             epoch++;
             if (epoch % ResynchroniseEvery == 0)
@@ -130,10 +130,10 @@ internal static class ParallelAnnealer
     private static double Rank(int r, int count) => count == 1 ? 1 : (double)r / (count - 1);
 
     /// <summary>Moves each rank's temperature toward the acceptance target for its rank at this point of the budget.</summary>
-    private static void SteerTemperatures(AnnealingChain[] chains, int[] order, double[] rankTemperature, double progress)
+    private static void SteerTemperatures(AnnealingChain[] chains, int[] order, double[] rankTemperature, double progress, double scale)
     {
-        double hotTarget = HotAcceptStart * Math.Pow(HotAcceptEnd / HotAcceptStart, progress);
-        double coldTarget = ColdAcceptStart * Math.Pow(ColdAcceptEnd / ColdAcceptStart, progress);
+        double hotTarget = scale * HotAcceptStart * Math.Pow(HotAcceptEnd / HotAcceptStart, progress);
+        double coldTarget = scale * ColdAcceptStart * Math.Pow(ColdAcceptEnd / ColdAcceptStart, progress);
         for (int r = 0; r < order.Length; r++)
         {
             var chain = chains[order[r]];

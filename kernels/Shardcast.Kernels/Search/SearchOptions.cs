@@ -33,6 +33,13 @@ public sealed record SearchOptions
     /// <summary>Share of proposals that are swaps rather than single moves.</summary>
     public double SwapShare { get; init; } = 0.3;
 
+    /// <summary>
+    /// Multiplies the annealer's acceptance targets (hot 5 % to 0.5 %, cold 0.1 % to 0.001 % of uphill proposals).
+    /// Where capacity is hard, most uphill proposals that survive the constraint checks are steep (a partition next
+    /// to a full node), and ten times the native targets keeps the chains moving (docs/architecture.md).
+    /// </summary>
+    public double AcceptanceScale { get; init; } = 1;
+
     /// <summary>Share of proposals drawn from hot nodes to cool ones rather than uniformly.</summary>
     public double BiasShare { get; init; } = 0.6;
 
@@ -69,6 +76,11 @@ public sealed record SearchOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Chains);
         ArgumentOutOfRangeException.ThrowIfNegative(Threads);
         ArgumentOutOfRangeException.ThrowIfLessThan(Population, 4);
+        if (AcceptanceScale is <= 0 or > 20)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AcceptanceScale), AcceptanceScale, "The acceptance scale lies in (0, 20].");
+        }
+
         if (SwapShare is < 0 or > 1 || BiasShare is < 0 or > 1)
         {
             throw new ArgumentOutOfRangeException(nameof(SwapShare), "Proposal shares lie in [0, 1].");
