@@ -26,19 +26,20 @@ public static class RoadefCommand
         var algorithm = new Option<string?>("--algorithm") { Description = "anneal (default), genetic, greedy or genetic-anneal." };
         var lowerBound = new Option<string?>("--lb") { Description = "A lower bound: a number, or a file holding one (lb_*.txt); the gap to it is printed." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
+        var chains = new Option<int>("--chains") { Description = "Annealing chains (default: chosen from cores and problem size)." };
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy", "genetic-anneal");
         var command = new Command("roadef", "Solve a ROADEF/EURO 2012 machine-reassignment instance with the engine (docs/roadef.md).")
         {
-            model, initial, outputFile, timeS, seed, backend, algorithm, lowerBound, threads,
+            model, initial, outputFile, timeS, seed, backend, algorithm, lowerBound, threads, chains,
         };
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
             double seconds = parse.GetValue(timeS);
-            if (!(seconds > 0) || parse.GetValue(threads) < 0)
+            if (!(seconds > 0) || parse.GetValue(threads) < 0 || parse.GetValue(chains) < 0)
             {
-                error.WriteLine("error: --time-s must be positive and --threads not negative");
+                error.WriteLine("error: --time-s must be positive, --threads and --chains not negative");
                 return ExitCodes.BadInput;
             }
 
@@ -51,6 +52,7 @@ public static class RoadefCommand
                     Algorithm = parse.GetValue(algorithm) is { } a ? Planner.ParseAlgorithm(a) : null,
                     Seed = parse.GetValue(seed),
                     Threads = parse.GetValue(threads),
+                    Chains = parse.GetValue(chains),
                 },
                 output,
                 error);

@@ -123,7 +123,7 @@ internal sealed class AnnealingChain
             m = _rng.NextInt(problem.Nodes);
         }
 
-        if (problem.Pinned[p] || m == state.Assignment[p])
+        if (problem.Pinned[p] || m == state.Assignment[p] || state.CertainlyBreaks(p, m))
         {
             return;
         }
@@ -185,7 +185,7 @@ internal sealed class AnnealingChain
         for (int c = 0; c < TargetCandidates; c++)
         {
             int m = _proposer.AllowedNode(p, ref _rng);
-            if (m < 0 || m == state.Assignment[p])
+            if (m < 0 || m == state.Assignment[p] || state.CertainlyBreaks(p, m))
             {
                 continue;
             }
@@ -249,6 +249,11 @@ internal sealed class AnnealingChain
 
         int ga = problem.GroupOf[a];
         if (ga >= 0 && ga == problem.GroupOf[b])
+        {
+            return;
+        }
+
+        if (state.SwapCertainlyBreaks(a, b))
         {
             return;
         }

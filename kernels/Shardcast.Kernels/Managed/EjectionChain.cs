@@ -69,30 +69,22 @@ internal sealed class EjectionChain
             return double.NaN;
         }
 
-        // With p in place, members of m that now cost more there than elsewhere move on while that pays.
+        // With p in place, the member of m that gains most by leaving moves on to its best node, while that pays.
         for (int e = 0; e < MaxEjections; e++)
         {
-            int victim = -1, destination = -1;
-            float best = 0;
+            int victim = -1;
+            float leave = 0;
             foreach (int q in state.Members.Of(m))
             {
-                if (q == p || problem.Pinned[q] || state.LeaveDelta(q) >= best)
+                float gain = q == p || problem.Pinned[q] ? 0 : state.LeaveDelta(q);
+                if (gain < leave)
                 {
-                    continue;
-                }
-
-                int d = Destination(q, m, ref rng);
-                if (d >= 0 && state.ViolationDelta(q, d) <= 0)
-                {
-                    float delta = state.MoveDelta(q, d);
-                    if (delta < best)
-                    {
-                        (victim, destination, best) = (q, d, delta);
-                    }
+                    (victim, leave) = (q, gain);
                 }
             }
 
-            if (victim < 0)
+            int destination = victim < 0 ? -1 : Destination(victim, m, ref rng);
+            if (destination < 0 || state.ViolationDelta(victim, destination) > 0 || state.MoveDelta(victim, destination) >= 0)
             {
                 break;
             }
@@ -175,7 +167,7 @@ internal sealed class EjectionChain
         for (int t = 0; t < tries; t++)
         {
             int d = all ? t : _proposer.AllowedNode(q, ref rng);
-            if (d < 0 || d == m || d == state.Assignment[q] || !problem.IsAllowed(q, d) || !state.WithinBudget(q, d))
+            if (d < 0 || d == m || d == state.Assignment[q] || !problem.IsAllowed(q, d) || !state.WithinBudget(q, d) || state.Overflows(q, d))
             {
                 continue;
             }

@@ -192,6 +192,52 @@ internal sealed class ExtensionState
         return atA + atB + dependencies;
     }
 
+    /// <summary>
+    /// Whether node `to` would be over capacity in some lane (transient load included) after gaining partition
+    /// `gain` and losing `loss` (-1: none). A quick exact test, so proposals onto full nodes are refused before
+    /// their terms are computed.
+    /// </summary>
+    public bool Overflows(int to, int gain, int loss)
+    {
+        if (!_x.HardCapacity)
+        {
+            return false;
+        }
+
+        int resources = _x.Resources;
+        var load = _load.AsSpan(to * _width, _width);
+        var departed = _departed.AsSpan(to * _width, _width);
+        var capacity = _x.Capacity.AsSpan(to * resources, resources);
+        var gained = _x.LoadRow(gain);
+        var lost = loss >= 0 ? _x.LoadRow(loss) : default;
+        bool gainHome = _problem.Initial[gain] == to;
+        bool lossHome = loss >= 0 && _problem.Initial[loss] == to;
+        for (int h = 0, k = 0; h < _x.Steps; h++)
+        {
+            for (int r = 0; r < resources; r++, k++)
+            {
+                double change = gained[k] - (loss >= 0 ? lost[k] : 0);
+                double after = load[k] + change;
+                if (after > capacity[r])
+                {
+                    return true;
+                }
+
+                if (_x.Transient[r])
+                {
+                    // A partition returning home was already held there; one leaving its home stays held.
+                    double held = after + departed[k] - (gainHome ? gained[k] : 0) + (lossHome ? lost[k] : 0);
+                    if (held > capacity[r] && held > after)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Records partition moving from -> to; call before the assignment changes.</summary>
     public void Apply(int partition, int from, int to)
     {

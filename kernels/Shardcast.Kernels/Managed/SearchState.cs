@@ -311,6 +311,20 @@ internal sealed class SearchState
         return delta;
     }
 
+    /// <summary>
+    /// True only when the move certainly adds a violation: the plan breaks nothing now (so no part of the count
+    /// can fall) and the target would go over a hard capacity. Lets proposals onto full nodes be dropped cheaply.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool CertainlyBreaks(int partition, int node) => Violations == 0 && _extension is not null && _extension.Overflows(node, partition, -1);
+
+    /// <summary>Whether the node would be over a hard capacity with the partition added (false without hard capacity).</summary>
+    public bool Overflows(int partition, int node) => _extension is not null && _extension.Overflows(node, partition, -1);
+
+    /// <summary>As <see cref="CertainlyBreaks"/>, for exchanging the nodes of a and b.</summary>
+    public bool SwapCertainlyBreaks(int a, int b) =>
+        Violations == 0 && _extension is not null && (_extension.Overflows(Assignment[b], a, b) || _extension.Overflows(Assignment[a], b, a));
+
     /// <summary>Whether moving partition to node keeps the plan within its move count and byte budget.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool WithinBudget(int partition, int node)
