@@ -62,7 +62,7 @@ public static class Planner
     }
 
     /// <summary>Acceptance targets where capacity is hard: measured on the ROADEF A instances (docs/benchmarks.md).</summary>
-    public const double HardCapacityAcceptanceScale = 10;
+    public const double HardCapacityAcceptanceScale = 20;
 
     public static SearchOptions SearchOptionsFor(ClusterSpec spec, PlanOptions options)
     {

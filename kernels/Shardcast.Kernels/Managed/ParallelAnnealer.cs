@@ -32,9 +32,13 @@ internal static class ParallelAnnealer
     /// <summary>Epochs between exact recomputations that remove float drift from tracked loads and energies.</summary>
     private const int ResynchroniseEvery = 16;
 
+    /// <summary>Share of a time budget kept for <see cref="LocalPolish"/> at the end.</summary>
+    private const double PolishShare = 0.01;
+
     public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken)
     {
-        var clock = new SearchClock(options);
+        var fullClock = new SearchClock(options);
+        var clock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - PolishShare) });
         int[] movable = Movable(problem);
         int chainCount = options.EffectiveChains;
         var first = new SearchState(problem);
@@ -122,6 +126,23 @@ internal static class ParallelAnnealer
         {
             evaluated += chain.Evaluated;
             accepted += chain.Accepted;
+        }
+
+        if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy)
+        {
+            var polished = chains[0].State;
+            polished.Reset(best);
+            var polishRng = new CounterRng(options.Seed, 0x9011_54UL);
+            var (polishEvaluated, polishApplied) = LocalPolish.Run(polished, movable, ref polishRng, () => fullClock.ShouldStop(0, polished.Energy, cancellationToken));
+            polished.Resynchronise();
+            evaluated += polishEvaluated;
+            accepted += polishApplied;
+            if (polished.Energy < bestEnergy)
+            {
+                bestEnergy = polished.Energy;
+                polished.Assignment.CopyTo(best, 0);
+                clock.Record(bestEnergy);
+            }
         }
 
         return Finish(problem, best, backend, SearchAlgorithm.Anneal, new SearchStatistics(evaluated, accepted, epoch, clock.Elapsed), clock.Trace);

@@ -36,7 +36,7 @@ public sealed record SearchOptions
     /// <summary>
     /// Multiplies the annealer's acceptance targets (hot 5 % to 0.5 %, cold 0.1 % to 0.001 % of uphill proposals).
     /// Where capacity is hard, most uphill proposals that survive the constraint checks are steep (a partition next
-    /// to a full node), and ten times the native targets keeps the chains moving (docs/architecture.md).
+    /// to a full node), and twenty times the native targets keeps the chains moving (docs/architecture.md).
     /// </summary>
     public double AcceptanceScale { get; init; } = 1;
 
@@ -76,9 +76,9 @@ public sealed record SearchOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Chains);
         ArgumentOutOfRangeException.ThrowIfNegative(Threads);
         ArgumentOutOfRangeException.ThrowIfLessThan(Population, 4);
-        if (AcceptanceScale is <= 0 or > 20)
+        if (AcceptanceScale is <= 0 or > 100)
         {
-            throw new ArgumentOutOfRangeException(nameof(AcceptanceScale), AcceptanceScale, "The acceptance scale lies in (0, 20].");
+            throw new ArgumentOutOfRangeException(nameof(AcceptanceScale), AcceptanceScale, "The acceptance scale lies in (0, 100].");
         }
 
         if (SwapShare is < 0 or > 1 || BiasShare is < 0 or > 1)
