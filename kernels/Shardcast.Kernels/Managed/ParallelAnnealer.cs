@@ -38,8 +38,8 @@ internal static class ParallelAnnealer
     public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken)
     {
         var fullClock = new SearchClock(options);
-        var clock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - PolishShare) });
         int[] movable = Movable(problem);
+        var clock = new SearchClock(LocalPolish.PassFits(problem, movable) ? options with { TimeBudget = options.TimeBudget * (1 - PolishShare) } : options);
         int chainCount = options.EffectiveChains;
         var first = new SearchState(problem);
         first.Reset(start);
@@ -128,12 +128,12 @@ internal static class ParallelAnnealer
             accepted += chain.Accepted;
         }
 
-        if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy)
+        if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy && LocalPolish.PassFits(problem, movable))
         {
             var polished = chains[0].State;
             polished.Reset(best);
             var polishRng = new CounterRng(options.Seed, 0x9011_54UL);
-            var (polishEvaluated, polishApplied) = LocalPolish.Run(polished, movable, ref polishRng, () => fullClock.ShouldStop(0, polished.Energy, cancellationToken));
+            var (polishEvaluated, polishApplied, _) = LocalPolish.Run(polished, movable, ref polishRng, () => fullClock.ShouldStop(0, polished.Energy, cancellationToken));
             polished.Resynchronise();
             evaluated += polishEvaluated;
             accepted += polishApplied;
