@@ -17,13 +17,17 @@ public class DeltaEvaluationTests
 
     private static double Tolerance(double energy) => 1e-3 + (1e-4 * Math.Abs(energy));
 
-    [Fact]
-    public void MoveDelta_EqualsDifferenceOfFullRecomputations()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MoveDelta_EqualsDifferenceOfFullRecomputations(bool groupNodeCounts)
     {
         Prop.ForAll(ArbMap.Default.ArbFor<ulong>(), ArbMap.Default.ArbFor<PositiveInt>(), (seed, pick) =>
         {
             var problem = RandomProblems.Create(seed, partitions: 40 + (pick.Get % 50), nodes: 4 + (pick.Get % 9), steps: 1 + (pick.Get % 5), resources: 1 + (pick.Get % 3));
-            var state = new SearchState(problem);
+
+            // Without the (group, node) table the group's members are scanned instead; both must agree.
+            var state = new SearchState(problem, groupNodeCounts ? long.MaxValue : 0);
             state.Reset(problem.Initial);
             var rng = new CounterRng(seed, 5);
             for (int i = 0; i < 30; i++)

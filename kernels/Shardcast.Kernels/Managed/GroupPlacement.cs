@@ -18,10 +18,10 @@ internal sealed class GroupPlacement
     private readonly int[] _inZone;
     private readonly int[] _zones;
 
-    public GroupPlacement(FlatProblem problem)
+    public GroupPlacement(FlatProblem problem, long maxNodeCounts = MaxNodeCounts)
     {
         _problem = problem;
-        _onNode = (long)problem.Groups * problem.Nodes <= MaxNodeCounts ? new int[problem.Groups * problem.Nodes] : null;
+        _onNode = (long)problem.Groups * problem.Nodes <= maxNodeCounts ? new int[problem.Groups * problem.Nodes] : null;
         _inZone = new int[problem.Groups * problem.Zones];
         _zones = new int[problem.Groups];
     }

@@ -24,7 +24,8 @@ internal sealed class SearchState
     private readonly ExtensionState? _extension;
     private readonly GroupPlacement _groups;
 
-    public SearchState(FlatProblem problem)
+    /// <param name="groupNodeCounts">Largest (group, node) count table kept; beyond it group members are scanned (tests set 0).</param>
+    public SearchState(FlatProblem problem, long groupNodeCounts = GroupPlacement.MaxNodeCounts)
     {
         _problem = problem;
         Assignment = new int[problem.Partitions];
@@ -46,7 +47,7 @@ internal sealed class SearchState
         _zoneScratch = new int[largestGroup + 1];
         _moved = new int[problem.Partitions];
         _movedPosition = new int[problem.Partitions];
-        _groups = new GroupPlacement(problem);
+        _groups = new GroupPlacement(problem, groupNodeCounts);
         _extension = problem.Extensions is { } extensions ? new ExtensionState(problem, extensions, Assignment) : null;
     }
 
