@@ -27,11 +27,12 @@ public static class RoadefCommand
         var lowerBound = new Option<string?>("--lb") { Description = "A lower bound: a number, or a file holding one (lb_*.txt); the gap to it is printed." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var chains = new Option<int>("--chains") { Description = "Annealing chains (default: chosen from cores and problem size)." };
+        var exportCluster = new Option<FileInfo?>("--export-cluster") { Description = "Also write the instance as an engine cluster file (JSON), which `shardcast plan` reads." };
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy", "genetic-anneal");
         var command = new Command("roadef", "Solve a ROADEF/EURO 2012 machine-reassignment instance with the engine (docs/roadef.md).")
         {
-            model, initial, outputFile, timeS, seed, backend, algorithm, lowerBound, threads, chains,
+            model, initial, outputFile, timeS, seed, backend, algorithm, lowerBound, threads, chains, exportCluster,
         };
         command.SetAction(parse =>
         {
@@ -45,7 +46,7 @@ public static class RoadefCommand
 
             return Run(
                 parse.GetRequiredValue(model).FullName, parse.GetRequiredValue(initial).FullName, parse.GetRequiredValue(outputFile).FullName,
-                TimeSpan.FromSeconds(seconds), clock, parse.GetValue(lowerBound),
+                TimeSpan.FromSeconds(seconds), clock, parse.GetValue(lowerBound), parse.GetValue(exportCluster)?.FullName,
                 new PlanOptions
                 {
                     Backend = parse.GetValue(backend),
@@ -60,7 +61,8 @@ public static class RoadefCommand
         return command;
     }
 
-    public static int Run(string modelPath, string initialPath, string outputPath, TimeSpan limit, Stopwatch clock, string? lowerBound, PlanOptions options, TextWriter output, TextWriter error)
+    public static int Run(
+        string modelPath, string initialPath, string outputPath, TimeSpan limit, Stopwatch clock, string? lowerBound, string? exportPath, PlanOptions options, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,6 +73,12 @@ public static class RoadefCommand
             var instance = RoadefFiles.ReadModel(modelPath);
             var initial = RoadefFiles.ReadAssignment(initialPath, instance);
             long? bound = lowerBound is null ? null : ReadBound(lowerBound);
+            if (exportPath is not null)
+            {
+                using var stream = File.Create(exportPath);
+                Engine.Cluster.ClusterFileWriter.Write(RoadefMapping.ToCluster(instance, initial), stream, indented: true);
+            }
+
             var searchTime = limit - clock.Elapsed - Reserve(limit);
             if (searchTime < TimeSpan.FromMilliseconds(10))
             {

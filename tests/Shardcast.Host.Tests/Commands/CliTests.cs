@@ -39,6 +39,24 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Roadef_ExportedCluster_PlansWithTheExtendedTerms()
+    {
+        string cluster = Path.Combine(_folder, "a1_1.json");
+        string planPath = Path.Combine(_folder, "plan.json");
+        var (code, _, error, _) = Run("roadef", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--output", Path.Combine(_folder, "s.txt"), "--time-s", "1", "--export-cluster", cluster);
+        Assert.True(code == ExitCodes.Ok, error);
+        (code, var output, error, _) = Run("plan", "--input", cluster, "--steps", "20000", "--output", planPath);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("safety", output, StringComparison.Ordinal);
+        using var plan = JsonDocument.Parse(File.ReadAllText(planPath));
+        var after = plan.RootElement.GetProperty("cost_after");
+        Assert.True(plan.RootElement.GetProperty("feasible").GetBoolean());
+        Assert.True(after.GetProperty("safety").GetDouble() < plan.RootElement.GetProperty("cost_before").GetProperty("safety").GetDouble());
+        Assert.Equal(after.GetProperty("total").GetDouble(), after.GetProperty("safety").GetDouble() + after.GetProperty("resource_balance").GetDouble()
+            + after.GetProperty("partition_move").GetDouble() + after.GetProperty("group_move").GetDouble() + after.GetProperty("node_move").GetDouble(), 6);
+    }
+
+    [Fact]
     public void Roadef_BadModel_ExitsWithBadInputNamingTheProblem()
     {
         string broken = Path.Combine(_folder, "model.txt");
