@@ -3,15 +3,16 @@ using Shardcast.Kernels.Random;
 namespace Shardcast.Kernels.Managed;
 
 /// <summary>
-/// A compound move for full nodes: partition p goes to node m, and to make room the members of m that fill the
-/// lanes p would overflow are first moved, each to its best node among those that take it without breaking a
-/// constraint. The chain is applied step by step (each step exact, incremental bookkeeping), judged as one move,
-/// and undone in reverse order when the caller's acceptance rule refuses it. It reaches what single moves and swaps
+/// A compound move for full nodes: partition p goes to node m even if m overflows, then the members of m that
+/// carry its overfull lanes move on, each to its cheapest node that does not overflow (p's old node among them),
+/// until m fits; then m's best leaver moves on while that pays. The chain is applied step by step (each step
+/// exact, incremental bookkeeping), refused if it leaves more violations than it found, judged as one move, and
+/// undone in reverse order when the caller's acceptance rule refuses it. It reaches what single moves and swaps
 /// cannot when capacity is hard: a large partition onto a node that must first be emptied.
 /// </summary>
 internal sealed class EjectionChain
 {
-    /// <summary>Most members ejected to make room: longer chains rarely pay and cost a node scan each.</summary>
+    /// <summary>Most members moved to make room, and again most moved in the clean-up: each costs a node scan.</summary>
     public const int MaxEjections = 4;
 
     /// <summary>Destinations examined per ejected partition when nodes are many; all of them when fewer.</summary>
