@@ -148,25 +148,8 @@ public class DeltaEvaluationTests
     {
         // Capacities just above the start's loads: tight, so many proposals would overload a node.
         var problem = RandomProblems.WithExtensions(RandomProblems.Create(21, partitions: 80, nodes: 10, steps: 2, resources: 2, budget: false), 21, hardCapacity: true);
-        var x = problem.Extensions!;
         var start = RandomProblems.FeasibleStart(problem);
-        for (int n = 0; n < problem.Nodes; n++)
-        {
-            for (int r = 0; r < x.Resources; r++)
-            {
-                double peak = 0;
-                for (int h = 0; h < x.Steps; h++)
-                {
-                    double held = Enumerable.Range(0, problem.Partitions)
-                        .Where(p => start[p] == n || (x.Transient[r] && problem.Initial[p] == n))
-                        .Sum(p => x.Load[(p * x.Width) + (h * x.Resources) + r]);
-                    peak = Math.Max(peak, held);
-                }
-
-                x.Capacity[(n * x.Resources) + r] = (peak * 1.02) + 1e-3;
-            }
-        }
-
+        RandomProblems.TightenCapacities(problem, start, 0.02);
         var check = new SearchState(problem);
         check.Reset(start);
         Assert.Equal(0, check.Violations);

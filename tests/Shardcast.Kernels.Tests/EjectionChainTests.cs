@@ -53,24 +53,7 @@ public class EjectionChainTests
     private static FlatProblem TightProblem(ulong seed)
     {
         var problem = RandomProblems.WithExtensions(RandomProblems.Create(seed, partitions: 90, nodes: 9, steps: 2, resources: 2, budget: false), seed, hardCapacity: true);
-        var x = problem.Extensions!;
-        var start = RandomProblems.FeasibleStart(problem);
-        for (int n = 0; n < problem.Nodes; n++)
-        {
-            for (int r = 0; r < x.Resources; r++)
-            {
-                double peak = 0;
-                for (int h = 0; h < x.Steps; h++)
-                {
-                    peak = Math.Max(peak, Enumerable.Range(0, problem.Partitions)
-                        .Where(p => start[p] == n || (x.Transient[r] && problem.Initial[p] == n))
-                        .Sum(p => x.Load[(p * x.Width) + (h * x.Resources) + r]));
-                }
-
-                x.Capacity[(n * x.Resources) + r] = (peak * 1.10) + 1e-3;
-            }
-        }
-
+        RandomProblems.TightenCapacities(problem, RandomProblems.FeasibleStart(problem), 0.10);
         return problem;
     }
 }

@@ -277,6 +277,27 @@ internal static class RandomProblems
         return start;
     }
 
+    /// <summary>Sets each hard capacity just above what the start holds (transient load included), by the given share.</summary>
+    public static void TightenCapacities(FlatProblem problem, int[] start, double slack)
+    {
+        var x = problem.Extensions!;
+        for (int n = 0; n < problem.Nodes; n++)
+        {
+            for (int r = 0; r < x.Resources; r++)
+            {
+                double peak = 0;
+                for (int h = 0; h < x.Steps; h++)
+                {
+                    peak = Math.Max(peak, Enumerable.Range(0, problem.Partitions)
+                        .Where(p => start[p] == n || (x.Transient[r] && problem.Initial[p] == n))
+                        .Sum(p => x.Load[(p * x.Width) + (h * x.Resources) + r]));
+                }
+
+                x.Capacity[(n * x.Resources) + r] = (peak * (1 + slack)) + 1e-3;
+            }
+        }
+    }
+
     /// <summary>Puts every group's members on distinct nodes over enough zones and everyone inside its domain.</summary>
     private static void MakeStartFeasible(FlatProblem problem)
     {

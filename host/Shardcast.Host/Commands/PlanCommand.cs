@@ -62,66 +62,31 @@ public static class PlanCommand
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        try
-        {
-            var spec = ClusterFileReader.ReadFile(inputPath);
+        return CommandGuard.Run(
+            error,
+            () =>
+            {
+                var spec = ClusterFileReader.ReadFile(inputPath);
 
-            // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
-            using var interrupt = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                interrupt.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            Plan plan;
-            try
-            {
-                plan = Planner.Plan(spec, options, interrupt.Token);
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+                // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
+                var plan = CommandGuard.Interruptible(token => Planner.Plan(spec, options, token));
+                if (outputPath == "-")
+                {
+                    output.Write(PlanFileWriter.ToJson(plan));
+                    output.WriteLine();
+                    return ExitCodes.Ok;
+                }
 
-            if (outputPath == "-")
-            {
-                output.Write(PlanFileWriter.ToJson(plan));
-                output.WriteLine();
+                PlanSummary.Write(plan, output);
+                if (outputPath is not null)
+                {
+                    using var stream = File.Create(outputPath);
+                    PlanFileWriter.Write(plan, stream);
+                    output.WriteLine($"plan written to {outputPath}");
+                }
+
                 return ExitCodes.Ok;
-            }
-
-            PlanSummary.Write(plan, output);
-            if (outputPath is not null)
-            {
-                using var stream = File.Create(outputPath);
-                PlanFileWriter.Write(plan, stream);
-                output.WriteLine($"plan written to {outputPath}");
-            }
-
-            return ExitCodes.Ok;
-        }
-        catch (ClusterFileException e)
-        {
-            error.WriteLine($"error: {inputPath}: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (PlanningException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (IOException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-#pragma warning disable CA1031 // The CLI's last line of defence: any other failure is a bug, reported with exit code 1.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            error.WriteLine($"internal error: {e}");
-            return ExitCodes.InternalError;
-        }
+            },
+            e => e is ClusterFileException c ? $"{inputPath}: {c.Message}" : null);
     }
 }

@@ -68,68 +68,33 @@ public static class RoadefCommand
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        try
-        {
-            var instance = RoadefFiles.ReadModel(modelPath);
-            var initial = RoadefFiles.ReadAssignment(initialPath, instance);
-            long? bound = lowerBound is null ? null : ReadBound(lowerBound);
-            if (exportPath is not null)
+        return CommandGuard.Run(
+            error,
+            () =>
             {
-                using var stream = File.Create(exportPath);
-                Engine.Cluster.ClusterFileWriter.Write(RoadefMapping.ToCluster(instance, initial), stream, indented: true);
-            }
+                var instance = RoadefFiles.ReadModel(modelPath);
+                var initial = RoadefFiles.ReadAssignment(initialPath, instance);
+                long? bound = lowerBound is null ? null : ReadBound(lowerBound);
+                if (exportPath is not null)
+                {
+                    using var stream = File.Create(exportPath);
+                    Engine.Cluster.ClusterFileWriter.Write(RoadefMapping.ToCluster(instance, initial), stream, indented: true);
+                }
 
-            var searchTime = limit - clock.Elapsed - Reserve(limit);
-            if (searchTime < TimeSpan.FromMilliseconds(10))
-            {
-                error.WriteLine($"error: --time-s {limit.TotalSeconds} leaves no time to search after reading the files ({clock.Elapsed.TotalSeconds:0.00} s)");
-                return ExitCodes.BadInput;
-            }
+                var searchTime = limit - clock.Elapsed - Reserve(limit);
+                if (searchTime < TimeSpan.FromMilliseconds(10))
+                {
+                    error.WriteLine($"error: --time-s {limit.TotalSeconds} leaves no time to search after reading the files ({clock.Elapsed.TotalSeconds:0.00} s)");
+                    return ExitCodes.BadInput;
+                }
 
-            using var interrupt = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                interrupt.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            RoadefSolution solution;
-            try
-            {
-                solution = RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Max(1, searchTime.TotalMilliseconds) }, interrupt.Token);
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
-
-            RoadefFiles.WriteSolution(outputPath, solution.Assignment);
-            var wall = clock.Elapsed;
-            Report(instance, initial, solution, bound, wall, limit, outputPath, output);
-            return ExitCodes.Ok;
-        }
-        catch (RoadefFormatException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (PlanningException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (IOException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-#pragma warning disable CA1031 // The CLI's last line of defence: any other failure is a bug, reported with exit code 1.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            error.WriteLine($"internal error: {e}");
-            return ExitCodes.InternalError;
-        }
+                var solution = CommandGuard.Interruptible(token =>
+                    RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Max(1, searchTime.TotalMilliseconds) }, token));
+                RoadefFiles.WriteSolution(outputPath, solution.Assignment);
+                Report(instance, initial, solution, bound, clock.Elapsed, limit, outputPath, output);
+                return ExitCodes.Ok;
+            },
+            e => e is RoadefFormatException ? e.Message : null);
     }
 
     private static long ReadBound(string text)
