@@ -27,7 +27,7 @@ public class DeltaEvaluationTests
             var problem = RandomProblems.Create(seed, partitions: 40 + (pick.Get % 50), nodes: 4 + (pick.Get % 9), steps: 1 + (pick.Get % 5), resources: 1 + (pick.Get % 3));
 
             // Without the (group, node) table the group's members are scanned instead; both must agree.
-            var state = new SearchState(problem, groupNodeCounts ? long.MaxValue : 0);
+            var state = new SearchState(problem, groupNodeCounts);
             state.Reset(problem.Initial);
             var rng = new CounterRng(seed, 5);
             for (int i = 0; i < 30; i++)

@@ -24,8 +24,8 @@ internal sealed class SearchState
     private readonly ExtensionState? _extension;
     private readonly GroupPlacement _groups;
 
-    /// <param name="groupNodeCounts">Largest (group, node) count table kept; beyond it group members are scanned (tests set 0).</param>
-    public SearchState(FlatProblem problem, long groupNodeCounts = GroupPlacement.MaxNodeCounts)
+    /// <param name="countGroupNodes">Force counting group members per node on or off (tests); null lets <see cref="GroupPlacement"/> choose.</param>
+    public SearchState(FlatProblem problem, bool? countGroupNodes = null)
     {
         _problem = problem;
         Assignment = new int[problem.Partitions];
@@ -47,7 +47,7 @@ internal sealed class SearchState
         _zoneScratch = new int[largestGroup + 1];
         _moved = new int[problem.Partitions];
         _movedPosition = new int[problem.Partitions];
-        _groups = new GroupPlacement(problem, groupNodeCounts);
+        _groups = new GroupPlacement(problem, countGroupNodes);
         _extension = problem.Extensions is { } extensions ? new ExtensionState(problem, extensions, Assignment) : null;
     }
 
@@ -341,10 +341,10 @@ internal sealed class SearchState
     public float MoveDelta(int partition, int node)
     {
         int from = Assignment[partition];
-        return RowPairDelta(from, node, _problem.Load, partition * _problem.Stride, -1f)
+        float delta = RowPairDelta(from, node, _problem.Load, partition * _problem.Stride, -1f)
             + (_wMove * (MigrationCost(partition, node) - MigrationCost(partition, from)))
-            + CouplingDelta(partition, from, node, -1, -1)
-            + (_extension?.MoveDelta(partition, from, node) ?? 0f);
+            + CouplingDelta(partition, from, node, -1, -1);
+        return _extension is null ? delta : delta + _extension.MoveDelta(partition, from, node);
     }
 
     /// <summary>Node terms of rows a and b when a changes by signA*change and b by the opposite; change is a row of <paramref name="source"/>.</summary>
