@@ -89,7 +89,7 @@ public static class RoadefCommand
                 }
 
                 var solution = CommandGuard.Interruptible(token =>
-                    RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Max(1, searchTime.TotalMilliseconds) }, token));
+                    RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Clamp(searchTime.TotalMilliseconds, 1, int.MaxValue) }, token));
                 RoadefFiles.WriteSolution(outputPath, solution.Assignment);
                 Report(instance, initial, solution, bound, clock.Elapsed, limit, outputPath, output);
                 return ExitCodes.Ok;
