@@ -61,9 +61,6 @@ public static class Planner
         return candidate.Cost.Energy > start.Cost.Energy + (1e-9 * Math.Abs(start.Cost.Energy));
     }
 
-    /// <summary>Acceptance targets where capacity is hard: measured on the ROADEF A instances (docs/benchmarks.md).</summary>
-    public const double HardCapacityAcceptanceScale = 20;
-
     public static SearchOptions SearchOptionsFor(ClusterSpec spec, PlanOptions options)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -86,7 +83,6 @@ public static class Planner
             Chains = options.Chains,
             Clock = options.Clock,
             TargetEnergy = options.TargetCost ?? double.NegativeInfinity,
-            AcceptanceScale = spec.Objective.HardCapacity ? HardCapacityAcceptanceScale : 1,
         };
     }
 

@@ -85,6 +85,7 @@ internal static class ParallelAnnealer
         }
 
         // rankTemperature[r] is the temperature of ladder rank r (0 = hottest), steered by acceptance each epoch.
+        double acceptanceScale = options.AcceptanceScale ?? (problem.Extensions is { HardCapacity: true } ? SearchOptions.HardCapacityAcceptanceScale : 1);
         var rankTemperature = new double[chainCount];
         for (int r = 0; r < chainCount; r++)
         {
@@ -100,7 +101,7 @@ internal static class ParallelAnnealer
             }
 
             Parallel.For(0, chainCount, parallel, i => chains[i].Run(stepsPerEpoch));
-            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), options.AcceptanceScale);
+            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), acceptanceScale);
             steps += stepsPerEpoch;
             epoch++;
             if (epoch % ResynchroniseEvery == 0)

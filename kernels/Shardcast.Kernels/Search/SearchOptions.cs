@@ -35,10 +35,16 @@ public sealed record SearchOptions
 
     /// <summary>
     /// Multiplies the annealer's acceptance targets (hot 5 % to 0.5 %, cold 0.1 % to 0.001 % of uphill proposals).
-    /// Where capacity is hard, most uphill proposals that survive the constraint checks are steep (a partition next
-    /// to a full node), and twenty times the native targets keeps the chains moving (docs/architecture.md).
+    /// Null chooses: <see cref="HardCapacityAcceptanceScale"/> where capacity is hard, 1 elsewhere.
     /// </summary>
-    public double AcceptanceScale { get; init; } = 1;
+    public double? AcceptanceScale { get; init; }
+
+    /// <summary>
+    /// Where capacity is hard, most uphill proposals that survive the constraint checks are steep (a partition next
+    /// to a full node), and twenty times the native targets keeps the chains moving; measured on the ROADEF A
+    /// instances (docs/benchmarks.md, docs/architecture.md).
+    /// </summary>
+    public const double HardCapacityAcceptanceScale = 20;
 
     /// <summary>Share of proposals drawn from hot nodes to cool ones rather than uniformly.</summary>
     public double BiasShare { get; init; } = 0.6;
@@ -76,7 +82,7 @@ public sealed record SearchOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Chains);
         ArgumentOutOfRangeException.ThrowIfNegative(Threads);
         ArgumentOutOfRangeException.ThrowIfLessThan(Population, 4);
-        if (AcceptanceScale is <= 0 or > 100)
+        if (AcceptanceScale is { } scale && scale is <= 0 or > 100)
         {
             throw new ArgumentOutOfRangeException(nameof(AcceptanceScale), AcceptanceScale, "The acceptance scale lies in (0, 100].");
         }
