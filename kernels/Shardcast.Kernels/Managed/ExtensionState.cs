@@ -49,13 +49,7 @@ internal sealed class ExtensionState
         _after = new double[_width];
         _afterDeparted = new double[_width];
         _movedInGroup = new int[problem.Groups];
-        int largest = 0;
-        for (int g = 0; g < problem.Groups; g++)
-        {
-            largest = Math.Max(largest, problem.GroupStart[g + 1] - problem.GroupStart[g]);
-        }
-
-        _histogram = new int[largest + 2];
+        _histogram = new int[problem.LargestGroup() + 2];
         _groupInNeighborhood = extensions.HasDependencies ? new int[problem.Groups * extensions.Neighborhoods] : [];
         _nodeEnergy = new double[problem.Nodes];
         _nodeViolations = new int[problem.Nodes];

@@ -27,13 +27,7 @@ internal sealed class GroupPlacement
     public GroupPlacement(FlatProblem problem, bool? countNodes = null)
     {
         _problem = problem;
-        int largest = 0;
-        for (int g = 0; g < problem.Groups; g++)
-        {
-            largest = Math.Max(largest, problem.GroupStart[g + 1] - problem.GroupStart[g]);
-        }
-
-        bool worthIt = largest > ScanUpTo && (long)problem.Groups * problem.Nodes <= MaxNodeCounts;
+        bool worthIt = problem.LargestGroup() > ScanUpTo && (long)problem.Groups * problem.Nodes <= MaxNodeCounts;
         _onNode = countNodes ?? worthIt ? new int[problem.Groups * problem.Nodes] : null;
         _inZone = new int[problem.Groups * problem.Zones];
         _zones = new int[problem.Groups];

@@ -38,13 +38,7 @@ internal sealed class SearchState
         // With hard capacity an overloaded lane is a violation (judged exactly by the extension), not a penalty.
         _penalty = problem.Extensions is { HardCapacity: true } ? 0f : (float)CostWeights.OverloadPenalty;
         _swapChange = new float[problem.Stride];
-        int largestGroup = 1;
-        for (int g = 0; g < problem.Groups; g++)
-        {
-            largestGroup = Math.Max(largestGroup, problem.GroupStart[g + 1] - problem.GroupStart[g]);
-        }
-
-        _zoneScratch = new int[largestGroup + 1];
+        _zoneScratch = new int[Math.Max(1, problem.LargestGroup()) + 1];
         _moved = new int[problem.Partitions];
         _movedPosition = new int[problem.Partitions];
         _groups = new GroupPlacement(problem, countGroupNodes);
@@ -317,7 +311,7 @@ internal sealed class SearchState
     /// can fall) and the target would go over a hard capacity. Lets proposals onto full nodes be dropped cheaply.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool CertainlyBreaks(int partition, int node) => Violations == 0 && _extension is not null && _extension.Overflows(node, partition, -1);
+    public bool CertainlyBreaks(int partition, int node) => Violations == 0 && Overflows(partition, node);
 
     /// <summary>Whether the node would be over a hard capacity with the partition added (false without hard capacity).</summary>
     public bool Overflows(int partition, int node) => _extension is not null && _extension.Overflows(node, partition, -1);

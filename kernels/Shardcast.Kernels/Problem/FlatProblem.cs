@@ -152,6 +152,18 @@ public sealed class FlatProblem
 
     public ReadOnlySpan<float> LoadRow(int partition) => Load.AsSpan(partition * Stride, Stride);
 
+    /// <summary>Members of the largest group (0 without groups).</summary>
+    public int LargestGroup()
+    {
+        int largest = 0;
+        for (int g = 0; g < Groups; g++)
+        {
+            largest = Math.Max(largest, GroupStart[g + 1] - GroupStart[g]);
+        }
+
+        return largest;
+    }
+
     public ReadOnlySpan<int> MembersOf(int group) =>
         GroupMembers.AsSpan(GroupStart[group], GroupStart[group + 1] - GroupStart[group]);
 
