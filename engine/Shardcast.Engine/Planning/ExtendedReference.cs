@@ -14,14 +14,14 @@ internal readonly record struct ExtendedTerms(
 /// </summary>
 internal static class ExtendedReference
 {
-    public static ExtendedTerms Evaluate(PlanningInput input, IReadOnlyList<int> assignment, double[,] load, List<string> broken)
+    /// <param name="scale">Each resource's relative unit (<see cref="ProblemBuilder.RelativeScale"/>), which the caller has already.</param>
+    public static ExtendedTerms Evaluate(PlanningInput input, IReadOnlyList<int> assignment, double[,] load, double[] scale, List<string> broken)
     {
         var spec = input.Spec;
         var objective = spec.Objective;
         int nodes = spec.Nodes.Count;
         int resources = input.Resources;
         int width = input.Steps * resources;
-        double[] scale = ProblemBuilder.RelativeScale(input);
 
         var departed = new double[nodes, width];
         for (int p = 0; p < assignment.Count; p++)
@@ -38,7 +38,6 @@ internal static class ExtendedReference
 
         double safety = 0, balance = 0, transientOverload = 0;
         int violations = 0;
-        var resourceIndex = spec.Resources.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i, StringComparer.Ordinal);
         for (int n = 0; n < nodes; n++)
         {
             var node = spec.Nodes[n];
@@ -70,8 +69,8 @@ internal static class ExtendedReference
 
             foreach (var term in objective.ResourceBalance)
             {
-                int a = resourceIndex[term.A];
-                int b = resourceIndex[term.B];
+                int a = input.ResourceIndex[term.A];
+                int b = input.ResourceIndex[term.B];
                 for (int h = 0; h < input.Steps; h++)
                 {
                     double availableA = node.Capacity[a] - load[n, (h * resources) + a];

@@ -84,6 +84,7 @@ public sealed class PlanningInput
         Domains = domains;
         DomainOf = spec.Partitions.Select(p => p.Tenant is { } t ? tenantIndex[t] + 1 : 0).ToArray();
 
+        ResourceIndex = spec.Resources.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i, StringComparer.Ordinal);
         Neighborhoods = spec.Nodes.Select(n => n.NeighborhoodName).Distinct(StringComparer.Ordinal).ToArray();
         var neighborhoodIndex = Neighborhoods.Select((z, i) => (z, i)).ToDictionary(x => x.z, x => x.i, StringComparer.Ordinal);
         NodeNeighborhood = spec.Nodes.Select(n => neighborhoodIndex[n.NeighborhoodName]).ToArray();
@@ -104,6 +105,8 @@ public sealed class PlanningInput
             }
         }
     }
+
+    public IReadOnlyDictionary<string, int> ResourceIndex { get; }
 
     public IReadOnlyList<string> Neighborhoods { get; }
 

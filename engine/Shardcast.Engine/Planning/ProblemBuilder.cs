@@ -205,9 +205,8 @@ public static class ProblemBuilder
             x.RelativeScale[r] = scale[r];
         }
 
-        var resourceIndex = spec.Resources.Select((r, i) => (r, i)).ToDictionary(t => t.r, t => t.i, StringComparer.Ordinal);
-        x.BalanceA = objective.ResourceBalance.Select(b => resourceIndex[b.A]).ToArray();
-        x.BalanceB = objective.ResourceBalance.Select(b => resourceIndex[b.B]).ToArray();
+        x.BalanceA = objective.ResourceBalance.Select(b => input.ResourceIndex[b.A]).ToArray();
+        x.BalanceB = objective.ResourceBalance.Select(b => input.ResourceIndex[b.B]).ToArray();
         x.BalanceTarget = objective.ResourceBalance.Select(b => b.Target).ToArray();
         x.BalanceWeight = objective.ResourceBalance.Select(b => b.Weight).ToArray();
 

@@ -89,7 +89,7 @@ public static class ReferenceCost
         }
 
         var broken = BrokenConstraints(input, assignment, moves, movedBytes, out int violations);
-        var extended = ExtendedReference.Evaluate(input, assignment, load, broken);
+        var extended = ExtendedReference.Evaluate(input, assignment, load, scale, broken);
 
         // With hard capacity an overloaded lane is a broken constraint, counted once, among the violations.
         overload = w.HardCapacity ? 0 : overload + extended.TransientOverload;
