@@ -16,6 +16,7 @@ public static class Cli
             PlanCommand.Create(output, error),
             GenerateCommand.Create(output, error, openStdout),
             RoadefCommand.Create(output, error),
+            BacktestCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);
