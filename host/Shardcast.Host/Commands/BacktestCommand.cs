@@ -28,7 +28,7 @@ public static class BacktestCommand
             {
                 var names = ModelNames.ParseList(parse.GetValue(models)!);
                 var set = SeriesCsv.ReadAll(parse.GetRequiredValue(data));
-                var factory = new ModelFactory(parse.GetValue(modelFile)?.FullName, parse.GetValue(trainTime), parse.GetValue(seed), error);
+                var factory = new ModelFactory(parse.GetValue(modelFile)?.FullName, parse.GetValue(trainTime), parse.GetValue(seed));
                 var clock = Stopwatch.StartNew();
                 var report = CommandGuard.Interruptible(token => Backtester.Run(set, [.. names.Select(factory.Create)], parse.GetValue(emit) is not null, new SynchronousProgress(error, clock), token));
                 if (parse.GetValue(emit) is { } folder)
@@ -66,7 +66,7 @@ internal static class ForecastCommandErrors
 {
     public static string? Describe(Exception e) => e switch
     {
-        SeriesFormatException or UnknownModelException => e.Message,
+        SeriesFormatException or UnknownModelException or Models.Neural.ModelFileException => e.Message,
         _ => null,
     };
 }

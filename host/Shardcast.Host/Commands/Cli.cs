@@ -17,6 +17,7 @@ public static class Cli
             GenerateCommand.Create(output, error, openStdout),
             RoadefCommand.Create(output, error),
             BacktestCommand.Create(output, error),
+            TrainCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

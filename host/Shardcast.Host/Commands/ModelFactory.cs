@@ -1,17 +1,26 @@
 using Shardcast.Models.Classical;
 using Shardcast.Models.Forecasting;
+using Shardcast.Models.Neural;
 
 namespace Shardcast.Host.Commands;
 
-/// <summary>Builds the models a command names.</summary>
-internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed, TextWriter error)
+/// <summary>Builds the models a command names: the LSTM from a model file, or trained on the data within a time budget.</summary>
+internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed)
 {
+    private LstmModel? _lstm;
+
     public IForecastModel Create(string name) => name switch
     {
         ModelNames.SeasonalNaive => new SeasonalNaiveModel(),
         ModelNames.Ets => new EtsModel(),
-        _ => throw new UnknownModelException($"model '{name}' is not built yet ({modelFile}, {trainSeconds}, {seed}, {error})"),
+        ModelNames.Lstm => Lstm(),
+        ModelNames.Auto => new Shardcast.Models.Ensemble.AutoModel([Lstm(), new EtsModel(), new SeasonalNaiveModel()]),
+        _ => throw new UnknownModelException($"model '{name}' is not built yet"),
     };
+
+    private LstmModel Lstm() => _lstm ??= modelFile is not null
+        ? new LstmModel(LstmModelFile.Read(modelFile).Network)
+        : new LstmModel(new LstmHyperParameters { Seed = seed }, new LstmTrainingOptions { TimeBudget = TimeSpan.FromSeconds(trainSeconds) });
 }
 
 internal static class LstmDefaults
