@@ -8,6 +8,8 @@ namespace Shardcast.Bench;
 /// Entry point. `throughput [P/N/H/R ...] [--seconds S]`: evaluated moves per second.
 /// `quality [P/N/H/R ...]`: time-to-quality against the 60 s best and the greedy baseline.
 /// `objectives [P/N/H/R ...]`: peak utilisation and bytes moved, annealer against greedy, per objective.
+/// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
+/// `lstm-stream [--series N] [--hidden H] [--steps S]`: streaming inference, series-steps per second.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -35,8 +37,33 @@ internal static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "lstm-train")
+        {
+            var options = Options(args[1..]);
+            Forecasting.LstmBench.Train(options.GetValueOrDefault("--data", "data/nab"), int.Parse(options.GetValueOrDefault("--batches", "100"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--window", "288"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "lstm-stream")
+        {
+            var options = Options(args[1..]);
+            Forecasting.LstmBench.Stream(int.Parse(options.GetValueOrDefault("--series", "100000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--hidden", "64"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--steps", "20"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var options = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            options[args[i]] = args[i + 1];
+        }
+
+        return options;
     }
 
     private static (string[] Sizes, double Seconds) SizesAndSeconds(string[] args, string[] defaultSizes, double defaultSeconds)

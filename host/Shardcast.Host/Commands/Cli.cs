@@ -18,6 +18,7 @@ public static class Cli
             RoadefCommand.Create(output, error),
             BacktestCommand.Create(output, error),
             TrainCommand.Create(output, error),
+            ForecastCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

@@ -5,7 +5,8 @@ using Shardcast.Models.Neural;
 namespace Shardcast.Host.Commands;
 
 /// <summary>Builds the models a command names: the LSTM from a model file, or trained on the data within a time budget.</summary>
-internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed)
+/// <param name="useDefaultModel">Without a model file, use the shipped model (forecast) rather than training on the data (backtest).</param>
+internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed, bool useDefaultModel = false)
 {
     private LstmModel? _lstm;
 
@@ -15,11 +16,11 @@ internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong
         ModelNames.Ets => new EtsModel(),
         ModelNames.Lstm => Lstm(),
         ModelNames.Auto => new Shardcast.Models.Ensemble.AutoModel([Lstm(), new EtsModel(), new SeasonalNaiveModel()]),
-        _ => throw new UnknownModelException($"model '{name}' is not built yet"),
+        _ => throw new UnknownModelException($"unknown model '{name}'"),
     };
 
-    private LstmModel Lstm() => _lstm ??= modelFile is not null
-        ? new LstmModel(LstmModelFile.Read(modelFile).Network)
+    private LstmModel Lstm() => _lstm ??= modelFile is not null ? new LstmModel(LstmModelFile.Read(modelFile).Network)
+        : useDefaultModel ? new LstmModel(LstmDefaultModel.Get().Network)
         : new LstmModel(new LstmHyperParameters { Seed = seed }, new LstmTrainingOptions { TimeBudget = TimeSpan.FromSeconds(trainSeconds) });
 }
 

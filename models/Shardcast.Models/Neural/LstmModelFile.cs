@@ -9,7 +9,8 @@ namespace Shardcast.Models.Neural;
 public sealed class ModelFileException(string message) : Exception(message);
 
 /// <summary>Where training stands, saved in checkpoints so that `train --resume` continues exactly.</summary>
-public sealed record LstmTrainingState(int Epoch, long Step, ulong RandomState, double BestValidationLoss, int EpochsWithoutImprovement, float[] AdamFirst, float[] AdamSecond, float[] BestParameters);
+public sealed record LstmTrainingState(
+    int Epoch, long Step, ulong RandomState, double BestValidationLoss, int EpochsWithoutImprovement, float[] AdamFirst, float[] AdamSecond, float[] BestParameters, float[] AverageParameters);
 
 /// <summary>What a model file holds: the network, how it was trained, and (in a checkpoint) the training state.</summary>
 public sealed record LstmModelContents(LstmNetwork Network, LstmFeatureStatistics Statistics, string Description, LstmTrainingState? Training);
@@ -84,6 +85,7 @@ public static class LstmModelFile
                 WriteFloats(writer, training.AdamFirst);
                 WriteFloats(writer, training.AdamSecond);
                 WriteFloats(writer, training.BestParameters);
+                WriteFloats(writer, training.AverageParameters);
             }
         }
 
@@ -136,7 +138,7 @@ public static class LstmModelFile
         }
 
         long count = header.ParameterCount;
-        int sections = header.Training is null ? 1 : 4;
+        int sections = header.Training is null ? 1 : 5;
         long expected = headerStart + headerLength + (sections * count * 4) + HashLength;
         if (count <= 0 || expected != bytes.Length)
         {
@@ -177,7 +179,8 @@ public static class LstmModelFile
         {
             training = new LstmTrainingState(
                 t.Epoch, t.Step, t.RandomState, t.BestValidationLoss, t.EpochsWithoutImprovement,
-                ReadSection(bytes, offset + (size * 4), size), ReadSection(bytes, offset + (size * 8), size), ReadSection(bytes, offset + (size * 12), size));
+                ReadSection(bytes, offset + (size * 4), size), ReadSection(bytes, offset + (size * 8), size), ReadSection(bytes, offset + (size * 12), size),
+                ReadSection(bytes, offset + (size * 16), size));
         }
 
         return new LstmModelContents(network, header.Statistics ?? LstmFeatureStatistics.Empty, header.Description ?? "", training);

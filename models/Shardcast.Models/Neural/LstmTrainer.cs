@@ -33,13 +33,19 @@ public sealed record LstmTrainingResult(
 /// <summary>
 /// Trains the global forecasting LSTM on many series: mini-batches of windows drawn across series, the pinball
 /// loss of the direct quantile head after each window's burn-in, backpropagation through time, global-norm
-/// gradient clipping, Adam; early stopping on each series' validation tail, scored the way the model is used
+/// gradient clipping, Adam, averaged weights; early stopping on each series' validation tail, scored the way the model is used
 /// (streaming from the series' start). A batch is cut into a fixed number of shards computed on all cores and
 /// summed in shard order, so a seed gives identical weights whatever the thread count.
 /// </summary>
 public static class LstmTrainer
 {
     private const int Shards = 8;
+
+    /// <summary>
+    /// The weights validated, kept and shipped are an exponential moving average of the optimiser's (Polyak
+    /// averaging): far less sensitive to the last few noisy batches than the raw weights.
+    /// </summary>
+    private const float AverageDecay = 0.99f;
 
     public static LstmTrainingResult Train(
         IReadOnlyList<TimeSeries> series, LstmHyperParameters hyper, LstmTrainingOptions options, IProgress<LstmTrainingProgress>? progress, CancellationToken cancellation)
@@ -66,6 +72,8 @@ public static class LstmTrainer
         var adamFirst = state?.AdamFirst ?? new float[count];
         var adamSecond = state?.AdamSecond ?? new float[count];
         var best = state?.BestParameters ?? (float[])parameters.Clone();
+        var average = state?.AverageParameters ?? (float[])parameters.Clone();
+        var averaged = new LstmNetwork(hyper, average);
         var random = new SplitMix64(state?.RandomState ?? hyper.Seed ^ 0x5DEECE66DUL);
         double bestValidation = state?.BestValidationLoss ?? double.PositiveInfinity;
         int badEpochs = state?.EpochsWithoutImprovement ?? 0;
@@ -83,7 +91,7 @@ public static class LstmTrainer
         var trainingClock = Stopwatch.StartNew();
         if (double.IsPositiveInfinity(bestValidation))
         {
-            bestValidation = ValidationLoss(network, prepared, options.Threads);
+            bestValidation = ValidationLoss(averaged, prepared, options.Threads);
         }
 
         while (epoch < hyper.Epochs)
@@ -126,6 +134,7 @@ public static class LstmTrainer
                 step++;
                 double rate = hyper.LearningRate * Math.Pow(0.5, badEpochs / 2);
                 Adam(parameters, gradient, adamFirst, adamSecond, step, rate);
+                TensorPrimitives.Lerp(average, parameters, 1 - AverageDecay, average);
                 windowsDone += hyper.BatchSize;
                 if (progress is not null && (batch % 10 == 9 || batch == hyper.BatchesPerEpoch - 1))
                 {
@@ -138,12 +147,12 @@ public static class LstmTrainer
                 break;
             }
 
-            double validation = ValidationLoss(network, prepared, options.Threads);
+            double validation = ValidationLoss(averaged, prepared, options.Threads);
             epoch++;
             if (validation < bestValidation)
             {
                 bestValidation = validation;
-                Array.Copy(parameters, best, count);
+                Array.Copy(average, best, count);
                 badEpochs = 0;
             }
             else
@@ -173,7 +182,7 @@ public static class LstmTrainer
         var result = new LstmNetwork(hyper, (float[])best.Clone());
         return new LstmTrainingResult(result, statistics, final, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Elapsed, stopReason);
 
-        LstmTrainingState CurrentState() => new(epoch, step, RandomState(random), bestValidation, badEpochs, adamFirst, adamSecond, best);
+        LstmTrainingState CurrentState() => new(epoch, step, RandomState(random), bestValidation, badEpochs, adamFirst, adamSecond, best, average);
 
         LstmTrainingProgress Progress(int e, int b, double trainLoss, double? validation)
         {

@@ -20,11 +20,12 @@ public class LstmModelFileTests
         Assert.Null(plain.Training);
 
         int n = network.Parameters.Length;
-        var state = new LstmTrainingState(3, 300, 12345, 0.25, 1, new float[n], Enumerable.Repeat(0.5f, n).ToArray(), (float[])network.Parameters.Clone());
+        var state = new LstmTrainingState(3, 300, 12345, 0.25, 1, new float[n], Enumerable.Repeat(0.5f, n).ToArray(), (float[])network.Parameters.Clone(), Enumerable.Repeat(0.25f, n).ToArray());
         var checkpoint = LstmModelFile.Deserialise(LstmModelFile.Serialise(new LstmModelContents(network, statistics, "ckpt", state)));
         Assert.Equal(state.Epoch, checkpoint.Training!.Epoch);
         Assert.Equal(state.RandomState, checkpoint.Training.RandomState);
         Assert.Equal(state.AdamSecond, checkpoint.Training.AdamSecond);
+        Assert.Equal(state.AverageParameters, checkpoint.Training.AverageParameters);
     }
 
     [Fact]

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using Shardcast.Models.Backtesting;
+using Shardcast.Models.Neural;
+using Shardcast.Models.Series;
+
+namespace Shardcast.Bench.Forecasting;
+
+/// <summary>
+/// The LSTM's speed. `lstm-train`: training throughput (windows per second, forward and backward with the head
+/// and the optimiser step) on a data set, at 1 thread and at every core, in windows of 288 steps as the PyTorch
+/// reference was measured. `lstm-stream`: streaming inference over many series, series-steps per second, beside
+/// replaying a 288-step window per forecast (what a window model must do) measured in the same process.
+/// </summary>
+internal static class LstmBench
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static void Train(string data, int batches, int window, TextWriter output)
+    {
+        var set = SeriesCsv.ReadAll([data]).Select(s => s.Head(BacktestProtocol.TrainingLength(s.Length))).ToList();
+        var hyper = new LstmHyperParameters { Window = window, BatchesPerEpoch = batches, Epochs = 1, Patience = 100 };
+        output.WriteLine(string.Create(C, $"training throughput: {set.Count} series from {data}, hidden {hyper.Hidden}, window {window}, batch {hyper.BatchSize}, loss every {hyper.LossStride} steps after {hyper.BurnIn}, {batches} batches"));
+        foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+        {
+            var result = LstmTrainer.Train(set, hyper, new LstmTrainingOptions { Threads = threads }, null, CancellationToken.None);
+            output.WriteLine(string.Create(C, $"  threads {threads}: {result.WindowsPerSecond,7:0} windows/s of {window} steps = {result.WindowStepsPerSecond / 1e3,6:0} k window-steps/s ({result.TrainingTime.TotalSeconds:0.0} s incl. one validation pass)"));
+        }
+    }
+
+    public static void Stream(int series, int hidden, int steps, TextWriter output)
+    {
+        var network = LstmNetwork.Initialise(new LstmHyperParameters { Hidden = hidden });
+        var stepper = new LstmStepper(network, series);
+        var random = new Random(1);
+        var inputs = new float[series * LstmFeatures.InputSize];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        output.WriteLine(string.Create(C, $"streaming inference: {series} series, hidden {hidden}, {Environment.ProcessorCount} threads"));
+        stepper.Step(inputs, 0, series, Environment.ProcessorCount);
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++)
+        {
+            stepper.Step(inputs, 0, series, Environment.ProcessorCount);
+        }
+
+        double streaming = (double)series * steps / clock.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(C, $"  streaming: {streaming / 1e6:0.00} M series-steps/s ({clock.Elapsed.TotalMilliseconds / steps:0.0} ms per step of every series)"));
+
+        // A window model re-reads 288 steps per forecast: one forecast per series costs a 288-step replay.
+        int replaySeries = Math.Min(series, 4096);
+        var replay = new LstmStepper(network, replaySeries);
+        clock.Restart();
+        for (int s = 0; s < 288; s++)
+        {
+            replay.Step(inputs, 0, replaySeries, Environment.ProcessorCount);
+        }
+
+        double replayForecasts = replaySeries / clock.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(C, $"  replaying a 288-step window per forecast: {replayForecasts / 1e3:0.0} k series-forecasts/s; streaming serves {streaming / replayForecasts:0}x as many"));
+    }
+}

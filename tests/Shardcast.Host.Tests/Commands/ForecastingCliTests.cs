@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Json;
+using Shardcast.Host.Commands;
+
+namespace Shardcast.Host.Tests.Commands;
+
+/// <summary>backtest, train and forecast from the command line, on real NAB traffic series.</summary>
+public sealed class ForecastingCliTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("shardcast-forecast-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string Traffic => Path.Combine(AppContext.BaseDirectory, "nab-traffic");
+
+    private static string Speed => Path.Combine(Traffic, "speed_7578.csv");
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Cli.Run(args, output, error, () => new MemoryStream());
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Backtest_json_scores_every_series_and_aggregates_against_seasonal_naive()
+    {
+        var (code, output, error) = Run("backtest", "--data", Traffic, "--models", "snaive,ets", "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(14, json.RootElement.GetProperty("series").GetArrayLength());
+        var aggregate = json.RootElement.GetProperty("aggregate").EnumerateArray().ToDictionary(a => a.GetProperty("model").GetString()!);
+        Assert.Equal(1, aggregate["snaive"].GetProperty("mase_ratio").GetDouble(), 12);
+        Assert.True(aggregate["ets"].GetProperty("mase_ratio").GetDouble() < 1);
+        Assert.InRange(aggregate["ets"].GetProperty("coverage").GetDouble(), 0.5, 1);
+    }
+
+    [Fact]
+    public void Train_then_backtest_and_forecast_with_the_model_file()
+    {
+        string model = Path.Combine(_folder, "m.bin");
+        var (code, output, error) = Run("train", "--data", Traffic, "--training-part", "--out", model, "--epochs", "2", "--hidden", "8", "--window", "48", "--seed", "3");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("trained 2 epochs on 7 series", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 2/2", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(model + ".ckpt"));
+
+        string forecasts = Path.Combine(_folder, "forecasts");
+        (code, output, error) = Run("backtest", "--data", Traffic, "--models", "lstm,auto", "--model-file", model, "--emit-forecasts", forecasts);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("lstm", output, StringComparison.Ordinal);
+        foreach (string name in new[] { "lstm", "auto" })
+        {
+            var lines = File.ReadAllLines(Path.Combine(forecasts, name + ".csv"));
+            Assert.Equal("series,origin,step,quantile,value", lines[0]);
+            Assert.True(lines.Length > 1000);
+        }
+
+        (code, output, error) = Run("forecast", "--input", Speed, "--horizon", "12", "--model", "lstm", "--model-file", model);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal(13, output.Trim().Split('\n').Length);
+    }
+
+    [Fact]
+    public void Resume_continues_a_checkpoint_and_refuses_a_plain_model_file()
+    {
+        string model = Path.Combine(_folder, "m.bin");
+        Assert.Equal(ExitCodes.Ok, Run("train", "--data", Traffic, "--out", model, "--epochs", "1", "--hidden", "8", "--window", "48").Code);
+        var (code, output, error) = Run("train", "--data", Traffic, "--out", model, "--epochs", "2", "--resume", model + ".ckpt");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("resuming from", error, StringComparison.Ordinal);
+        Assert.Contains("trained 2 epochs", output, StringComparison.Ordinal);
+        (code, _, error) = Run("train", "--data", Traffic, "--out", model, "--resume", model);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("not a checkpoint", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Forecast_with_the_shipped_model_prints_ordered_quantiles_after_the_last_point()
+    {
+        var (code, output, error) = Run("forecast", "--input", Speed, "--horizon", "6", "--quantiles", "0.1,0.5,0.9");
+        Assert.True(code == ExitCodes.Ok, error);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal("step,timestamp,q0.1,q0.5,q0.9", lines[0]);
+        Assert.Equal(7, lines.Length);
+        string lastRow = File.ReadLines(Speed).Last();
+        var last = DateTime.Parse(lastRow.Split(',')[0], CultureInfo.InvariantCulture);
+        foreach (string line in lines[1..])
+        {
+            var f = line.Split(',');
+            Assert.True(DateTime.Parse(f[1], CultureInfo.InvariantCulture) > last);
+            double low = double.Parse(f[2], CultureInfo.InvariantCulture), mid = double.Parse(f[3], CultureInfo.InvariantCulture), high = double.Parse(f[4], CultureInfo.InvariantCulture);
+            Assert.True(low <= mid && mid <= high, line);
+            Assert.InRange(mid, 0, 120);
+        }
+    }
+
+    [Fact]
+    public void Backtest_trains_the_lstm_within_its_time_budget_when_no_model_file_is_given()
+    {
+        var (code, output, error) = Run("backtest", "--data", Speed, Path.Combine(Traffic, "speed_6005.csv"), "--models", "lstm", "--train-time-s", "2");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("lstm: trained", error, StringComparison.Ordinal);
+        Assert.Contains("stopped: time budget", error, StringComparison.Ordinal);
+        Assert.Contains("speed_7578", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("forecast --input {speed} --quantiles 0.1,1.5", "'1.5' is not a level")]
+    [InlineData("forecast --input {speed} --horizon 13 --model lstm", "at most 12 steps")]
+    [InlineData("forecast --input {folder}/missing.csv", "missing.csv")]
+    [InlineData("backtest --data {traffic} --models snaive,prophet", "unknown model 'prophet'")]
+    [InlineData("backtest --data {folder}/none", "no such file or folder")]
+    [InlineData("forecast --input {speed} --model lstm --model-file {folder}/corrupt.bin", "checksum mismatch")]
+    public void Bad_input_exits_2_naming_what_was_wrong(string command, string expected)
+    {
+        string corrupt = Path.Combine(_folder, "corrupt.bin");
+        Assert.Equal(ExitCodes.Ok, Run("train", "--data", Traffic, "--out", corrupt, "--epochs", "1", "--hidden", "4", "--window", "32").Code);
+        var bytes = File.ReadAllBytes(corrupt);
+        bytes[^200] ^= 0x10;
+        File.WriteAllBytes(corrupt, bytes);
+        var args = command.Replace("{speed}", Speed, StringComparison.Ordinal).Replace("{folder}", _folder, StringComparison.Ordinal).Replace("{traffic}", Traffic, StringComparison.Ordinal).Split(' ');
+        var (code, _, error) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+}
