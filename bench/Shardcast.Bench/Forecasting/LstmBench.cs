@@ -31,32 +31,41 @@ internal static class LstmBench
     public static void Stream(int series, int hidden, int steps, TextWriter output)
     {
         var network = LstmNetwork.Initialise(new LstmHyperParameters { Hidden = hidden });
-        var stepper = new LstmStepper(network, series);
         var random = new Random(1);
-        var inputs = new float[series * LstmFeatures.InputSize];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        output.WriteLine(string.Create(C, $"streaming inference: {series} series, hidden {hidden}, {Environment.ProcessorCount} threads"));
-        stepper.Step(inputs, 0, series, Environment.ProcessorCount);
+        const int history = 300;
+        var histories = Enumerable.Range(0, series).Select(i => new TimeSeries(
+            $"s{i}", [.. Enumerable.Range(0, history).Select(t => t * 300.0)], [.. Enumerable.Range(0, history).Select(_ => 10 + random.NextDouble())])).ToList();
+        int threads = Environment.ProcessorCount;
+        output.WriteLine(string.Create(C, $"streaming inference: {series} series, hidden {hidden}, {threads} threads"));
         var clock = Stopwatch.StartNew();
+        var fleet = new LstmBatchForecaster(network, histories, threads);
+        output.WriteLine(string.Create(C, $"  opening on {history} points each: {clock.Elapsed.TotalSeconds:0.0} s ({(double)series * history / clock.Elapsed.TotalSeconds / 1e6:0.00} M series-steps/s)"));
+        var values = new double[series];
+        clock.Restart();
         for (int s = 0; s < steps; s++)
         {
-            stepper.Step(inputs, 0, series, Environment.ProcessorCount);
+            for (int i = 0; i < series; i++)
+            {
+                values[i] = 10 + random.NextDouble();
+            }
+
+            fleet.Observe((history + s) * 300.0, values);
         }
 
         double streaming = (double)series * steps / clock.Elapsed.TotalSeconds;
-        output.WriteLine(string.Create(C, $"  streaming: {streaming / 1e6:0.00} M series-steps/s ({clock.Elapsed.TotalMilliseconds / steps:0.0} ms per step of every series)"));
+        output.WriteLine(string.Create(C, $"  observing: {streaming / 1e6:0.00} M series-steps/s ({clock.Elapsed.TotalMilliseconds / steps:0.0} ms per interval for every series, features included)"));
+        clock.Restart();
+        fleet.Forecast(12, [0.1, 0.5, 0.9]);
+        output.WriteLine(string.Create(C, $"  forecasting 12 steps x 3 quantiles for every series: {clock.Elapsed.TotalMilliseconds:0} ms"));
 
         // A window model re-reads 288 steps per forecast: one forecast per series costs a 288-step replay.
         int replaySeries = Math.Min(series, 4096);
         var replay = new LstmStepper(network, replaySeries);
+        var inputs = new float[replaySeries * LstmFeatures.InputSize];
         clock.Restart();
         for (int s = 0; s < 288; s++)
         {
-            replay.Step(inputs, 0, replaySeries, Environment.ProcessorCount);
+            replay.Step(inputs, 0, replaySeries, threads);
         }
 
         double replayForecasts = replaySeries / clock.Elapsed.TotalSeconds;

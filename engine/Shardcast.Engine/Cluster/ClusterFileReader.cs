@@ -122,7 +122,7 @@ public static class ClusterFileReader
 
     private static HorizonSpec ReadHorizon(JsonFields top)
     {
-        var horizon = JsonFields.Of(top.Required("horizon"), "$.horizon", "steps", "step_seconds");
+        var horizon = JsonFields.Of(top.Required("horizon"), "$.horizon", "steps", "step_seconds", "forecast_model");
         int steps = (int)JsonFields.AsInteger(horizon.Required("steps"), horizon.PathOf("steps"), 1, ClusterSpec.MaxHorizonSteps);
         double stepSeconds = horizon.RequiredNumber("step_seconds");
         if (stepSeconds <= 0)
@@ -130,7 +130,13 @@ public static class ClusterFileReader
             throw new ClusterFileException(horizon.PathOf("step_seconds"), $"must be positive, found {stepSeconds}");
         }
 
-        return new HorizonSpec(steps, stepSeconds);
+        string model = horizon.OptionalString("forecast_model") ?? HorizonSpec.DefaultForecastModel;
+        if (!Models.Forecasting.ModelNames.Known.Contains(model))
+        {
+            throw new ClusterFileException(horizon.PathOf("forecast_model"), $"must be one of {string.Join(", ", Models.Forecasting.ModelNames.Known)}, found '{model}'");
+        }
+
+        return new HorizonSpec(steps, stepSeconds, model);
     }
 
     private static List<NodeSpec> ReadNodes(JsonFields top, int resources)
@@ -355,14 +361,15 @@ public static class ClusterFileReader
 
     private static HistorySpec ReadHistory(JsonElement element, string path, int resources)
     {
-        var history = JsonFields.Of(element, path, "step_seconds", "values");
+        var history = JsonFields.Of(element, path, "step_seconds", "values", "end");
         double step = history.RequiredNumber("step_seconds");
         if (step <= 0)
         {
             throw new ClusterFileException(history.PathOf("step_seconds"), $"must be positive, found {step}");
         }
 
-        return new HistorySpec(step, ReadMatrix(history.Required("values"), history.PathOf("values"), 0, resources, exactRows: false));
+        double? end = history.Optional("end") is { } e ? JsonFields.AsNumber(e, history.PathOf("end")) : null;
+        return new HistorySpec(step, ReadMatrix(history.Required("values"), history.PathOf("values"), 0, resources, exactRows: false), end);
     }
 
     private static void CheckParents(List<PartitionSpec> partitions, Dictionary<string, int> ids)

@@ -15,6 +15,11 @@ public static class ClusterFileWriter
         w.WriteStartObject("horizon");
         w.WriteNumber("steps", spec.Horizon.Steps);
         w.WriteNumber("step_seconds", spec.Horizon.StepSeconds);
+        if (spec.Horizon.ForecastModel != HorizonSpec.DefaultForecastModel)
+        {
+            w.WriteString("forecast_model", spec.Horizon.ForecastModel);
+        }
+
         w.WriteEndObject();
 
         w.WriteStartArray("nodes");
@@ -189,6 +194,11 @@ public static class ClusterFileWriter
         {
             w.WriteStartObject("history");
             w.WriteNumber("step_seconds", history.StepSeconds);
+            if (history.End is { } end)
+            {
+                w.WriteNumber("end", end);
+            }
+
             WriteMatrix(w, "values", history.Values);
             w.WriteEndObject();
         }

@@ -31,6 +31,11 @@ public static class PlanFileWriter
         writer.WriteBoolean("feasible", plan.Feasible);
         writer.WriteString("backend", plan.Search.Backend);
         writer.WriteString("algorithm", AlgorithmName(plan.Search.Algorithm));
+        if (plan.Input.ForecastServed is { } served)
+        {
+            writer.WriteString("forecast", served);
+        }
+
         writer.WriteNumber("search_ms", Math.Round(plan.Search.Statistics.Elapsed.TotalMilliseconds, 1));
         writer.WriteNumber("plan_ms", Math.Round(plan.Elapsed.TotalMilliseconds, 1));
         writer.WriteNumber("evaluated_moves", plan.Search.Statistics.EvaluatedMoves);

@@ -1,5 +1,6 @@
 using Shardcast.Engine.Cluster;
-using Shardcast.Models.Classical;
+using Shardcast.Models.Forecasting;
+using Shardcast.Models.Series;
 
 namespace Shardcast.Engine.Planning;
 
@@ -44,10 +45,20 @@ public sealed class PlanningInput
         GroupOf = spec.Partitions.Select(p => p.Group is { } g ? groupIndex[g] : -1).ToArray();
         Initial = spec.Partitions.Select(p => NodeIndex[p.Node]).ToArray();
         Load = new double[spec.Partitions.Count][];
+        var fromHistory = new List<int>();
         for (int i = 0; i < Load.Length; i++)
         {
-            Load[i] = PlanningLoad(spec, spec.Partitions[i], i);
+            if (spec.Partitions[i].Load is null)
+            {
+                fromHistory.Add(i);
+            }
+            else
+            {
+                Load[i] = GivenLoad(spec, spec.Partitions[i]);
+            }
         }
+
+        ForecastServed = fromHistory.Count > 0 ? ForecastLoads(spec, fromHistory, Load) : null;
 
         LaneLoad = new double[Steps * Resources];
         foreach (var row in Load)
@@ -174,47 +185,87 @@ public sealed class PlanningInput
 
     public double Capacity(int node, int resource) => Spec.Nodes[node].Capacity[resource];
 
-    private static double[] PlanningLoad(ClusterSpec spec, PartitionSpec p, int index)
+    /// <summary>Which models forecast the partitions given by history (null when every partition gave its load).</summary>
+    public string? ForecastServed { get; }
+
+    private static double[] GivenLoad(ClusterSpec spec, PartitionSpec p)
     {
         int steps = spec.Horizon.Steps;
         int resources = spec.Resources.Count;
         var load = new double[steps * resources];
-        if (p.Load is { } given)
+        for (int h = 0; h < steps; h++)
         {
-            for (int h = 0; h < steps; h++)
-            {
-                given[h].CopyTo(load, h * resources);
-            }
-
-            return load;
-        }
-
-        var history = p.History!;
-        if (Math.Abs(history.StepSeconds - spec.Horizon.StepSeconds) > 1e-9 * spec.Horizon.StepSeconds)
-        {
-            throw new ClusterFileException(
-                $"$.partitions[{index}].history.step_seconds",
-                $"must equal horizon.step_seconds ({spec.Horizon.StepSeconds}) to forecast the planning load, found {history.StepSeconds}");
-        }
-
-        int length = history.Values.Length;
-        int season = SeasonalNaive.SeasonFor(history.StepSeconds, length);
-        var series = new double[length];
-        double[] quantile = [spec.Objective.Quantile];
-        for (int r = 0; r < resources; r++)
-        {
-            for (int t = 0; t < length; t++)
-            {
-                series[t] = history.Values[t][r];
-            }
-
-            double[] forecast = SeasonalNaive.Forecast(series, season, steps, quantile)[0];
-            for (int h = 0; h < steps; h++)
-            {
-                load[(h * resources) + r] = Math.Max(0, forecast[h]);
-            }
+            p.Load![h].CopyTo(load, h * resources);
         }
 
         return load;
+    }
+
+    /// <summary>
+    /// Forecasts every (partition, resource) history with the horizon's model at the planning quantile, all at
+    /// once (the LSTM steps them as one batch), and fills those partitions' planning loads (never negative).
+    /// </summary>
+    private static string ForecastLoads(ClusterSpec spec, List<int> partitions, double[][] load)
+    {
+        int steps = spec.Horizon.Steps;
+        int resources = spec.Resources.Count;
+        var series = new List<TimeSeries>(partitions.Count * resources);
+        foreach (int index in partitions)
+        {
+            var p = spec.Partitions[index];
+            var history = p.History!;
+            if (Math.Abs(history.StepSeconds - spec.Horizon.StepSeconds) > 1e-9 * spec.Horizon.StepSeconds)
+            {
+                throw new ClusterFileException(
+                    $"$.partitions[{index}].history.step_seconds",
+                    $"must equal horizon.step_seconds ({spec.Horizon.StepSeconds}) to forecast the planning load, found {history.StepSeconds}");
+            }
+
+            int length = history.Values.Length;
+            double end = history.End ?? 0;
+            var timestamps = new double[length];
+            for (int t = 0; t < length; t++)
+            {
+                timestamps[t] = end - ((length - 1 - t) * history.StepSeconds);
+            }
+
+            for (int r = 0; r < resources; r++)
+            {
+                var values = new double[length];
+                for (int t = 0; t < length; t++)
+                {
+                    values[t] = history.Values[t][r];
+                }
+
+                series.Add(new TimeSeries($"{p.Id}/{spec.Resources[r]}", timestamps, values));
+            }
+        }
+
+        FleetForecastResult forecast;
+        try
+        {
+            forecast = FleetForecast.Forecast(series, spec.Horizon.ForecastModel, steps, spec.Objective.Quantile, null, CancellationToken.None);
+        }
+        catch (UnknownModelException e)
+        {
+            throw new ClusterFileException("$.horizon.forecast_model", e.Message);
+        }
+
+        for (int k = 0; k < partitions.Count; k++)
+        {
+            var row = new double[steps * resources];
+            for (int r = 0; r < resources; r++)
+            {
+                var values = forecast.Values[(k * resources) + r];
+                for (int h = 0; h < steps; h++)
+                {
+                    row[(h * resources) + r] = Math.Max(0, values[h]);
+                }
+            }
+
+            load[partitions[k]] = row;
+        }
+
+        return forecast.Served;
     }
 }

@@ -24,6 +24,11 @@ public static class PlanSummary
         var stats = plan.Search.Statistics;
         string verdict = plan.Feasible ? "[green]feasible[/]" : "[red]infeasible[/]";
         console.MarkupLine(Invariant($"[bold]Plan[/] for {spec.Partitions.Count} partitions on {spec.Nodes.Count} nodes, {plan.Input.Steps} steps x {plan.Input.Resources} resources: {verdict}"));
+        if (plan.Input.ForecastServed is { } served)
+        {
+            console.MarkupLine(Markup.Escape($"forecast from history: {served}"));
+        }
+
         console.MarkupLine(Invariant($"backend {plan.Search.Backend}, {PlanFileWriter.AlgorithmName(plan.Search.Algorithm)}: {stats.Elapsed.TotalMilliseconds:0} ms search, {stats.EvaluatedMoves:N0} moves evaluated ({stats.EvaluatedMoves / Math.Max(stats.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M/s), {plan.Elapsed.TotalMilliseconds:0} ms in all"));
         console.MarkupLine(Invariant($"peak utilisation {plan.Before.PeakUtilisation:P1} -> [bold]{plan.After.PeakUtilisation:P1}[/]; {plan.Moves.Count} moves, {Bytes(plan.After.MovedBytes)}, {WaveCount(plan)} waves{(plan.SequenceSafe ? string.Empty : " [yellow](some waves overload a target)[/]")}"));
 

@@ -77,10 +77,21 @@ public sealed class AutoModel : IForecastModel
 
     public static void Weights(ReadOnlySpan<double> losses, Span<double> weights)
     {
+        // Relative to the best loss, so that neither tiny nor huge losses overflow the power.
+        double best = double.PositiveInfinity;
+        foreach (double loss in losses)
+        {
+            if (double.IsFinite(loss) && loss >= 0)
+            {
+                best = Math.Min(best, loss);
+            }
+        }
+
         double total = 0;
         for (int k = 0; k < losses.Length; k++)
         {
-            weights[k] = double.IsFinite(losses[k]) && losses[k] > 0 ? Math.Pow(losses[k], -Exponent) : (losses[k] == 0 ? 1e12 : 0);
+            double loss = losses[k];
+            weights[k] = !double.IsFinite(loss) || loss < 0 ? 0 : loss <= best ? 1 : Math.Pow(best / loss, Exponent);
             total += weights[k];
         }
 

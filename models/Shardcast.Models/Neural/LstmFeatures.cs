@@ -74,6 +74,27 @@ public sealed class LstmFeatures
     /// <summary>Takes one observation and writes its inputs (<see cref="InputSize"/> values).</summary>
     public void Push(double timestamp, double value, Span<float> inputs)
     {
+        Span<float> calendar = stackalloc float[CalendarSize];
+        Calendar(timestamp, calendar);
+        Push(value, calendar, inputs);
+    }
+
+    public const int CalendarSize = 4;
+
+    /// <summary>Time of day and day of week as sine and cosine: shared by every series observed at one timestamp.</summary>
+    public static void Calendar(double timestamp, Span<float> calendar)
+    {
+        double day = Math.IEEERemainder(timestamp, 86_400) / 86_400 * 2 * Math.PI;
+        double week = Math.IEEERemainder(timestamp, 7 * 86_400) / (7 * 86_400) * 2 * Math.PI;
+        calendar[0] = (float)Math.Sin(day);
+        calendar[1] = (float)Math.Cos(day);
+        calendar[2] = (float)Math.Sin(week);
+        calendar[3] = (float)Math.Cos(week);
+    }
+
+    /// <summary>Takes one observation with its calendar inputs already computed.</summary>
+    public void Push(double value, ReadOnlySpan<float> calendar, Span<float> inputs)
+    {
         double previous = _count == 0 ? value : Last;
         if (_count == 0)
         {
@@ -86,12 +107,7 @@ public sealed class LstmFeatures
         inputs[1] = Scaled(value - _fast);
         inputs[2] = Scaled(value - _slow);
         inputs[3] = Scaled(seasonal);
-        double day = Math.IEEERemainder(timestamp, 86_400) / 86_400 * 2 * Math.PI;
-        double week = Math.IEEERemainder(timestamp, 7 * 86_400) / (7 * 86_400) * 2 * Math.PI;
-        inputs[4] = (float)Math.Sin(day);
-        inputs[5] = (float)Math.Cos(day);
-        inputs[6] = (float)Math.Sin(week);
-        inputs[7] = (float)Math.Cos(week);
+        calendar.CopyTo(inputs[4..]);
         _fast += 2 / (FastSpan + 1) * (value - _fast);
         _slow += 2 / (SlowSpan + 1) * (value - _slow);
         _ring[(int)(_count % _ring.Length)] = value;

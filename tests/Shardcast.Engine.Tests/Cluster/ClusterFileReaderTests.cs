@@ -32,6 +32,23 @@ public class ClusterFileReaderTests
     }
 
     [Fact]
+    public void Parse_ForecastModelAndHistoryEnd_RoundTripThroughTheWriter()
+    {
+        var spec = ClusterFileReader.Parse("""
+        {"resources": ["cpu"], "horizon": {"steps": 1, "step_seconds": 60, "forecast_model": "ets"},
+         "nodes": [{"id": "a", "capacity": [4]}],
+         "partitions": [{"id": "p", "node": "a", "history": {"step_seconds": 60, "end": 1700000000, "values": [[1], [2], [3]]}}]}
+        """);
+        Assert.Equal("ets", spec.Horizon.ForecastModel);
+        Assert.Equal(1_700_000_000, spec.Partitions[0].History!.End);
+        using var stream = new MemoryStream();
+        ClusterFileWriter.Write(spec, stream, indented: false);
+        var back = ClusterFileReader.Parse(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        Assert.Equal("ets", back.Horizon.ForecastModel);
+        Assert.Equal(1_700_000_000, back.Partitions[0].History!.End);
+    }
+
+    [Fact]
     public void Parse_WithoutOptionalSections_UsesDefaults()
     {
         var spec = ClusterFileReader.Parse("""
@@ -67,6 +84,7 @@ public class ClusterFileReaderTests
     [InlineData("\"max_moves\": 100", "\"max_moves\": 1.5", "$.budget.max_moves", "integer")]
     [InlineData("\"backend\": \"auto\"", "\"backend\": \"tpu\"", "$.search.backend", "expected one of")]
     [InlineData("\"steps\": 2", "\"steps\": 0", "$.horizon.steps", "[1, 4096]")]
+    [InlineData("\"steps\": 2", "\"steps\": 2, \"forecast_model\": \"prophet\"", "$.horizon.forecast_model", "must be one of snaive, ets, lstm, auto")]
     [InlineData("\"zone_distance\": [{\"a\": \"a\"", "\"zone_distance\": [{\"a\": \"q\"", "$.zone_distance[0].a", "no node is in zone 'q'")]
     [InlineData("\"state\": \"new\"", "\"state\": \"retired\"", "$.nodes[2].state", "active, draining or new")]
     [InlineData("\"resources\": [\"read_rps\", \"read_bytes\"]", "\"resources\": [\"read_rps\", \"read_rps\"]", "$.resources[1]", "duplicate id 'read_rps'")]

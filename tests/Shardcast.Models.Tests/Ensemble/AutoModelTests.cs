@@ -15,6 +15,14 @@ public class AutoModelTests
         Assert.Equal(1, weights.Sum(), 12);
         Assert.Equal(0, weights[2]);
         Assert.Equal(Math.Pow(2, AutoModel.Exponent), weights[0] / weights[1], 6);
+
+        // Extreme scales neither overflow nor lose the ordering; no score at all means equal weights.
+        AutoModel.Weights([1e-300, 2e-300, 0], weights);
+        Assert.Equal(1, weights[2], 12);
+        AutoModel.Weights([1e300, 1e301, double.NaN], weights);
+        Assert.True(weights[0] > 0.99);
+        AutoModel.Weights([double.NaN, double.NaN, double.NaN], weights);
+        Assert.All(weights, w => Assert.Equal(1.0 / 3, w, 12));
     }
 
     [Fact]

@@ -1,0 +1,92 @@
+using Shardcast.Models.Classical;
+using Shardcast.Models.Ensemble;
+using Shardcast.Models.Neural;
+using Shardcast.Models.Series;
+
+namespace Shardcast.Models.Forecasting;
+
+/// <summary>Forecasts at one quantile for many series, and which models served them.</summary>
+public sealed record FleetForecastResult(double[][] Values, string Served);
+
+/// <summary>
+/// The planner's forecasts: every history series of a cluster forecast by the named model at the planning
+/// quantile. `auto` combines the LSTM, ETS and seasonal naive per series; where the LSTM cannot serve (a horizon
+/// beyond its head, a quantile outside its levels) or ETS would cost too much (more history points than
+/// <see cref="EtsPointBudget"/>: its fits take about 10 microseconds per point), the others carry on, and the
+/// result says so. Series are forecast in parallel.
+/// </summary>
+public static class FleetForecast
+{
+    public const long EtsPointBudget = 2_000_000;
+
+    public static FleetForecastResult Forecast(IReadOnlyList<TimeSeries> histories, string model, int steps, double quantile, LstmNetwork? network, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        ArgumentNullException.ThrowIfNull(model);
+        ForecastArguments.Validate(steps, [quantile]);
+        network ??= LstmDefaultModel.Get().Network;
+        bool lstmServes = steps <= network.Hyper.Horizon && quantile >= network.Hyper.Quantiles[0] && quantile <= network.Hyper.Quantiles[^1];
+        long points = histories.Sum(h => (long)h.Length);
+        var notes = new List<string>();
+        IForecastModel chosen;
+        switch (model)
+        {
+            case ModelNames.SeasonalNaive:
+                chosen = new SeasonalNaiveModel();
+                break;
+            case ModelNames.Ets:
+                chosen = new EtsModel();
+                break;
+            case ModelNames.Lstm:
+                if (!lstmServes)
+                {
+                    throw new UnknownModelException(
+                        $"the LSTM forecasts at most {network.Hyper.Horizon} steps at quantiles {network.Hyper.Quantiles[0]} to {network.Hyper.Quantiles[^1]}; asked for {steps} steps at {quantile}");
+                }
+
+                return new FleetForecastResult(BatchedLstm(histories, network, steps, quantile), "lstm");
+            case ModelNames.Auto:
+                var components = new List<IForecastModel>();
+                if (lstmServes)
+                {
+                    components.Add(new LstmModel(network));
+                }
+                else
+                {
+                    notes.Add($"lstm left out: it forecasts at most {network.Hyper.Horizon} steps at quantiles {network.Hyper.Quantiles[0]}-{network.Hyper.Quantiles[^1]}");
+                }
+
+                if (points <= EtsPointBudget)
+                {
+                    components.Add(new EtsModel());
+                }
+                else
+                {
+                    notes.Add($"ets left out: {points} history points exceed its budget of {EtsPointBudget}");
+                }
+
+                components.Add(new SeasonalNaiveModel());
+                chosen = new AutoModel(components);
+                notes.Insert(0, "auto (" + string.Join(", ", components.Select(c => c.Name)) + ")");
+                break;
+            default:
+                throw new UnknownModelException($"unknown model '{model}' (known: {string.Join(", ", ModelNames.Known)})");
+        }
+
+        var values = new double[histories.Count][];
+        Parallel.For(0, histories.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
+        {
+            var history = histories[i];
+            // Too short for the model (ETS needs three points, anything needs one step): seasonal naive serves it.
+            var forecaster = history.Length >= 3 || chosen is SeasonalNaiveModel ? chosen.Open(history) : new SeasonalNaiveModel().Open(history);
+            values[i] = forecaster.Forecast(steps, [quantile])[0];
+        });
+        return new FleetForecastResult(values, notes.Count > 0 ? string.Join("; ", notes) : model);
+    }
+
+    private static double[][] BatchedLstm(IReadOnlyList<TimeSeries> histories, LstmNetwork network, int steps, double quantile)
+    {
+        var fleet = new LstmBatchForecaster(network, histories, Environment.ProcessorCount);
+        return [.. fleet.Forecast(steps, [quantile]).Select(f => f[0])];
+    }
+}
