@@ -166,3 +166,44 @@ public class LstmTrainingTests
         Assert.Equal(BacktestProtocol.Horizon, Small.Horizon);
     }
 }
+
+public class LstmBatchForecasterTests
+{
+    [Fact]
+    public void The_batched_fleet_forecasts_what_each_series_forecasts_alone()
+    {
+        var hyper = new LstmHyperParameters { Hidden = 16, Seed = 5 };
+        var network = LstmNetwork.Initialise(hyper);
+        var histories = new[]
+        {
+            Synthetic.Daily("a", 3, 60, 1), Synthetic.Daily("b", 2, 60, 2), Synthetic.Daily("c", 5, 60, 3, level: 100),
+        };
+        var fleet = new LstmBatchForecaster(network, histories, threads: 2);
+        var alone = histories.Select(h => new LstmModel(network).Open(h)).ToArray();
+        for (int step = 0; step < 3; step++)
+        {
+            var batched = fleet.Forecast(12, [0.1, 0.5, 0.9]);
+            for (int s = 0; s < histories.Length; s++)
+            {
+                var single = alone[s].Forecast(12, [0.1, 0.5, 0.9]);
+                for (int q = 0; q < 3; q++)
+                {
+                    for (int h = 0; h < 12; h++)
+                    {
+                        Assert.Equal(single[q][h], batched[s][q][h], 1e-4 * (1 + Math.Abs(single[q][h])));
+                    }
+                }
+            }
+
+            double timestamp = histories.Max(h => h.Timestamps[^1]) + 3600;
+            var values = new[] { 11.0 + step, 12.0, 105.0 - step };
+            fleet.Observe(timestamp, values);
+            for (int s = 0; s < histories.Length; s++)
+            {
+                alone[s].Observe(timestamp, values[s]);
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => fleet.Observe(0, [1.0]));
+    }
+}
