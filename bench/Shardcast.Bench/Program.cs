@@ -10,6 +10,7 @@ namespace Shardcast.Bench;
 /// `objectives [P/N/H/R ...]`: peak utilisation and bytes moved, annealer against greedy, per objective.
 /// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
 /// `lstm-stream [--series N] [--hidden H] [--steps S]`: streaming inference, series-steps per second.
+/// `forecast-fleet [--series N] [--length L]`: the planner's forecasting cost per model.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -48,6 +49,13 @@ internal static class Program
         {
             var options = Options(args[1..]);
             Forecasting.LstmBench.Stream(int.Parse(options.GetValueOrDefault("--series", "100000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--hidden", "64"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--steps", "20"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "forecast-fleet")
+        {
+            var options = Options(args[1..]);
+            Forecasting.LstmBench.Fleet(int.Parse(options.GetValueOrDefault("--series", "2000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--length", "864"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
             return 0;
         }
 

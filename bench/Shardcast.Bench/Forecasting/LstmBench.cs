@@ -71,4 +71,24 @@ internal static class LstmBench
         double replayForecasts = replaySeries / clock.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(C, $"  replaying a 288-step window per forecast: {replayForecasts / 1e3:0.0} k series-forecasts/s; streaming serves {streaming / replayForecasts:0}x as many"));
     }
+
+    /// <summary>The planner's forecasting cost: every model over the same synthetic histories, as `FleetForecast` runs them.</summary>
+    public static void Fleet(int series, int length, TextWriter output)
+    {
+        var random = new Random(3);
+        var histories = Enumerable.Range(0, series).Select(i =>
+        {
+            double level = 10 + (90 * random.NextDouble());
+            return new TimeSeries(
+                $"s{i}", [.. Enumerable.Range(0, length).Select(t => t * 300.0)],
+                [.. Enumerable.Range(0, length).Select(t => level * (1 + (0.3 * Math.Sin(2 * Math.PI * t / 288))) + (random.NextDouble() * level * 0.1))]);
+        }).ToList();
+        output.WriteLine(string.Create(C, $"planner forecasts: {series} series of {length} points (5-minute steps), 12 steps at the 0.9 quantile, {Environment.ProcessorCount} threads"));
+        foreach (string model in new[] { "snaive", "lstm", "ets", "auto" })
+        {
+            var clock = Stopwatch.StartNew();
+            var result = Shardcast.Models.Forecasting.FleetForecast.Forecast(histories, model, 12, 0.9, null, CancellationToken.None);
+            output.WriteLine(string.Create(C, $"  {model,-6}: {clock.Elapsed.TotalSeconds,7:0.00} s ({clock.Elapsed.TotalMilliseconds * 1000 / series,8:0} us per series) served by {result.Served}"));
+        }
+    }
 }

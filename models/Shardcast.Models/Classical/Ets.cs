@@ -127,7 +127,7 @@ public static class Ets
         }
 
         var result = NelderMead.Minimise(
-            u => SumOfSquares(y, m, spec, Decode(u), season0), [.. start], 0.5, 200 + (150 * start.Count), 1e-9);
+            u => SumOfSquares(y, m, spec, Decode(u), season0), [.. start], 0.5, 100 + (60 * start.Count), 1e-5);
         var p = Decode(result.Point);
         double sse = result.Value;
         int n = y.Length;
@@ -220,6 +220,7 @@ public sealed class EtsState
     private double _level;
     private double _trend;
     private long _time;
+    private int _slot;
 
     public EtsState(EtsSpec spec, int period, double alpha, double beta, double gamma, double phi, double level, double trend, double[] season)
     {
@@ -245,7 +246,8 @@ public sealed class EtsState
     {
         double damped = _spec.Trend == EtsTrend.None ? 0 : _phi * _trend;
         double baseLevel = _level + damped;
-        int slot = (int)(_time % Math.Max(1, _period));
+        // The season's slot advances with time; kept as a counter because a division per step dominated the fit.
+        int slot = _slot;
         double e;
         switch (_spec.Season)
         {
@@ -280,6 +282,7 @@ public sealed class EtsState
         }
 
         _time++;
+        _slot = _slot + 1 == _period ? 0 : _slot + 1;
         return e;
     }
 
@@ -300,7 +303,7 @@ public sealed class EtsState
             return _level + trendPart;
         }
 
-        double s = _season[(int)((_time + h - 1) % _period)];
+        double s = _season[(_slot + h - 1) % _period];
         return _spec.Season == EtsSeason.Additive ? _level + trendPart + s : (_level + trendPart) * s;
     }
 
@@ -324,7 +327,7 @@ public sealed class EtsState
         double scale = 1;
         if (_spec.Season == EtsSeason.Multiplicative)
         {
-            scale = _season[(int)((_time + h - 1) % _period)];
+            scale = _season[(_slot + h - 1) % _period];
         }
 
         return variance * sum * scale * scale;

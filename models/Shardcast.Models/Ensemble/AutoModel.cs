@@ -8,7 +8,7 @@ namespace Shardcast.Models.Ensemble;
 /// `auto`, the forecast the planner uses: the LSTM, ETS and seasonal naive combined per series, each quantile a
 /// weighted average of theirs (quantile averaging), weights from each model's recent quantile loss on the same
 /// series. The losses start from a validation tail of the history the series is opened on (the models are
-/// opened on the history before it and walked through it), and keep being updated as new points arrive, with
+/// fitted on the history before it and walked through it), and keep being updated as new points arrive, with
 /// older errors fading, so a series whose behaviour changes moves its weight to the model that now does best.
 /// </summary>
 public sealed class AutoModel : IForecastModel
@@ -44,20 +44,20 @@ public sealed class AutoModel : IForecastModel
         int horizon = BacktestProtocol.Horizon;
         int tail = ValidationTail(history.Length, horizon);
         var scores = _components.Select(_ => new LossTracker(horizon)).ToArray();
-        if (tail > 0)
+        // Each model is opened (fitted) on the history before the tail and walked through the tail, scored as it
+        // goes; at the tail's end it is conditioned on the whole history and serves from there, so every model is
+        // fitted once per series.
+        var head = history.Head(history.Length - tail);
+        var forecasters = _components.Select(c => c.Open(head)).ToArray();
+        for (int i = head.Length; i < history.Length; i++)
         {
-            var head = history.Head(history.Length - tail);
-            var scouts = _components.Select(c => c.Open(head)).ToArray();
-            for (int i = head.Length; i < history.Length; i++)
+            for (int k = 0; k < forecasters.Length; k++)
             {
-                for (int k = 0; k < scouts.Length; k++)
-                {
-                    scores[k].Observe(scouts[k], history.Timestamps[i], history.Values[i]);
-                }
+                scores[k].Observe(forecasters[k], history.Timestamps[i], history.Values[i]);
             }
         }
 
-        return new Forecaster([.. _components.Select(c => c.Open(history))], scores);
+        return new Forecaster(forecasters, scores);
     }
 
     /// <summary>The validation tail: a fifth of the history, at least four horizons, leaving at least half the history before it.</summary>

@@ -33,9 +33,9 @@ public sealed record LstmTrainingResult(
 /// <summary>
 /// Trains the global forecasting LSTM on many series: mini-batches of windows drawn across series, the pinball
 /// loss of the direct quantile head after each window's burn-in, backpropagation through time, global-norm
-/// gradient clipping, Adam, averaged weights; early stopping on each series' validation tail, scored the way the model is used
-/// (streaming from the series' start). A batch is cut into a fixed number of shards computed on all cores and
-/// summed in shard order, so a seed gives identical weights whatever the thread count.
+/// gradient clipping, Adam, averaged weights; early stopping on each series' validation tail, scored the way
+/// the model is used (streaming from the series' start). A batch is cut into a fixed number of shards computed
+/// on all cores and summed in shard order, so a seed gives identical weights whatever the thread count.
 /// </summary>
 public static class LstmTrainer
 {
@@ -115,8 +115,8 @@ public static class LstmTrainer
 
                 Parallel.For(0, Shards, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, i =>
                 {
-                    int from = i * rowsPerShard;
-                    int rows = Math.Clamp(hyper.BatchSize - from, 0, rowsPerShard);
+                    int from = Math.Min(i * rowsPerShard, hyper.BatchSize);
+                    int rows = Math.Min(hyper.BatchSize - from, rowsPerShard);
                     shards[i].Run(network, windows.AsSpan(from, rows), weight);
                 });
 
@@ -182,7 +182,7 @@ public static class LstmTrainer
         var result = new LstmNetwork(hyper, (float[])best.Clone());
         return new LstmTrainingResult(result, statistics, final, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Elapsed, stopReason);
 
-        LstmTrainingState CurrentState() => new(epoch, step, RandomState(random), bestValidation, badEpochs, adamFirst, adamSecond, best, average);
+        LstmTrainingState CurrentState() => new(epoch, step, random.State, bestValidation, badEpochs, adamFirst, adamSecond, best, average);
 
         LstmTrainingProgress Progress(int e, int b, double trainLoss, double? validation)
         {
@@ -223,7 +223,6 @@ public static class LstmTrainer
         var head = new QuantileHead(hyper, rows);
         var inputs = new float[rows * LstmFeatures.InputSize];
         var targets = new float[rows * hyper.Horizon];
-        var asked = new int[rows];
         double loss = 0;
         long terms = 0;
         var headWeights = network.Parameters.AsSpan(network.HeadWeightOffset, hyper.HeadInput * hyper.HeadOutput);
@@ -266,7 +265,7 @@ public static class LstmTrainer
                 stepper.Top(r).CopyTo(input);
                 s.Anchors.AsSpan(t * hyper.Horizon, hyper.Horizon).CopyTo(input[hyper.Hidden..]);
                 s.Targets.AsSpan(t * hyper.Horizon, hyper.Horizon).CopyTo(targets.AsSpan(headRows * hyper.Horizon));
-                asked[headRows++] = r;
+                headRows++;
             }
 
             if (headRows > 0)
@@ -305,8 +304,6 @@ public static class LstmTrainer
             parameters[i] -= stepSize * first[i] / (MathF.Sqrt(second[i]) + epsilon);
         }
     }
-
-    private static ulong RandomState(SplitMix64 random) => random.State;
 
     private static string Describe(IReadOnlyList<TimeSeries> series) =>
         $"trained on {series.Count} series, {series.Sum(s => (long)s.Length)} points: {string.Join(", ", series.Take(8).Select(s => s.Name))}{(series.Count > 8 ? ", ..." : "")}";
