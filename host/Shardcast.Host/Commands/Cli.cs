@@ -19,6 +19,7 @@ public static class Cli
             BacktestCommand.Create(output, error),
             TrainCommand.Create(output, error),
             ForecastCommand.Create(output, error),
+            ServeCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

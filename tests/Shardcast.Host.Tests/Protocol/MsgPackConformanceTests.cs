@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Shardcast.Host.Protocol.MessagePack;
+using Shardcast.Protocol.MessagePack;
 
 namespace Shardcast.Host.Tests.Protocol;
 

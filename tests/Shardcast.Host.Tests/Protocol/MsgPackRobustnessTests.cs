@@ -1,5 +1,5 @@
 using System.Buffers;
-using Shardcast.Host.Protocol.MessagePack;
+using Shardcast.Protocol.MessagePack;
 
 namespace Shardcast.Host.Tests.Protocol;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Shardcast.Host.Protocol.MessagePack;
+namespace Shardcast.Protocol.MessagePack;
 
 public enum MsgPackReadStatus
 {

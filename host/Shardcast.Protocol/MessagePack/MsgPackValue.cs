@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Shardcast.Host.Protocol.MessagePack;
+namespace Shardcast.Protocol.MessagePack;
 
 public enum MsgPackKind
 {

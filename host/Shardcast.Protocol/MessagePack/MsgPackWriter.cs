@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Shardcast.Host.Protocol.MessagePack;
+namespace Shardcast.Protocol.MessagePack;
 
 /// <summary>
 /// Writes MessagePack to an <see cref="IBufferWriter{T}"/>, always in the shortest encoding of the value's kind:

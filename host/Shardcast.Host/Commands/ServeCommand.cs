@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Shardcast.Host.Server;
+
+namespace Shardcast.Host.Commands;
+
+/// <summary>`shardcast serve`: the MessagePack socket server (docs/protocol.md) until Ctrl+C or SIGTERM.</summary>
+public static class ServeCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var listen = new Option<string?>("--listen") { Description = "host:port to listen on (default 127.0.0.1:7411; anything but loopback needs a token)." };
+        var token = new Option<string?>("--token") { Description = "Shared secret every request must carry (or Server:Token / SHARDCAST_Server__Token)." };
+        var config = new Option<FileInfo?>("--config") { Description = "A folder's appsettings.json to read instead of the one beside the program." };
+        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config };
+        command.SetAction(parse =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            if (parse.GetValue(listen) is { } l)
+            {
+                overrides["Server:Listen"] = l;
+            }
+
+            if (parse.GetValue(token) is { } t)
+            {
+                overrides["Server:Token"] = t;
+            }
+
+            using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);
+            try
+            {
+                host.Start();
+            }
+            catch (OptionsValidationException e)
+            {
+                foreach (string failure in e.Failures)
+                {
+                    error.WriteLine($"error: {failure}");
+                }
+
+                return ExitCodes.BadInput;
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                error.WriteLine($"error: cannot listen: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            output.WriteLine($"listening on {host.Services.GetRequiredService<ShardcastServer>().EndPoint}; Ctrl+C stops (requests in flight are finished first)");
+            host.WaitForShutdown();
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

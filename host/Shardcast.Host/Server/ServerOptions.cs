@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Net;
+
+namespace Shardcast.Host.Server;
+
+/// <summary>
+/// The server's settings, bound from the "Server" section of appsettings.json, SHARDCAST_SERVER__* environment
+/// variables and the command line (in that order of precedence, last wins), and validated at start-up.
+/// </summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>host:port to listen on; anything but loopback needs a token.</summary>
+    public string Listen { get; set; } = "127.0.0.1:7411";
+
+    /// <summary>The shared secret every request must carry in `token` (compared in constant time).</summary>
+    public string? Token { get; set; }
+
+    public int MaxConnections { get; set; } = 256;
+
+    public int MaxFrameBytes { get; set; } = 64 << 20;
+
+    /// <summary>Requests one connection may have in flight; the server stops reading its frames until one finishes.</summary>
+    public int MaxInFlightPerConnection { get; set; } = 32;
+
+    /// <summary>The most a request may take; a plan's search gets what is left of it.</summary>
+    public double RequestTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Plans (and forecasts and evaluations) run at most this many at once, so small requests are never starved.</summary>
+    public int HeavyWorkers { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>Points `ingest` may hold in memory across all series.</summary>
+    public long MaxStoredPoints { get; set; } = 50_000_000;
+
+    /// <summary>The most nesting, string bytes and elements one frame may declare.</summary>
+    public int MaxDepth { get; set; } = 64;
+
+    public int MaxStringBytes { get; set; } = 1 << 20;
+
+    /// <summary>How long shutdown waits for requests in flight.</summary>
+    public double ShutdownSeconds { get; set; } = 30;
+
+    public IPEndPoint EndPoint()
+    {
+        int colon = Listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(Listen.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+        {
+            throw new FormatException($"Server:Listen '{Listen}' is not host:port");
+        }
+
+        string host = Listen[..colon].Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : throw new FormatException($"Server:Listen host '{host}' is not an IP address or localhost");
+        return new IPEndPoint(address, port);
+    }
+
+    /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        IPEndPoint? endPoint = null;
+        try
+        {
+            endPoint = EndPoint();
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
+        }
+
+        if (endPoint is not null && !IPAddress.IsLoopback(endPoint.Address) && string.IsNullOrEmpty(Token))
+        {
+            problems.Add($"Server:Token is required to listen on {Listen} (anything but loopback)");
+        }
+
+        if (Token is { Length: > 0 and < 16 })
+        {
+            problems.Add("Server:Token must be at least 16 characters");
+        }
+
+        void Positive(string name, double value)
+        {
+            if (!(value > 0))
+            {
+                problems.Add($"Server:{name} must be positive, found {value}");
+            }
+        }
+
+        Positive(nameof(MaxConnections), MaxConnections);
+        Positive(nameof(MaxFrameBytes), MaxFrameBytes);
+        Positive(nameof(MaxInFlightPerConnection), MaxInFlightPerConnection);
+        Positive(nameof(RequestTimeoutSeconds), RequestTimeoutSeconds);
+        Positive(nameof(HeavyWorkers), HeavyWorkers);
+        Positive(nameof(MaxStoredPoints), MaxStoredPoints);
+        Positive(nameof(MaxDepth), MaxDepth);
+        Positive(nameof(MaxStringBytes), MaxStringBytes);
+        Positive(nameof(ShutdownSeconds), ShutdownSeconds);
+        return problems;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Shardcast.Protocol;
+
+namespace Shardcast.Host.Server;
+
+/// <summary>
+/// The socket server: accepts connections up to the limit, serves each on its own loop (<see cref="Connection"/>),
+/// runs heavy operations on a bounded worker pool, and on shutdown stops accepting and reading, then waits for
+/// the requests in flight to be answered.
+/// </summary>
+public sealed partial class ShardcastServer : BackgroundService
+{
+    private readonly ServerOptions _options;
+    private readonly ILogger<ShardcastServer> _logger;
+    private readonly ConcurrentDictionary<Connection, Task> _connections = new();
+    private readonly CancellationTokenSource _stopReading = new();
+    private TcpListener? _listener;
+
+    public ShardcastServer(IOptions<ServerOptions> options, ILogger<ShardcastServer> logger, ServerMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _logger = logger;
+        Metrics = metrics;
+        HeavyWork = new SemaphoreSlim(_options.HeavyWorkers, _options.HeavyWorkers);
+        Series = new SeriesStore(_options.MaxStoredPoints);
+    }
+
+    /// <summary>Where the server listens (the real port when the settings asked for port 0).</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    internal ServerMetrics Metrics { get; }
+
+    internal SemaphoreSlim HeavyWork { get; }
+
+    internal SeriesStore Series { get; }
+
+    internal RoutingTable Routes { get; } = new();
+
+    internal ServerOptions Options => _options;
+
+    internal ILogger Logger => _logger;
+
+    public int OpenConnections => _connections.Count;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Bound before StartAsync returns, so that the port is known and a bad address fails the start.
+        _listener = new TcpListener(_options.EndPoint());
+        _listener.Start(backlog: 512);
+        EndPoint = (IPEndPoint)_listener.LocalEndpoint;
+        LogListening(_logger, EndPoint, _options.Token is not null);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Stop();
+        await _stopReading.CancelAsync().ConfigureAwait(false);
+        var pending = _connections.Values.ToArray();
+        var all = Task.WhenAll(pending);
+        var grace = Task.Delay(TimeSpan.FromSeconds(_options.ShutdownSeconds), cancellationToken);
+        if (await Task.WhenAny(all, grace).ConfigureAwait(false) != all)
+        {
+            LogShutdownTimedOut(_logger, pending.Length);
+        }
+
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Close();
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _stopReading.Dispose();
+        HeavyWork.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var listener = _listener!;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                break;
+            }
+
+            socket.NoDelay = true;
+            var connection = new Connection(this, socket);
+            if (_connections.Count >= _options.MaxConnections)
+            {
+                _ = connection.RefuseAsync(ErrorCodes.Busy, $"the server is at its limit of {_options.MaxConnections} connections");
+                continue;
+            }
+
+            _connections[connection] = Task.Run(async () =>
+            {
+                try
+                {
+                    await connection.RunAsync(_stopReading.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connections.TryRemove(connection, out _);
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shardcast listening on {EndPoint} (token required: {TokenRequired})")]
+    private static partial void LogListening(ILogger logger, IPEndPoint endPoint, bool tokenRequired);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace ran out with {Connections} connections still working; closing them")]
+    private static partial void LogShutdownTimedOut(ILogger logger, int connections);
+}

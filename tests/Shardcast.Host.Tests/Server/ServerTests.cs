@@ -1,0 +1,329 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text.Json;
+using Shardcast.Host.Server;
+using Shardcast.Protocol;
+using Shardcast.Protocol.MessagePack;
+
+namespace Shardcast.Host.Tests.Server;
+
+public class ServerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    internal static MsgPackValue ExampleCluster()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "cluster.json")));
+        return JsonBridge.FromJson(json.RootElement);
+    }
+
+    private static MsgPackValue With(MsgPackValue map, params (string Key, MsgPackValue Value)[] extra) =>
+        MsgPackValue.FromMap([.. map.Pairs.Where(p => !extra.Any(e => e.Key == p.Key.String)), .. extra.Select(e => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(e.Key), e.Value))]);
+
+    [Fact]
+    public void The_error_codes_are_frozen()
+    {
+        // Clients switch on these strings: a change here breaks them. Add codes; never rename or remove one.
+        Assert.Equal(
+            ["bad_frame", "bad_request", "unknown_op", "unsupported_version", "too_large", "timeout", "infeasible", "unauthorized", "shutting_down", "duplicate_id", "not_found", "busy", "internal"],
+            ErrorCodes.All);
+    }
+
+    [Fact]
+    public async Task Capabilities_lists_ops_backends_limits_and_the_model()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var body = await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience);
+        Assert.Equal(1, body["protocol"]!.Int);
+        Assert.Equal(["capabilities", "ingest", "forecast", "plan", "evaluate", "route"], body["ops"]!.Items.Select(i => i.String));
+        Assert.Contains(body["backends"]!.Items, b => b["name"]!.String == "managed" && b["available"]!.Boolean);
+        Assert.Contains(body["backends"]!.Items, b => b["name"]!.String == "cuda" && !b["available"]!.Boolean);
+        Assert.Equal(12, body["models"]!["lstm"]!["horizon"]!.Int);
+        Assert.Equal(32, body["limits"]!["max_in_flight_per_connection"]!.Int);
+    }
+
+    [Fact]
+    public async Task Ingested_series_are_forecast_by_id_and_inline_series_as_float32_bin()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var values = Enumerable.Range(0, 600).Select(t => 50 + (20 * Math.Sin(2 * Math.PI * t / 288))).ToArray();
+        var ingest = await client.CallAsync("ingest", MsgPackValue.Map(("series", MsgPackValue.FromArray([
+            MsgPackValue.Map(("id", MsgPackValue.From("p1/cpu")), ("step_seconds", MsgPackValue.From(300L)), ("end", MsgPackValue.From(1_700_000_000L)), ("values", MsgPackValue.FromArray(values.Take(300).Select(MsgPackValue.From)))),
+        ])))).WaitAsync(Patience);
+        Assert.Equal(300, ingest["series"]!.Items[0]["length"]!.Int);
+        await client.CallAsync("ingest", MsgPackValue.Map(("series", MsgPackValue.FromArray([
+            MsgPackValue.Map(("id", MsgPackValue.From("p1/cpu")), ("step_seconds", MsgPackValue.From(300L)), ("values", Float32Bin(values.Skip(300).ToArray()))),
+        ])))).WaitAsync(Patience);
+
+        var byId = await client.CallAsync("forecast", MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p1/cpu")))])), ("model", MsgPackValue.From("ets")), ("horizon", MsgPackValue.From(6L)))).WaitAsync(Patience);
+        var median = byId["forecasts"]!.Items[0]["values"]!.Items[1].Items.Select(v => v.AsDouble()).ToArray();
+        Assert.Equal(6, median.Length);
+        for (int h = 0; h < 6; h++)
+        {
+            Assert.InRange(median[h], 50 + (20 * Math.Sin(2 * Math.PI * (600 + h) / 288)) - 2, 50 + (20 * Math.Sin(2 * Math.PI * (600 + h) / 288)) + 2);
+        }
+
+        var inline = await client.CallAsync("forecast", MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray([MsgPackValue.Map(("values", Float32Bin(values)), ("step_seconds", MsgPackValue.From(300.0)))])),
+            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.1), MsgPackValue.From(0.9)])), ("binary", MsgPackValue.True))).WaitAsync(Patience);
+        var bin = inline["forecasts"]!.Items[0]["values"]!.Bytes.Span;
+        Assert.Equal(2 * 12 * 4, bin.Length);
+        Assert.True(BinaryPrimitives.ReadSingleLittleEndian(bin) <= BinaryPrimitives.ReadSingleLittleEndian(bin[(12 * 4)..]));
+
+        var missing = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("forecast", MsgPackValue.Map(("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("nope")))])))));
+        Assert.Equal(ErrorCodes.NotFound, missing.Code);
+    }
+
+    [Fact]
+    public async Task Plan_answers_with_the_plan_files_fields_and_applied_plans_feed_the_routing_table()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var request = With(ExampleCluster(), ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(3000L)), ("seed", MsgPackValue.From(3L)))), ("apply", MsgPackValue.True));
+        var plan = await client.CallAsync("plan", request).WaitAsync(Patience);
+        Assert.True(plan["feasible"]!.Boolean);
+        Assert.True(plan["peak_utilisation_after"]!.AsDouble() < plan["peak_utilisation_before"]!.AsDouble());
+        Assert.Equal(1, plan["route_epoch"]!.Int);
+        int moves = plan["moves"]!.Items.Count;
+        Assert.True(moves > 0);
+
+        var all = await client.CallAsync("route", MsgPackValue.EmptyMap).WaitAsync(Patience);
+        Assert.Equal(120, all["entries"]!.Items.Count);
+        var moved = plan["moves"]!.Items[0];
+        Assert.Contains(all["entries"]!.Items, e => e["partition"]!.String == moved["partition"]!.String && e["node"]!.String == moved["to"]!.String);
+        var none = await client.CallAsync("route", MsgPackValue.Map(("since", MsgPackValue.From(1L)))).WaitAsync(Patience);
+        Assert.Empty(none["entries"]!.Items);
+        var ahead = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("route", MsgPackValue.Map(("since", MsgPackValue.From(9L)))));
+        Assert.Equal(ErrorCodes.NotFound, ahead.Code);
+
+        // The same assignment evaluated by the server costs what the plan said.
+        var assignment = MsgPackValue.FromMap([.. all["entries"]!.Items.Select(e => new KeyValuePair<MsgPackValue, MsgPackValue>(e["partition"]!, e["node"]!))]);
+        var evaluation = await client.CallAsync("evaluate", With(ExampleCluster(), ("assignment", assignment))).WaitAsync(Patience);
+        Assert.Equal(plan["cost_after"]!["total"]!.AsDouble(), evaluation["cost"]!["total"]!.AsDouble(), 6);
+        Assert.True(evaluation["feasible"]!.Boolean);
+    }
+
+    [Fact]
+    public async Task Evaluate_takes_node_indices_as_int32_bin_and_reports_what_is_broken()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var everythingOnNodeZero = new byte[120 * 4];
+        var evaluation = await client.CallAsync("evaluate", With(ExampleCluster(), ("assignment", MsgPackValue.FromBinary(everythingOnNodeZero)))).WaitAsync(Patience);
+        Assert.False(evaluation["feasible"]!.Boolean);
+        Assert.True(evaluation["peak_utilisation"]!.AsDouble() > 1);
+        Assert.NotEmpty(evaluation["broken"]!.Items);
+        var bad = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("evaluate", With(ExampleCluster(), ("assignment", MsgPackValue.FromBinary(new byte[8])))));
+        Assert.Contains("expected 120 node indices", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plan", "partitions-load", "body.partitions[0].load")]
+    [InlineData("plan", "options", "body.options.algorithm")]
+    [InlineData("forecast", "quantile", "body.quantiles[0]")]
+    [InlineData("forecast", "unknown-key", "body.series[0].valuez")]
+    [InlineData("ingest", "step", "body.series[0].step_seconds")]
+    [InlineData("route", "since", "body.since")]
+    public async Task A_body_that_does_not_match_its_schema_gets_bad_request_naming_the_field(string op, string mistake, string field)
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var series = MsgPackValue.Map(("values", MsgPackValue.FromArray(Enumerable.Repeat(MsgPackValue.From(1.0), 10))), ("step_seconds", MsgPackValue.From(60L)));
+        var body = mistake switch
+        {
+            "partitions-load" => With(ExampleCluster(), ("partitions", MsgPackValue.FromArray([With(ExampleCluster()["partitions"]!.Items[0], ("load", MsgPackValue.From("heavy")))]))),
+            "options" => With(ExampleCluster(), ("options", MsgPackValue.Map(("algorithm", MsgPackValue.From("magic"))))),
+            "quantile" => MsgPackValue.Map(("series", MsgPackValue.FromArray([series])), ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(1.5)]))),
+            "unknown-key" => MsgPackValue.Map(("series", MsgPackValue.FromArray([With(series, ("valuez", MsgPackValue.Nil))]))),
+            "step" => MsgPackValue.Map(("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("a")), ("values", MsgPackValue.EmptyArray), ("step_seconds", MsgPackValue.From(-5L)))]))),
+            _ => MsgPackValue.Map(("since", MsgPackValue.From("yesterday"))),
+        };
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync(op, body).WaitAsync(Patience));
+        Assert.Equal(ErrorCodes.BadRequest, e.Code);
+        Assert.StartsWith(field, e.Message, StringComparison.Ordinal);
+
+        // The connection keeps serving after a bad request.
+        Assert.Equal(1, (await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["protocol"]!.Int);
+    }
+
+    [Fact]
+    public async Task Envelope_errors_unknown_ops_versions_and_duplicate_ids_get_their_codes()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var raw = await RawConnection.OpenAsync(server.Port);
+        await raw.SendAsync(MsgPackValue.Map(("v", MsgPackValue.From(1L)), ("id", MsgPackValue.From(1L)), ("op", MsgPackValue.From("teleport")), ("body", MsgPackValue.EmptyMap)));
+        Assert.Equal(ErrorCodes.UnknownOp, (await raw.ReceiveAsync())["error"]!["code"]!.String);
+        await raw.SendAsync(MsgPackValue.Map(("v", MsgPackValue.From(2L)), ("id", MsgPackValue.From(2L)), ("op", MsgPackValue.From("route"))));
+        var version = await raw.ReceiveAsync();
+        Assert.Equal(ErrorCodes.UnsupportedVersion, version["error"]!["code"]!.String);
+        Assert.Equal(2, version["id"]!.Int);
+        await raw.SendAsync(MsgPackValue.Map(("v", MsgPackValue.From(1L)), ("op", MsgPackValue.From("route"))));
+        var noId = await raw.ReceiveAsync();
+        Assert.Equal(ErrorCodes.BadRequest, noId["error"]!["code"]!.String);
+        Assert.Equal(MsgPackKind.Nil, noId["id"]!.Kind);
+        await raw.SendAsync(MsgPackValue.FromArray([MsgPackValue.From(1L)]));
+        Assert.Equal(ErrorCodes.BadRequest, (await raw.ReceiveAsync())["error"]!["code"]!.String);
+
+        // Two requests with one id in flight at once: the second is refused, the first answered.
+        var slow = MsgPackValue.Map(("v", MsgPackValue.From(1L)), ("id", MsgPackValue.From(7L)), ("op", MsgPackValue.From("plan")), ("body", With(ExampleCluster(), ("options", MsgPackValue.Map(("time_ms", MsgPackValue.From(1500L)))))));
+        await raw.SendAsync(slow);
+        await Task.Delay(300);
+        await raw.SendAsync(MsgPackValue.Map(("v", MsgPackValue.From(1L)), ("id", MsgPackValue.From(7L)), ("op", MsgPackValue.From("route"))));
+        var first = await raw.ReceiveAsync();
+        var second = await raw.ReceiveAsync();
+        Assert.Equal(ErrorCodes.DuplicateId, first["error"]!["code"]!.String);
+        Assert.True(second["ok"]!.Boolean);
+    }
+
+    [Fact]
+    public async Task A_bad_frame_or_an_absurd_length_closes_that_connection_only()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Server:MaxFrameBytes"] = "1048576" });
+        await using var good = await server.ConnectAsync();
+        await using var bad = await RawConnection.OpenAsync(server.Port);
+        await bad.SendBytesAsync([0, 0, 0, 3, 0xc1, 0x00, 0x00]);
+        var refusal = await bad.ReceiveAsync();
+        Assert.Equal(ErrorCodes.BadFrame, refusal["error"]!["code"]!.String);
+        Assert.True(await bad.IsClosedAsync());
+
+        await using var huge = await RawConnection.OpenAsync(server.Port);
+        await huge.SendBytesAsync([0x7f, 0xff, 0xff, 0xff, 0x81]);
+        var tooLarge = await huge.ReceiveAsync();
+        Assert.Equal(ErrorCodes.TooLarge, tooLarge["error"]!["code"]!.String);
+        Assert.Contains("exceeds the limit of 1048576", tooLarge["error"]!["message"]!.String, StringComparison.Ordinal);
+        Assert.True(await huge.IsClosedAsync());
+
+        Assert.Equal(1, (await good.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["protocol"]!.Int);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_are_all_answered_by_id()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var calls = Enumerable.Range(0, 40).Select(i => i % 4 == 0
+            ? client.CallAsync("plan", With(ExampleCluster(), ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(200L)), ("seed", MsgPackValue.From((long)i)))))).ContinueWith(t => ("plan", t.Result), TaskScheduler.Default)
+            : client.CallAsync("route", MsgPackValue.EmptyMap).ContinueWith(t => ("route", t.Result), TaskScheduler.Default)).ToArray();
+        var results = await Task.WhenAll(calls).WaitAsync(Patience);
+        Assert.Equal(10, results.Count(r => r.Item1 == "plan" && r.Item2["moves"] is not null));
+        Assert.Equal(30, results.Count(r => r.Item1 == "route" && r.Item2["epoch"] is not null));
+    }
+
+    [Fact]
+    public async Task A_token_is_required_when_configured_and_checked()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Server:Token"] = "correct horse battery staple" });
+        await using var anonymous = await server.ConnectAsync();
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => anonymous.CallAsync("route", MsgPackValue.EmptyMap));
+        Assert.Equal(ErrorCodes.Unauthorized, e.Code);
+        await using var wrong = await server.ConnectAsync("correct horse battery stapler");
+        Assert.Equal(ErrorCodes.Unauthorized, (await Assert.ThrowsAsync<ProtocolException>(() => wrong.CallAsync("route", MsgPackValue.EmptyMap))).Code);
+        await using var right = await server.ConnectAsync("correct horse battery staple");
+        Assert.Equal(0, (await right.CallAsync("route", MsgPackValue.EmptyMap).WaitAsync(Patience))["epoch"]!.Int);
+    }
+
+    [Fact]
+    public void Settings_are_validated_naming_each_problem()
+    {
+        var problems = new ServerOptions { Listen = "0.0.0.0:7411", MaxFrameBytes = 0, Token = null }.Validate();
+        Assert.Contains(problems, p => p.Contains("Server:Token is required to listen on 0.0.0.0:7411", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("Server:MaxFrameBytes must be positive", StringComparison.Ordinal));
+        Assert.Contains(new ServerOptions { Listen = "nowhere" }.Validate(), p => p.Contains("is not host:port", StringComparison.Ordinal));
+        Assert.Contains(new ServerOptions { Token = "short" }.Validate(), p => p.Contains("at least 16", StringComparison.Ordinal));
+        Assert.Empty(new ServerOptions { Listen = "0.0.0.0:0", Token = "a long enough shared secret" }.Validate());
+    }
+
+    [Fact]
+    public async Task A_request_past_its_time_budget_gets_timeout_and_the_server_goes_on()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Server:RequestTimeoutSeconds"] = "0.3" });
+        await using var client = await server.ConnectAsync();
+        var random = new Random(1);
+        var many = MsgPackValue.FromArray(Enumerable.Range(0, 400).Select(_ => MsgPackValue.Map(
+            ("values", MsgPackValue.FromArray(Enumerable.Range(0, 2000).Select(t => MsgPackValue.From(random.NextDouble() + (t % 288))))), ("step_seconds", MsgPackValue.From(300L)))));
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("forecast", MsgPackValue.Map(("series", many), ("model", MsgPackValue.From("ets")))).WaitAsync(Patience));
+        Assert.Equal(ErrorCodes.Timeout, e.Code);
+        Assert.Equal(0, (await client.CallAsync("route", MsgPackValue.EmptyMap).WaitAsync(Patience))["epoch"]!.Int);
+    }
+
+    [Fact]
+    public async Task Shutdown_finishes_the_requests_in_flight()
+    {
+        var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var plan = client.CallAsync("plan", With(ExampleCluster(), ("options", MsgPackValue.Map(("time_ms", MsgPackValue.From(1500L))))));
+        await Task.Delay(300);
+        await server.DisposeAsync();
+        var answer = await plan.WaitAsync(Patience);
+        Assert.NotNull(answer["moves"]);
+    }
+
+    private static MsgPackValue Float32Bin(double[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), (float)values[i]);
+        }
+
+        return MsgPackValue.FromBinary(bytes);
+    }
+}
+
+/// <summary>A connection that speaks frames directly, for tests that misbehave on purpose.</summary>
+internal sealed class RawConnection : IAsyncDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+
+    private RawConnection(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public static async Task<RawConnection> OpenAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        return new RawConnection(tcp);
+    }
+
+    public Task SendAsync(MsgPackValue value) => SendBytesAsync(Framing.Encode(value));
+
+    public async Task SendBytesAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
+
+    public async Task<MsgPackValue> ReceiveAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var header = new byte[4];
+        await _stream.ReadExactlyAsync(header, timeout.Token);
+        var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
+        await _stream.ReadExactlyAsync(payload, timeout.Token);
+        var result = MsgPackReader.Read(payload, MsgPackLimits.Default);
+        return result.Value ?? throw new InvalidDataException(result.Error);
+    }
+
+    /// <summary>Whether the server closed the connection (a read returns end of stream).</summary>
+    public async Task<bool> IsClosedAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            return await _stream.ReadAsync(new byte[1], timeout.Token) == 0;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _tcp.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
