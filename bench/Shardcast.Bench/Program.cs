@@ -11,6 +11,7 @@ namespace Shardcast.Bench;
 /// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
 /// `lstm-stream [--series N] [--hidden H] [--steps S]`: streaming inference, series-steps per second.
 /// `forecast-fleet [--series N] [--length L]`: the planner's forecasting cost per model.
+/// `codec [--seconds S]`: MessagePack decode and encode MB/s, bulk float32 bin and a plan response.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -49,6 +50,13 @@ internal static class Program
         {
             var options = Options(args[1..]);
             Forecasting.LstmBench.Stream(int.Parse(options.GetValueOrDefault("--series", "100000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--hidden", "64"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--steps", "20"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "codec")
+        {
+            var options = Options(args[1..]);
+            Protocol.CodecBench.Run(double.Parse(options.GetValueOrDefault("--seconds", "2"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
             return 0;
         }
 

@@ -100,6 +100,7 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
                     break;
                 }
 
+                server.CountFrame();
                 if (frame.Status is FrameStatus.TooLarge or FrameStatus.BadFrame)
                 {
                     string code = frame.Status == FrameStatus.TooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadFrame;

@@ -20,6 +20,7 @@ public sealed partial class ShardcastServer : BackgroundService
     private readonly ConcurrentDictionary<Connection, Task> _connections = new();
     private readonly CancellationTokenSource _stopReading = new();
     private TcpListener? _listener;
+    private long _framesRead;
 
     public ShardcastServer(IOptions<ServerOptions> options, ILogger<ShardcastServer> logger, ServerMetrics metrics)
     {
@@ -47,6 +48,11 @@ public sealed partial class ShardcastServer : BackgroundService
     internal ILogger Logger => _logger;
 
     public int OpenConnections => _connections.Count;
+
+    /// <summary>Frames read since start, refused ones included.</summary>
+    public long FramesRead => Interlocked.Read(ref _framesRead);
+
+    internal void CountFrame() => Interlocked.Increment(ref _framesRead);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {

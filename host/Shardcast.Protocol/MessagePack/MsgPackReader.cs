@@ -253,14 +253,18 @@ public static class MsgPackReader
                 return Fail($"byte {at}: string of {length} bytes exceeds the limit of {limits.MaxStringBytes}");
             }
 
-            if (!TryTake(ref reader, length, out var bytes))
+            if (reader.Remaining < length)
             {
                 return NeedMore();
             }
 
             try
             {
-                return MsgPackValue.From(StrictUtf8.GetString(bytes));
+                // Decoded straight from the buffer where the string lies in one segment (nearly always).
+                var unread = reader.UnreadSpan;
+                string text = unread.Length >= length ? StrictUtf8.GetString(unread[..(int)length]) : StrictUtf8.GetString(reader.UnreadSequence.Slice(0, length).ToArray());
+                reader.Advance(length);
+                return MsgPackValue.From(text);
             }
             catch (DecoderFallbackException)
             {

@@ -327,3 +327,16 @@ internal sealed class RawConnection : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 }
+
+public class ServeCommandTests
+{
+    [Fact]
+    public void Serve_refuses_settings_that_fail_validation_with_exit_code_2()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Shardcast.Host.Commands.Cli.Run(["serve", "--listen", "0.0.0.0:0"], output, error, () => new MemoryStream());
+        Assert.Equal(Shardcast.Host.Commands.ExitCodes.BadInput, code);
+        Assert.Contains("Server:Token is required to listen on 0.0.0.0:0", error.ToString(), StringComparison.Ordinal);
+    }
+}
