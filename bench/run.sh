@@ -12,3 +12,4 @@ run quality 10k/100/12/2 100k/1000/12/4 --seconds 60 | tee "$out/quality.md"
 run objectives 10k/100/12/2 100k/1000/12/4 --seconds 5 | tee "$out/objectives.md"
 run --filter '*DeltaBenchmarks*' --job short --exporters github | tee "$out/delta-benchmarks.txt"
 bench/forecasting.sh
+bench/protocol.sh

@@ -11,6 +11,7 @@ namespace Shardcast.Bench;
 /// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
 /// `lstm-stream [--series N] [--hidden H] [--steps S]`: streaming inference, series-steps per second.
 /// `forecast-fleet [--series N] [--length L]`: the planner's forecasting cost per model.
+/// `evaluate-load [--port P] [--clients 1,16,64] [--seconds S]`: evaluate requests/s and latency against a running server.
 /// `codec [--seconds S]`: MessagePack decode and encode MB/s, bulk float32 bin and a plan response.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
@@ -50,6 +51,17 @@ internal static class Program
         {
             var options = Options(args[1..]);
             Forecasting.LstmBench.Stream(int.Parse(options.GetValueOrDefault("--series", "100000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--hidden", "64"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--steps", "20"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "evaluate-load")
+        {
+            var options = Options(args[1..]);
+            Protocol.EvaluateLoad.RunAsync(
+                int.Parse(options.GetValueOrDefault("--port", "7411"), System.Globalization.CultureInfo.InvariantCulture),
+                [.. options.GetValueOrDefault("--clients", "1,16,64").Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))],
+                double.Parse(options.GetValueOrDefault("--seconds", "5"), System.Globalization.CultureInfo.InvariantCulture),
+                Console.Out).GetAwaiter().GetResult();
             return 0;
         }
 

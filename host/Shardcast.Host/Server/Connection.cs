@@ -194,10 +194,10 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
     {
         var budget = TimeSpan.FromSeconds(server.Options.RequestTimeoutSeconds);
         using var deadline = new CancellationTokenSource(budget);
-        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Metrics, DateTimeOffset.UtcNow + budget, deadline.Token);
+        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Clusters, server.Metrics, DateTimeOffset.UtcNow + budget, deadline.Token);
         try
         {
-            if (!operation.Heavy)
+            if (!operation.IsHeavy(body))
             {
                 return operation.Run(body, context);
             }

@@ -13,7 +13,7 @@ using Shardcast.Protocol.MessagePack;
 namespace Shardcast.Host.Server;
 
 /// <summary>What an operation may use: the server's state and settings, the request's deadline, its metrics.</summary>
-public sealed record RequestContext(ServerOptions Options, SeriesStore Series, RoutingTable Routes, ServerMetrics Metrics, DateTimeOffset Deadline, CancellationToken Cancellation)
+public sealed record RequestContext(ServerOptions Options, SeriesStore Series, RoutingTable Routes, ClusterCache Clusters, ServerMetrics Metrics, DateTimeOffset Deadline, CancellationToken Cancellation)
 {
     public TimeSpan Remaining => Deadline - DateTimeOffset.UtcNow;
 }
@@ -23,8 +23,8 @@ public interface IOperation
 {
     string Name { get; }
 
-    /// <summary>Heavy operations (plans, forecasts, evaluations) run on the bounded worker pool.</summary>
-    bool Heavy { get; }
+    /// <summary>Whether this request runs on the bounded worker pool (plans, forecasts, evaluations of a cluster sent in full).</summary>
+    bool IsHeavy(MsgPackValue body);
 
     MsgPackValue Run(MsgPackValue body, RequestContext context);
 }
@@ -34,7 +34,7 @@ public sealed class CapabilitiesOperation : IOperation
 {
     public string Name => "capabilities";
 
-    public bool Heavy => false;
+    public bool IsHeavy(MsgPackValue body) => false;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
@@ -76,7 +76,7 @@ public sealed class IngestOperation : IOperation
 {
     public string Name => "ingest";
 
-    public bool Heavy => false;
+    public bool IsHeavy(MsgPackValue body) => false;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
@@ -111,7 +111,7 @@ public sealed class ForecastOperation : IOperation
 {
     public string Name => "forecast";
 
-    public bool Heavy => true;
+    public bool IsHeavy(MsgPackValue body) => true;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
@@ -223,14 +223,19 @@ public sealed class PlanOperation : IOperation
 {
     public string Name => "plan";
 
-    public bool Heavy => true;
+    public bool IsHeavy(MsgPackValue body) => true;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
-        var (spec, extras) = ClusterRequest.Read(body, "options", "apply", "require_feasible");
+        var (spec, extras) = ClusterRequest.Read(body, "options", "apply", "require_feasible", "cache_as");
         var options = PlanRequestOptions(spec, extras.GetValueOrDefault("options"), context);
         var clock = Stopwatch.StartNew();
         var plan = Planner.Plan(spec, options, context.Cancellation);
+        if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
+        {
+            context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), plan.Input);
+        }
+
         context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
         using var document = JsonDocument.Parse(PlanFileWriter.ToJson(plan));
         var answer = JsonBridge.FromJson(document.RootElement);
@@ -277,60 +282,74 @@ public sealed class PlanOperation : IOperation
     }
 }
 
-/// <summary>`evaluate`: a cluster and an assignment (partition id -> node id, or node ids in partition order); the cost by term, peaks and what is broken.</summary>
+/// <summary>
+/// `evaluate`: a cluster (its fields, or `cluster`: the name it was cached under) and an assignment (partition id
+/// -> node id, node ids or indices in partition order, or bin of int32 indices); the cost by term, peaks and
+/// what is broken, by the double-precision reference. Evaluations of a cached cluster are light: they skip the
+/// worker pool, since they parse no cluster.
+/// </summary>
 public sealed class EvaluateOperation : IOperation
 {
     public string Name => "evaluate";
 
-    public bool Heavy => true;
+    public bool IsHeavy(MsgPackValue body) => body["cluster"] is null;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
-        var (spec, extras) = ClusterRequest.Read(body, "assignment");
-        var assignment = ReadAssignment(spec, extras.GetValueOrDefault("assignment") ?? throw new BadRequestException("body.assignment", "required"));
-        var input = PlanningInput.From(spec);
-        var evaluation = ReferenceCost.Evaluate(input, assignment);
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        PlanningInput input;
+        MsgPackValue? assignmentValue;
+        if (body["cluster"] is { } name)
         {
-            writer.WriteStartObject();
-            writer.WriteBoolean("feasible", evaluation.Feasible);
-            PlanFileWriter.WriteCost(writer, "cost", evaluation, spec.UsesExtendedModel);
-            writer.WriteNumber("peak_utilisation", evaluation.PeakUtilisation);
-            writer.WriteNumber("moves", evaluation.Moves);
-            writer.WriteNumber("moved_bytes", evaluation.MovedBytes);
-            writer.WriteStartArray("nodes");
-            for (int n = 0; n < spec.Nodes.Count; n++)
+            var fields = new BodyFields(body, "body", "cluster", "assignment");
+            input = context.Clusters.Get(BodyFields.AsString(name, "body.cluster"), "body.cluster");
+            assignmentValue = fields.Optional("assignment");
+        }
+        else
+        {
+            var (sent, extras) = ClusterRequest.Read(body, "assignment", "cache_as");
+            input = PlanningInput.From(sent);
+            if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
             {
-                writer.WriteStartObject();
-                writer.WriteString("id", spec.Nodes[n].Id);
-                writer.WriteNumber("peak", evaluation.NodePeakUtilisation[n]);
-                writer.WriteEndObject();
+                context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), input);
             }
 
-            writer.WriteEndArray();
-            writer.WriteStartArray("broken");
-            foreach (string broken in evaluation.Broken)
-            {
-                writer.WriteStringValue(broken);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            assignmentValue = extras.GetValueOrDefault("assignment");
         }
 
-        using var document = JsonDocument.Parse(stream.ToArray());
-        return JsonBridge.FromJson(document.RootElement);
+        var assignment = ReadAssignment(input, assignmentValue ?? throw new BadRequestException("body.assignment", "required"));
+        var evaluation = ReferenceCost.Evaluate(input, assignment);
+        var spec = input.Spec;
+        var c = evaluation.Cost;
+        var cost = new List<(string, MsgPackValue)>
+        {
+            ("balance", MsgPackValue.From(c.Balance)), ("headroom", MsgPackValue.From(c.Headroom)), ("migration", MsgPackValue.From(c.Migration)),
+            ("affinity", MsgPackValue.From(c.Affinity)), ("lineage", MsgPackValue.From(c.Lineage)),
+        };
+        if (spec.UsesExtendedModel)
+        {
+            cost.AddRange([("safety", MsgPackValue.From(c.Safety)), ("resource_balance", MsgPackValue.From(c.ResourceBalance)), ("partition_move", MsgPackValue.From(c.PartitionMove)),
+                ("group_move", MsgPackValue.From(c.GroupMove)), ("node_move", MsgPackValue.From(c.NodeMove))]);
+        }
+
+        cost.AddRange([("total", MsgPackValue.From(c.Total)), ("overload", MsgPackValue.From(c.Overload)), ("violations", MsgPackValue.From(c.Violations))]);
+        return MsgPackValue.Map(
+            ("feasible", MsgPackValue.From(evaluation.Feasible)),
+            ("cost", MsgPackValue.Map([.. cost])),
+            ("peak_utilisation", MsgPackValue.From(evaluation.PeakUtilisation)),
+            ("moves", MsgPackValue.From((long)evaluation.Moves)),
+            ("moved_bytes", MsgPackValue.From(evaluation.MovedBytes)),
+            ("nodes", MsgPackValue.FromArray(spec.Nodes.Select((n, i) => MsgPackValue.Map(("id", MsgPackValue.From(n.Id)), ("peak", MsgPackValue.From(evaluation.NodePeakUtilisation[i])))))),
+            ("broken", MsgPackValue.FromArray(evaluation.Broken.Select(MsgPackValue.From))));
     }
 
-    private static int[] ReadAssignment(ClusterSpec spec, MsgPackValue value)
+    private static int[] ReadAssignment(PlanningInput input, MsgPackValue value)
     {
-        var nodes = spec.Nodes.Select((n, i) => (n.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
-        var partitions = spec.Partitions.Select((p, i) => (p.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
-        var result = spec.Partitions.Select(p => nodes[p.Node]).ToArray();
+        var spec = input.Spec;
+        int nodeCount = spec.Nodes.Count;
+        var result = (int[])input.Initial.Clone();
         int NodeIndex(MsgPackValue v, string path) =>
-            v.Kind == MsgPackKind.String ? nodes.TryGetValue(v.String, out int n) ? n : throw new BadRequestException(path, $"unknown node id '{v.String}'")
-            : v.Kind == MsgPackKind.Integer && v.Int >= 0 && v.Int < nodes.Count && !v.IsNegative ? (int)v.Int
+            v.Kind == MsgPackKind.String ? input.NodeIndex.TryGetValue(v.String, out int n) ? n : throw new BadRequestException(path, $"unknown node id '{v.String}'")
+            : v.Kind == MsgPackKind.Integer && !v.IsNegative && v.UInt < (ulong)nodeCount ? (int)v.Int
             : throw new BadRequestException(path, $"expected a node id or index, found {BodyFields.Describe(v)}");
         switch (value.Kind)
         {
@@ -338,7 +357,7 @@ public sealed class EvaluateOperation : IOperation
                 foreach (var pair in value.Pairs)
                 {
                     string key = pair.Key.Kind == MsgPackKind.String ? pair.Key.String : throw new BadRequestException("body.assignment", "keys are partition ids");
-                    int p = partitions.TryGetValue(key, out int index) ? index : throw new BadRequestException($"body.assignment.{key}", "unknown partition id");
+                    int p = input.PartitionIndex.TryGetValue(key, out int index) ? index : throw new BadRequestException($"body.assignment.{key}", "unknown partition id");
                     result[p] = NodeIndex(pair.Value, $"body.assignment.{key}");
                 }
 
@@ -352,7 +371,7 @@ public sealed class EvaluateOperation : IOperation
 
                 for (int p = 0; p < indices.Length; p++)
                 {
-                    result[p] = indices[p] >= 0 && indices[p] < nodes.Count ? indices[p] : throw new BadRequestException($"body.assignment[{p}]", $"node index {indices[p]} out of range");
+                    result[p] = indices[p] >= 0 && indices[p] < nodeCount ? indices[p] : throw new BadRequestException($"body.assignment[{p}]", $"node index {indices[p]} out of range");
                 }
 
                 return result;
@@ -379,7 +398,7 @@ public sealed class RouteOperation : IOperation
 {
     public string Name => "route";
 
-    public bool Heavy => false;
+    public bool IsHeavy(MsgPackValue body) => false;
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {

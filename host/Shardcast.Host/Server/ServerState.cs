@@ -142,3 +142,42 @@ public sealed class RoutingTable
         }
     }
 }
+
+/// <summary>
+/// Clusters a client sent once (`cache_as` on `plan` or `evaluate`) and refers to by name afterwards (`cluster`),
+/// so that a planner evaluating many assignments of one cluster sends only the assignments. Holds at most a fixed
+/// number; adding one past it drops the least recently used.
+/// </summary>
+public sealed class ClusterCache(int capacity)
+{
+    private readonly Dictionary<string, (Engine.Planning.PlanningInput Input, long Used)> _clusters = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private long _clock;
+
+    public void Put(string name, Engine.Planning.PlanningInput input)
+    {
+        lock (_lock)
+        {
+            if (!_clusters.ContainsKey(name) && _clusters.Count >= capacity)
+            {
+                _clusters.Remove(_clusters.MinBy(c => c.Value.Used).Key);
+            }
+
+            _clusters[name] = (input, ++_clock);
+        }
+    }
+
+    public Engine.Planning.PlanningInput Get(string name, string path)
+    {
+        lock (_lock)
+        {
+            if (!_clusters.TryGetValue(name, out var entry))
+            {
+                throw new ProtocolException(ErrorCodes.NotFound, $"{path}: no cluster cached as '{name}' (send it once with cache_as)");
+            }
+
+            _clusters[name] = (entry.Input, ++_clock);
+            return entry.Input;
+        }
+    }
+}

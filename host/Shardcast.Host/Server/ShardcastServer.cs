@@ -43,6 +43,8 @@ public sealed partial class ShardcastServer : BackgroundService
 
     internal RoutingTable Routes { get; } = new();
 
+    internal ClusterCache Clusters { get; } = new(64);
+
     internal ServerOptions Options => _options;
 
     internal ILogger Logger => _logger;

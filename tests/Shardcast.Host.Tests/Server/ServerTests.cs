@@ -107,6 +107,25 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task A_cluster_cached_once_is_evaluated_by_name_exactly_as_when_sent_in_full()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var indices = new byte[120 * 4];
+        for (int p = 0; p < 120; p++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(indices.AsSpan(p * 4), p % 10);
+        }
+
+        var full = await client.CallAsync("evaluate", With(ExampleCluster(), ("assignment", MsgPackValue.FromBinary(indices)), ("cache_as", MsgPackValue.From("example")))).WaitAsync(Patience);
+        var byName = await client.CallAsync("evaluate", MsgPackValue.Map(("cluster", MsgPackValue.From("example")), ("assignment", MsgPackValue.FromBinary(indices)))).WaitAsync(Patience);
+        Assert.Equal(full.ToString(), byName.ToString());
+        var missing = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("evaluate", MsgPackValue.Map(("cluster", MsgPackValue.From("other")), ("assignment", MsgPackValue.FromBinary(indices)))));
+        Assert.Equal(ErrorCodes.NotFound, missing.Code);
+        Assert.Contains("cache_as", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_takes_node_indices_as_int32_bin_and_reports_what_is_broken()
     {
         await using var server = await RunningServer.StartAsync();
@@ -307,6 +326,18 @@ internal sealed class RawConnection : IAsyncDisposable
         return result.Value ?? throw new InvalidDataException(result.Error);
     }
 
+    /// <summary>One whole frame as it came, header included.</summary>
+    public async Task<byte[]> ReceiveRawAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var header = new byte[4];
+        await _stream.ReadExactlyAsync(header, timeout.Token);
+        var frame = new byte[4 + BinaryPrimitives.ReadUInt32BigEndian(header)];
+        header.CopyTo(frame, 0);
+        await _stream.ReadExactlyAsync(frame.AsMemory(4), timeout.Token);
+        return frame;
+    }
+
     /// <summary>Whether the server closed the connection (a read returns end of stream).</summary>
     public async Task<bool> IsClosedAsync()
     {
@@ -338,5 +369,18 @@ public class ServeCommandTests
         int code = Shardcast.Host.Commands.Cli.Run(["serve", "--listen", "0.0.0.0:0"], output, error, () => new MemoryStream());
         Assert.Equal(Shardcast.Host.Commands.ExitCodes.BadInput, code);
         Assert.Contains("Server:Token is required to listen on 0.0.0.0:0", error.ToString(), StringComparison.Ordinal);
+    }
+}
+
+public class ProtocolDocumentTests
+{
+    [Fact]
+    public async Task The_worked_example_in_docs_protocol_md_is_byte_exact()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var raw = await RawConnection.OpenAsync(server.Port);
+        await raw.SendBytesAsync(Convert.FromHexString("0000001e84a17601a2696401a26f70a5726f757465a4626f647981a573696e636500"));
+        var answer = await raw.ReceiveRawAsync();
+        Assert.Equal("0000002683a2696401a26f6bc3a4626f647983a565706f636800a573696e636500a7656e747269657390", Convert.ToHexString(answer).ToLowerInvariant());
     }
 }

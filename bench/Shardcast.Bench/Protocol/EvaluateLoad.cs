@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Shardcast.Engine.Cluster;
+using Shardcast.Engine.Generation;
+using Shardcast.Protocol;
+using Shardcast.Protocol.MessagePack;
+
+namespace Shardcast.Bench.Protocol;
+
+/// <summary>
+/// `evaluate-load --port P`: requests per second and p50/p99 latency of `evaluate` against a running server, for
+/// 1, 16 and 64 concurrent clients (one connection each, one request at a time, as a planner's workers would).
+/// The 1k-partition cluster (generated: 1000/50/12/4, seed 1) is sent once with `cache_as`; each request then
+/// carries a random assignment as bin of int32 and names the cluster.
+/// </summary>
+internal static class EvaluateLoad
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static async Task RunAsync(int port, IReadOnlyList<int> clientCounts, double seconds, TextWriter output)
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(1000, 50, 12, 4, 1));
+        using var stream = new MemoryStream();
+        ClusterFileWriter.Write(spec, stream, indented: false);
+        using var json = JsonDocument.Parse(stream.ToArray());
+        var cluster = FromJson(json.RootElement);
+        var initial = spec.Partitions.Select(p => spec.Nodes.ToList().FindIndex(n => n.Id == p.Node)).ToArray();
+        await using (var setup = await ShardcastClient.ConnectAsync("127.0.0.1", port))
+        {
+            var first = MsgPackValue.FromMap([.. cluster.Pairs, new(MsgPackValue.From("cache_as"), MsgPackValue.From("bench")), new(MsgPackValue.From("assignment"), Assignment(initial, new Random(0), 0))]);
+            await setup.CallAsync("evaluate", first);
+        }
+
+        output.WriteLine(string.Create(C, $"evaluate on a cached 1000-partition, 50-node, H=12, R=4 cluster; random assignments as int32 bin; {seconds:0.#} s per row"));
+        output.WriteLine("| clients | requests/s | p50 ms | p99 ms |");
+        output.WriteLine("| ---: | ---: | ---: | ---: |");
+        foreach (int clients in clientCounts)
+        {
+            var latencies = new List<double>[clients];
+            var connections = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => ShardcastClient.ConnectAsync("127.0.0.1", port)));
+            var bodies = Enumerable.Range(0, 64).Select(i => MsgPackValue.Map(("cluster", MsgPackValue.From("bench")), ("assignment", Assignment(initial, new Random(i + 1), 100)))).ToArray();
+            var clock = Stopwatch.StartNew();
+            var until = TimeSpan.FromSeconds(seconds);
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+            {
+                var mine = latencies[c] = new List<double>(100_000);
+                int i = c;
+                while (clock.Elapsed < until)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    await connections[c].CallAsync("evaluate", bodies[i++ % bodies.Length]);
+                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            })));
+            double elapsed = clock.Elapsed.TotalSeconds;
+            var all = latencies.SelectMany(l => l).Order().ToArray();
+            output.WriteLine(string.Create(C, $"| {clients} | {all.Length / elapsed:0} | {all[all.Length / 2]:0.000} | {all[(int)(all.Length * 0.99)]:0.000} |"));
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The start with <paramref name="moves"/> random partitions on random nodes, as little-endian int32.</summary>
+    private static MsgPackValue Assignment(int[] initial, Random random, int moves)
+    {
+        var nodes = (int[])initial.Clone();
+        for (int m = 0; m < moves; m++)
+        {
+            nodes[random.Next(nodes.Length)] = random.Next(50);
+        }
+
+        var bytes = new byte[nodes.Length * 4];
+        for (int p = 0; p < nodes.Length; p++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(p * 4), nodes[p]);
+        }
+
+        return MsgPackValue.FromBinary(bytes);
+    }
+
+    private static MsgPackValue FromJson(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => MsgPackValue.FromMap([.. element.EnumerateObject().Select(p => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(p.Name), FromJson(p.Value)))]),
+        JsonValueKind.Array => MsgPackValue.FromArray([.. element.EnumerateArray().Select(FromJson)]),
+        JsonValueKind.String => MsgPackValue.From(element.GetString()!),
+        JsonValueKind.Number when element.TryGetInt64(out long l) => MsgPackValue.From(l),
+        JsonValueKind.Number => MsgPackValue.From(element.GetDouble()),
+        JsonValueKind.True => MsgPackValue.True,
+        JsonValueKind.False => MsgPackValue.False,
+        _ => MsgPackValue.Nil,
+    };
+}
