@@ -54,6 +54,12 @@ internal static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "evaluate-local")
+        {
+            Protocol.EvaluateLoad.Local(Console.Out);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "evaluate-load")
         {
             var options = Options(args[1..]);

@@ -40,7 +40,7 @@ internal static class EvaluateLoad
         {
             var latencies = new List<double>[clients];
             var connections = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => ShardcastClient.ConnectAsync("127.0.0.1", port)));
-            var bodies = Enumerable.Range(0, 64).Select(i => MsgPackValue.Map(("cluster", MsgPackValue.From("bench")), ("assignment", Assignment(initial, new Random(i + 1), 100)))).ToArray();
+            var bodies = Enumerable.Range(0, 64).Select(i => MsgPackValue.Map(("cluster", MsgPackValue.From("bench")), ("assignment", Assignment(initial, new Random(i + 1), 100)), ("node_peaks", MsgPackValue.False))).ToArray();
             var clock = Stopwatch.StartNew();
             var until = TimeSpan.FromSeconds(seconds);
             await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
@@ -62,6 +62,43 @@ internal static class EvaluateLoad
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>In-process cost of one evaluation (fast evaluator and reference) on the bench's assignments, for comparison with the served figures.</summary>
+    public static void Local(TextWriter output)
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(1000, 50, 12, 4, 1));
+        var input = Shardcast.Engine.Planning.PlanningInput.From(spec);
+        var evaluator = new Shardcast.Engine.Planning.AssignmentEvaluator(input);
+        var initial = (int[])input.Initial.Clone();
+        foreach (int moves in new[] { 0, 1, 10, 100 })
+        {
+            var random = new Random(moves);
+            var assignment = (int[])initial.Clone();
+            for (int m = 0; m < moves; m++)
+            {
+                assignment[random.Next(assignment.Length)] = random.Next(50);
+            }
+
+            bool broken = Shardcast.Engine.Planning.ReferenceCost.Evaluate(input, assignment).Broken.Count > 0;
+            double fast = Time(() => evaluator.Evaluate(assignment));
+            double reference = Time(() => Shardcast.Engine.Planning.ReferenceCost.Evaluate(input, assignment));
+            output.WriteLine(string.Create(C, $"  {moves,3} random moves (broken: {broken}): evaluator {fast:0.0} us, reference {reference:0.0} us"));
+        }
+    }
+
+    private static double Time(Action work)
+    {
+        work();
+        var clock = Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.ElapsedMilliseconds < 500)
+        {
+            work();
+            rounds++;
+        }
+
+        return clock.Elapsed.TotalMilliseconds * 1000 / rounds;
     }
 
     /// <summary>The start with <paramref name="moves"/> random partitions on random nodes, as little-endian int32.</summary>

@@ -48,8 +48,8 @@ public static class ReferenceCost
                 double relative = capacity / scale[r];
                 double utilisation = load[n, k] / capacity;
                 peaks[n] = Math.Max(peaks[n], utilisation);
-                balance += relative * Math.Pow(utilisation - u[k], 2);
-                headroom += relative * Math.Pow(Math.Max(0, utilisation - w.Theta), 2);
+                balance += relative * Square(utilisation - u[k]);
+                headroom += relative * Square(Math.Max(0, utilisation - w.Theta));
                 overload += relative * Math.Max(0, utilisation - 1);
             }
         }
@@ -170,4 +170,6 @@ public static class ReferenceCost
 
         return broken;
     }
+
+    private static double Square(double x) => x * x;
 }

@@ -297,16 +297,20 @@ public sealed class EvaluateOperation : IOperation
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
         PlanningInput input;
+        AssignmentEvaluator? evaluator = null;
         MsgPackValue? assignmentValue;
+        bool withNodes;
         if (body["cluster"] is { } name)
         {
-            var fields = new BodyFields(body, "body", "cluster", "assignment");
-            input = context.Clusters.Get(BodyFields.AsString(name, "body.cluster"), "body.cluster");
+            var fields = new BodyFields(body, "body", "cluster", "assignment", "node_peaks");
+            evaluator = context.Clusters.Get(BodyFields.AsString(name, "body.cluster"), "body.cluster");
+            input = evaluator.Input;
             assignmentValue = fields.Optional("assignment");
+            withNodes = fields.OptionalBool("node_peaks", true);
         }
         else
         {
-            var (sent, extras) = ClusterRequest.Read(body, "assignment", "cache_as");
+            var (sent, extras) = ClusterRequest.Read(body, "assignment", "cache_as", "node_peaks");
             input = PlanningInput.From(sent);
             if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
             {
@@ -314,10 +318,11 @@ public sealed class EvaluateOperation : IOperation
             }
 
             assignmentValue = extras.GetValueOrDefault("assignment");
+            withNodes = extras.GetValueOrDefault("node_peaks") is not { Kind: MsgPackKind.Boolean, Boolean: false };
         }
 
         var assignment = ReadAssignment(input, assignmentValue ?? throw new BadRequestException("body.assignment", "required"));
-        var evaluation = ReferenceCost.Evaluate(input, assignment);
+        var evaluation = evaluator is not null ? evaluator.Evaluate(assignment) : ReferenceCost.Evaluate(input, assignment);
         var spec = input.Spec;
         var c = evaluation.Cost;
         var cost = new List<(string, MsgPackValue)>
@@ -332,14 +337,21 @@ public sealed class EvaluateOperation : IOperation
         }
 
         cost.AddRange([("total", MsgPackValue.From(c.Total)), ("overload", MsgPackValue.From(c.Overload)), ("violations", MsgPackValue.From(c.Violations))]);
-        return MsgPackValue.Map(
+        var answer = new List<(string, MsgPackValue)>
+        {
             ("feasible", MsgPackValue.From(evaluation.Feasible)),
             ("cost", MsgPackValue.Map([.. cost])),
             ("peak_utilisation", MsgPackValue.From(evaluation.PeakUtilisation)),
             ("moves", MsgPackValue.From((long)evaluation.Moves)),
             ("moved_bytes", MsgPackValue.From(evaluation.MovedBytes)),
-            ("nodes", MsgPackValue.FromArray(spec.Nodes.Select((n, i) => MsgPackValue.Map(("id", MsgPackValue.From(n.Id)), ("peak", MsgPackValue.From(evaluation.NodePeakUtilisation[i])))))),
-            ("broken", MsgPackValue.FromArray(evaluation.Broken.Select(MsgPackValue.From))));
+        };
+        if (withNodes)
+        {
+            answer.Add(("nodes", MsgPackValue.FromArray(spec.Nodes.Select((n, i) => MsgPackValue.Map(("id", MsgPackValue.From(n.Id)), ("peak", MsgPackValue.From(evaluation.NodePeakUtilisation[i])))))));
+        }
+
+        answer.Add(("broken", MsgPackValue.FromArray(evaluation.Broken.Select(MsgPackValue.From))));
+        return MsgPackValue.Map([.. answer]);
     }
 
     private static int[] ReadAssignment(PlanningInput input, MsgPackValue value)

@@ -150,11 +150,18 @@ public sealed class RoutingTable
 /// </summary>
 public sealed class ClusterCache(int capacity)
 {
-    private readonly Dictionary<string, (Engine.Planning.PlanningInput Input, long Used)> _clusters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Engine.Planning.AssignmentEvaluator Evaluator, long Used)> _clusters = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private long _clock;
 
     public void Put(string name, Engine.Planning.PlanningInput input)
+    {
+        // Prepared outside the lock: preparing copies the cluster's loads once.
+        var evaluator = new Engine.Planning.AssignmentEvaluator(input);
+        Put(name, evaluator);
+    }
+
+    private void Put(string name, Engine.Planning.AssignmentEvaluator evaluator)
     {
         lock (_lock)
         {
@@ -163,11 +170,11 @@ public sealed class ClusterCache(int capacity)
                 _clusters.Remove(_clusters.MinBy(c => c.Value.Used).Key);
             }
 
-            _clusters[name] = (input, ++_clock);
+            _clusters[name] = (evaluator, ++_clock);
         }
     }
 
-    public Engine.Planning.PlanningInput Get(string name, string path)
+    public Engine.Planning.AssignmentEvaluator Get(string name, string path)
     {
         lock (_lock)
         {
@@ -176,8 +183,8 @@ public sealed class ClusterCache(int capacity)
                 throw new ProtocolException(ErrorCodes.NotFound, $"{path}: no cluster cached as '{name}' (send it once with cache_as)");
             }
 
-            _clusters[name] = (entry.Input, ++_clock);
-            return entry.Input;
+            _clusters[name] = (entry.Evaluator, ++_clock);
+            return entry.Evaluator;
         }
     }
 }
