@@ -57,7 +57,8 @@ public class ServerRobustnessTests
         Assert.True(answersDuringAttack > 10, $"the good client got {answersDuringAttack} answers during the attack");
         Assert.True(server.Server.FramesRead >= Frames, $"the server read {server.Server.FramesRead} frames");
         Assert.Equal(expected, (await good.CallAsync("forecast", forecastBody))["forecasts"]!.ToString());
-        for (int wait = 0; wait < 100 && server.Server.OpenConnections > 1; wait++)
+        // Attack connections close once their last queued requests are answered; on a loaded CI machine that takes a while.
+        for (int wait = 0; wait < 600 && server.Server.OpenConnections > 1; wait++)
         {
             await Task.Delay(100);
         }
