@@ -26,7 +26,7 @@ internal static class CodecBench
         var spec = ClusterGenerator.Generate(new GeneratorOptions(10_000, 100, 12, 2, 1));
         var plan = Planner.Plan(spec, new PlanOptions { StepsPerChain = 2000, Seed = 1 });
         using var json = JsonDocument.Parse(PlanFileWriter.ToJson(plan));
-        var planValue = FromJson(json.RootElement);
+        var planValue = MsgPackJson.FromJson(json.RootElement);
         output.WriteLine(string.Create(C, $"codec throughput ({seconds:0.#} s per figure, 1 thread)"));
         Measure("bulk float32 bin (16 MiB frame)", bulkValue, seconds, output);
         Measure($"plan response (10k partitions, {plan.Moves.Count} moves)", planValue, seconds, output);
@@ -68,16 +68,4 @@ internal static class CodecBench
 
         return bytes * rounds / clock.Elapsed.TotalSeconds / 1e6;
     }
-
-    private static MsgPackValue FromJson(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Object => MsgPackValue.FromMap([.. element.EnumerateObject().Select(p => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(p.Name), FromJson(p.Value)))]),
-        JsonValueKind.Array => MsgPackValue.FromArray([.. element.EnumerateArray().Select(FromJson)]),
-        JsonValueKind.String => MsgPackValue.From(element.GetString()!),
-        JsonValueKind.Number when element.TryGetInt64(out long l) => MsgPackValue.From(l),
-        JsonValueKind.Number => MsgPackValue.From(element.GetDouble()),
-        JsonValueKind.True => MsgPackValue.True,
-        JsonValueKind.False => MsgPackValue.False,
-        _ => MsgPackValue.Nil,
-    };
 }

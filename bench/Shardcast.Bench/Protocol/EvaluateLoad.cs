@@ -25,7 +25,7 @@ internal static class EvaluateLoad
         using var stream = new MemoryStream();
         ClusterFileWriter.Write(spec, stream, indented: false);
         using var json = JsonDocument.Parse(stream.ToArray());
-        var cluster = FromJson(json.RootElement);
+        var cluster = MsgPackJson.FromJson(json.RootElement);
         var initial = spec.Partitions.Select(p => spec.Nodes.ToList().FindIndex(n => n.Id == p.Node)).ToArray();
         await using (var setup = await ShardcastClient.ConnectAsync("127.0.0.1", port))
         {
@@ -118,16 +118,4 @@ internal static class EvaluateLoad
 
         return MsgPackValue.FromBinary(bytes);
     }
-
-    private static MsgPackValue FromJson(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Object => MsgPackValue.FromMap([.. element.EnumerateObject().Select(p => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(p.Name), FromJson(p.Value)))]),
-        JsonValueKind.Array => MsgPackValue.FromArray([.. element.EnumerateArray().Select(FromJson)]),
-        JsonValueKind.String => MsgPackValue.From(element.GetString()!),
-        JsonValueKind.Number when element.TryGetInt64(out long l) => MsgPackValue.From(l),
-        JsonValueKind.Number => MsgPackValue.From(element.GetDouble()),
-        JsonValueKind.True => MsgPackValue.True,
-        JsonValueKind.False => MsgPackValue.False,
-        _ => MsgPackValue.Nil,
-    };
 }

@@ -26,17 +26,7 @@ public static class JsonBridge
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    public static MsgPackValue FromJson(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Object => MsgPackValue.FromMap([.. element.EnumerateObject().Select(p => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(p.Name), FromJson(p.Value)))]),
-        JsonValueKind.Array => MsgPackValue.FromArray([.. element.EnumerateArray().Select(FromJson)]),
-        JsonValueKind.String => MsgPackValue.From(element.GetString()!),
-        JsonValueKind.Number when element.TryGetInt64(out long l) => MsgPackValue.From(l),
-        JsonValueKind.Number => MsgPackValue.From(element.GetDouble()),
-        JsonValueKind.True => MsgPackValue.True,
-        JsonValueKind.False => MsgPackValue.False,
-        _ => MsgPackValue.Nil,
-    };
+    public static MsgPackValue FromJson(JsonElement element) => MsgPackJson.FromJson(element);
 
     private static void Write(Utf8JsonWriter writer, MsgPackValue value, string path, int rowWidth, string? key)
     {

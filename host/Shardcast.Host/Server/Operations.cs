@@ -134,7 +134,7 @@ public sealed class ForecastOperation : IOperation
 
         bool binary = fields.OptionalBool("binary", false);
         var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
-        var model = Create(modelName);
+        var model = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).Create(modelName);
         var results = new List<MsgPackValue>(series.Count);
         foreach (var (id, history) in series)
         {
@@ -158,14 +158,6 @@ public sealed class ForecastOperation : IOperation
             ("model", MsgPackValue.From(modelName)), ("horizon", MsgPackValue.From((long)horizon)),
             ("quantiles", MsgPackValue.FromArray(quantiles.Select(MsgPackValue.From))), ("forecasts", MsgPackValue.FromArray(results)));
     }
-
-    private static IForecastModel Create(string name) => name switch
-    {
-        ModelNames.SeasonalNaive => new SeasonalNaiveModel(),
-        ModelNames.Ets => new EtsModel(),
-        ModelNames.Lstm => new LstmModel(LstmDefaultModel.Get().Network),
-        _ => new AutoModel([new LstmModel(LstmDefaultModel.Get().Network), new EtsModel(), new SeasonalNaiveModel()]),
-    };
 
     /// <summary>[q][h] as one bin of float32, quantile-major.</summary>
     private static MsgPackValue Float32(double[][] values)
