@@ -9,8 +9,9 @@ namespace Shardcast.Host.Tests.Server;
 /// While a well-behaved client keeps getting correct answers, other connections send 100k malformed frames
 /// (random bytes, mutated valid frames, absurd declared lengths, nesting bombs, huge element counts, bodies of
 /// the wrong shape): the server stays up, answers the good client throughout, and its memory returns to its
-/// baseline afterwards.
+/// baseline afterwards. Runs alone (no other test class in parallel), so the memory it measures is the server's.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public class ServerRobustnessTests
 {
     private const int Frames = 100_000;
@@ -197,4 +198,11 @@ public class ServerRobustnessTests
             ("partitions", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p")), ("node", MsgPackValue.From("a")), ("load", MsgPackValue.FromArray([MsgPackValue.FromArray([MsgPackValue.From(1L)])])))])),
             ("assignment", MsgPackValue.Map(("p", MsgPackValue.From("a"))))))),
     ];
+}
+
+/// <summary>Tests that measure the process (memory) run with nothing else beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
+{
+    public const string Name = "runs alone";
 }
