@@ -62,11 +62,19 @@ public static class Framing
     public static byte[] Encode(MsgPackValue value)
     {
         var buffer = new ArrayBufferWriter<byte>();
+        Encode(value, buffer);
+        return buffer.WrittenMemory.ToArray();
+    }
+
+    /// <summary>Encodes a value as one frame at the end of <paramref name="buffer"/> (a connection reuses one buffer for all its answers).</summary>
+    public static void Encode(MsgPackValue value, ArrayBufferWriter<byte> buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        int start = buffer.WrittenCount;
         buffer.GetSpan(HeaderBytes);
         buffer.Advance(HeaderBytes);
         new MsgPackWriter(buffer).Write(value);
-        var bytes = buffer.WrittenMemory.ToArray();
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)(bytes.Length - HeaderBytes));
-        return bytes;
+        var header = System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(start, HeaderBytes);
+        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)(buffer.WrittenCount - start - HeaderBytes));
     }
 }

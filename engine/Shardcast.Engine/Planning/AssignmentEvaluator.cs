@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Shardcast.Engine.Cluster;
 using Shardcast.Kernels.Problem;
@@ -92,10 +93,13 @@ public sealed class AssignmentEvaluator
             return ReferenceCost.Evaluate(_input, assignment);
         }
 
-        var load = new double[nodes * _width];
+        // Rented: a server evaluating thousands of assignments a second would otherwise allocate this every time.
+        double[] rented = ArrayPool<double>.Shared.Rent(nodes * _width);
+        var load = rented.AsSpan(0, nodes * _width);
+        load.Clear();
         for (int p = 0; p < partitions; p++)
         {
-            var row = load.AsSpan(assignment[p] * _width, _width);
+            var row = load.Slice(assignment[p] * _width, _width);
             TensorPrimitives.Add(row, _loads.AsSpan(p * _width, _width), row);
         }
 
@@ -119,6 +123,8 @@ public sealed class AssignmentEvaluator
 
             peaks[n] = peak;
         }
+
+        ArrayPool<double>.Shared.Return(rented);
 
         double migration = 0, movedBytes = 0;
         int moves = 0;
