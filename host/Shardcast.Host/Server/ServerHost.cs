@@ -27,6 +27,9 @@ public static class ServerHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
+        // Ctrl+C and SIGTERM start a graceful shutdown (the defaults this builder leaves out would register it).
+        builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddMetrics();
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();

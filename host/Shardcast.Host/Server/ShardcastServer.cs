@@ -68,6 +68,7 @@ public sealed partial class ShardcastServer : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        LogStopping(_logger, _connections.Count);
         _listener?.Stop();
         await _stopReading.CancelAsync().ConfigureAwait(false);
         var pending = _connections.Values.ToArray();
@@ -132,6 +133,9 @@ public sealed partial class ShardcastServer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shardcast listening on {EndPoint} (token required: {TokenRequired})")]
     private static partial void LogListening(ILogger logger, IPEndPoint endPoint, bool tokenRequired);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no new connections or requests; finishing the work of {Connections} connections")]
+    private static partial void LogStopping(ILogger logger, int connections);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace ran out with {Connections} connections still working; closing them")]
     private static partial void LogShutdownTimedOut(ILogger logger, int connections);
