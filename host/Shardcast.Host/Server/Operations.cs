@@ -44,7 +44,7 @@ public sealed class CapabilitiesOperation : IOperation
         var backends = BackendCatalog.Known.Where(b => b != "auto").Select(b => MsgPackValue.Map(
             ("name", MsgPackValue.From(b)),
             ("available", MsgPackValue.From(BackendCatalog.Available.Contains(b))),
-            ("reason", BackendCatalog.Available.Contains(b) ? MsgPackValue.Nil : MsgPackValue.From("not built in this version (issue 5)"))));
+            ("reason", BackendCatalog.Available.Contains(b) ? MsgPackValue.Nil : MsgPackValue.From("not built in this version: the managed backend serves"))));
         return MsgPackValue.Map(
             ("protocol", MsgPackValue.From((long)Messages.Version)),
             ("server", MsgPackValue.From(typeof(CapabilitiesOperation).Assembly.GetName().Version?.ToString() ?? "0")),
