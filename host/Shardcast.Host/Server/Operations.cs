@@ -225,7 +225,7 @@ public sealed class PlanOperation : IOperation
         var plan = Planner.Plan(spec, options, context.Cancellation);
         if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
         {
-            context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), plan.Input);
+            context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), plan.Input, plan.Assignment);
         }
 
         context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
@@ -304,12 +304,13 @@ public sealed class EvaluateOperation : IOperation
         {
             var (sent, extras) = ClusterRequest.Read(body, "assignment", "cache_as", "node_peaks");
             input = PlanningInput.From(sent);
+            assignmentValue = extras.GetValueOrDefault("assignment");
             if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
             {
-                context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), input);
+                var baseAssignment = assignmentValue is null ? null : ReadAssignment(input, assignmentValue);
+                context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), input, baseAssignment);
             }
 
-            assignmentValue = extras.GetValueOrDefault("assignment");
             withNodes = extras.GetValueOrDefault("node_peaks") is not { Kind: MsgPackKind.Boolean, Boolean: false };
         }
 

@@ -154,10 +154,11 @@ public sealed class ClusterCache(int capacity)
     private readonly Lock _lock = new();
     private long _clock;
 
-    public void Put(string name, Engine.Planning.PlanningInput input)
+    /// <param name="baseAssignment">What later evaluations will be close to (the plan, or the assignment sent with the cluster).</param>
+    public void Put(string name, Engine.Planning.PlanningInput input, int[]? baseAssignment)
     {
-        // Prepared outside the lock: preparing copies the cluster's loads once.
-        var evaluator = new Engine.Planning.AssignmentEvaluator(input);
+        // Prepared outside the lock: preparing copies the cluster's loads once and evaluates the base.
+        var evaluator = new Engine.Planning.AssignmentEvaluator(input, baseAssignment);
         Put(name, evaluator);
     }
 
