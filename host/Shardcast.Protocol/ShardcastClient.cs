@@ -18,6 +18,7 @@ public sealed class ShardcastClient : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly string? _token;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _output = new(16 * 1024);
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<MsgPackValue>> _pending = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
@@ -57,7 +58,7 @@ public sealed class ShardcastClient : IAsyncDisposable
         _pending[id] = completion;
         try
         {
-            await SendFrameAsync(Framing.Encode(Messages.Request(id, op, body, _token)), cancellation).ConfigureAwait(false);
+            await SendRequestAsync(Messages.Request(id, op, body, _token), cancellation).ConfigureAwait(false);
             using (cancellation.Register(() => completion.TrySetCanceled(cancellation)))
             {
                 return await completion.Task.ConfigureAwait(false);
@@ -86,6 +87,22 @@ public sealed class ShardcastClient : IAsyncDisposable
 
         _writeLock.Dispose();
         _closing.Dispose();
+    }
+
+    /// <summary>Encodes into the connection's one output buffer and writes, under the write lock.</summary>
+    private async Task SendRequestAsync(MsgPackValue request, CancellationToken cancellation)
+    {
+        await _writeLock.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            _output.ResetWrittenCount();
+            Framing.Encode(request, _output);
+            await _stream.WriteAsync(_output.WrittenMemory, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private async Task SendFrameAsync(byte[] frame, CancellationToken cancellation)
