@@ -291,6 +291,7 @@ public sealed class EvaluateOperation : IOperation
         PlanningInput input;
         AssignmentEvaluator? evaluator = null;
         MsgPackValue? assignmentValue;
+        int[]? assignment = null;
         bool withNodes;
         if (body["cluster"] is { } name)
         {
@@ -307,14 +308,14 @@ public sealed class EvaluateOperation : IOperation
             assignmentValue = extras.GetValueOrDefault("assignment");
             if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
             {
-                var baseAssignment = assignmentValue is null ? null : ReadAssignment(input, assignmentValue);
-                context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), input, baseAssignment);
+                assignment = assignmentValue is null ? null : ReadAssignment(input, assignmentValue);
+                context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), input, assignment);
             }
 
             withNodes = extras.GetValueOrDefault("node_peaks") is not { Kind: MsgPackKind.Boolean, Boolean: false };
         }
 
-        var assignment = ReadAssignment(input, assignmentValue ?? throw new BadRequestException("body.assignment", "required"));
+        assignment ??= ReadAssignment(input, assignmentValue ?? throw new BadRequestException("body.assignment", "required"));
         var evaluation = evaluator is not null ? evaluator.Evaluate(assignment) : ReferenceCost.Evaluate(input, assignment);
         var spec = input.Spec;
         var c = evaluation.Cost;
