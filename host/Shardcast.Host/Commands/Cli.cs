@@ -20,6 +20,7 @@ public static class Cli
             TrainCommand.Create(output, error),
             ForecastCommand.Create(output, error),
             ServeCommand.Create(output, error),
+            CapabilitiesCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

@@ -41,16 +41,19 @@ public sealed class CapabilitiesOperation : IOperation
         _ = new BodyFields(body, "body");
         var o = context.Options;
         var lstm = LstmDefaultModel.Get();
-        var backends = BackendCatalog.Known.Where(b => b != "auto").Select(b => MsgPackValue.Map(
-            ("name", MsgPackValue.From(b)),
-            ("available", MsgPackValue.From(BackendCatalog.Available.Contains(b))),
-            ("reason", BackendCatalog.Available.Contains(b) ? MsgPackValue.Nil : MsgPackValue.From("not built in this version: the managed backend serves"))));
+        var reports = Kernels.Devices.DeviceCatalog.Probe();
+        var backends = reports.Select(r => MsgPackValue.Map(
+            ("name", MsgPackValue.From(r.Name)),
+            ("available", MsgPackValue.From(r.Searchable)),
+            ("reason", r.Unavailable is { } why ? MsgPackValue.From(why) : r.Note is { } note ? MsgPackValue.From(note) : MsgPackValue.Nil),
+            ("devices", MsgPackValue.FromArray(r.Devices.Select(d => MsgPackValue.Map(
+                ("name", MsgPackValue.From(d.Name)), ("kind", MsgPackValue.From(d.Kind)), ("compute_units", MsgPackValue.From((long)d.ComputeUnits)),
+                ("memory_bytes", MsgPackValue.From(d.GlobalMemoryBytes)), ("max_work_group", MsgPackValue.From(d.MaxWorkGroupSize))))))));
         return MsgPackValue.Map(
             ("protocol", MsgPackValue.From((long)Messages.Version)),
             ("server", MsgPackValue.From(typeof(CapabilitiesOperation).Assembly.GetName().Version?.ToString() ?? "0")),
             ("ops", MsgPackValue.FromArray(OperationCatalog.Names.Select(MsgPackValue.From))),
             ("backends", MsgPackValue.FromArray(backends)),
-            ("devices", MsgPackValue.FromArray([MsgPackValue.Map(("backend", MsgPackValue.From("managed")), ("name", MsgPackValue.From("CPU")), ("cores", MsgPackValue.From((long)Environment.ProcessorCount)))])),
             ("limits", MsgPackValue.Map(
                 ("max_frame_bytes", MsgPackValue.From((long)o.MaxFrameBytes)),
                 ("max_in_flight_per_connection", MsgPackValue.From((long)o.MaxInFlightPerConnection)),

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Shardcast.Host.Commands;
+
+namespace Shardcast.Host.Tests.Commands;
+
+/// <summary>
+/// `shardcast capabilities`: every backend is listed with its devices or the reason it has none. CI installs PoCL
+/// and sets SHARDCAST_REQUIRE_OPENCL=1, so there the OpenCL probe must find a device through the real libOpenCL.
+/// </summary>
+public class CapabilitiesCliTests
+{
+    [Fact]
+    public void Json_lists_cuda_opencl_and_managed_each_with_devices_or_a_reason()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, Cli.Run(["capabilities", "--json"], output, error, () => new MemoryStream()));
+        using var json = JsonDocument.Parse(output.ToString());
+        var backends = json.RootElement.EnumerateArray().ToDictionary(b => b.GetProperty("name").GetString()!);
+        Assert.Equal(["cuda", "opencl", "managed"], backends.Keys);
+        foreach (var (name, report) in backends)
+        {
+            bool hasDevices = report.GetProperty("devices").GetArrayLength() > 0;
+            bool hasReason = report.GetProperty("unavailable").ValueKind == JsonValueKind.String;
+            Assert.True(hasDevices != hasReason, $"{name}: devices or a reason, not both or neither");
+        }
+
+        Assert.True(backends["managed"].GetProperty("searchable").GetBoolean());
+        Assert.True(backends["managed"].GetProperty("devices")[0].GetProperty("compute_units").GetInt32() >= 1);
+        if (Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_OPENCL") == "1")
+        {
+            var opencl = backends["opencl"];
+            Assert.True(opencl.GetProperty("devices").GetArrayLength() > 0, opencl.GetProperty("unavailable").ToString());
+            Assert.True(opencl.GetProperty("devices")[0].GetProperty("global_memory_bytes").GetInt64() > 0);
+        }
+
+        if (!File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"))
+        {
+            Assert.Contains("libcuda.so.1 not found", backends["cuda"].GetProperty("unavailable").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Text_names_each_backend_and_the_libraries_tried()
+    {
+        var output = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, Cli.Run(["capabilities"], output, new StringWriter(), () => new MemoryStream()));
+        string text = output.ToString();
+        Assert.Contains("cuda: ", text, StringComparison.Ordinal);
+        Assert.Contains("opencl: ", text, StringComparison.Ordinal);
+        Assert.Contains("managed: searches", text, StringComparison.Ordinal);
+        Assert.Contains("libraries tried: libOpenCL.so.1", text, StringComparison.Ordinal);
+    }
+}
