@@ -70,9 +70,6 @@ public sealed class ShardcastClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends raw bytes as they are: for tests that speak badly on purpose.</summary>
-    public Task SendRawAsync(byte[] bytes, CancellationToken cancellation = default) => SendFrameAsync(bytes, cancellation);
-
     public async ValueTask DisposeAsync()
     {
         await _closing.CancelAsync().ConfigureAwait(false);
@@ -98,19 +95,6 @@ public sealed class ShardcastClient : IAsyncDisposable
             _output.ResetWrittenCount();
             Framing.Encode(request, _output);
             await _stream.WriteAsync(_output.WrittenMemory, cancellation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async Task SendFrameAsync(byte[] frame, CancellationToken cancellation)
-    {
-        await _writeLock.WaitAsync(cancellation).ConfigureAwait(false);
-        try
-        {
-            await _stream.WriteAsync(frame, cancellation).ConfigureAwait(false);
         }
         finally
         {

@@ -28,6 +28,7 @@ public sealed class AssignmentEvaluator
     private readonly int[][] _edgesOf;         // [p]: affinity edges at p
     private readonly int[][] _childrenOf;      // [p]: partitions whose parent is p
     private readonly BaseState? _base;
+    private readonly bool _referenceOnly;      // the extended model, or a group too large to check here
 
     /// <param name="baseAssignment">
     /// An assignment the evaluations to come will mostly be close to (a plan, say): evaluations that differ from it
@@ -97,7 +98,8 @@ public sealed class AssignmentEvaluator
         }
 
         _childrenOf = [.. children.Select(l => l.ToArray())];
-        if (baseAssignment is not null && !spec.UsesExtendedModel && !_groups.Any(g => g.Length > MaxGroupChecked))
+        _referenceOnly = spec.UsesExtendedModel || _groups.Any(g => g.Length > MaxGroupChecked);
+        if (baseAssignment is not null && !_referenceOnly)
         {
             _base = new BaseState(this, (int[])baseAssignment.Clone());
         }
@@ -112,16 +114,13 @@ public sealed class AssignmentEvaluator
     public ReferenceEvaluation Evaluate(int[] assignment)
     {
         ArgumentNullException.ThrowIfNull(assignment);
-        var spec = _input.Spec;
-        int partitions = spec.Partitions.Count;
-        int nodes = spec.Nodes.Count;
-        int resources = _input.Resources;
+        int partitions = _input.Spec.Partitions.Count;
         if (assignment.Length != partitions)
         {
             throw new ArgumentException($"The assignment covers {assignment.Length} partitions; the cluster has {partitions}.", nameof(assignment));
         }
 
-        if (spec.UsesExtendedModel || _groups.Any(g => g.Length > MaxGroupChecked))
+        if (_referenceOnly)
         {
             return ReferenceCost.Evaluate(_input, assignment);
         }
@@ -176,17 +175,13 @@ public sealed class AssignmentEvaluator
 
         double migration = 0, movedBytes = 0;
         int moves = 0;
-        int zones = _input.Zones.Count;
         for (int p = 0; p < partitions; p++)
         {
-            int from = _input.Initial[p];
-            int to = assignment[p];
-            if (from != to)
+            if (assignment[p] != _input.Initial[p])
             {
                 moves++;
                 movedBytes += spec.Partitions[p].SizeBytes;
-                double distance = _input.ZoneDistance[(_input.NodeZone[from] * zones) + _input.NodeZone[to]];
-                migration += _totalSize > 0 ? spec.Partitions[p].SizeBytes * distance / _totalSize : 0;
+                migration += MigrationOf(p, assignment[p]);
             }
         }
 

@@ -119,8 +119,7 @@ public static class PlanFileWriter
     };
 
     /// <param name="extended">Whether the cluster uses the extended model: its terms are written only then.</param>
-    /// <summary>One evaluation's cost terms as a named object (the plan file's cost_before and cost_after; the server's evaluate).</summary>
-    public static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation, bool extended)
+    private static void WriteCost(Utf8JsonWriter writer, string name, ReferenceEvaluation evaluation, bool extended)
     {
         CostBreakdown c = evaluation.Cost;
         writer.WriteStartObject(name);

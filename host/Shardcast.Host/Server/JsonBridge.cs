@@ -4,9 +4,9 @@ using Shardcast.Protocol.MessagePack;
 namespace Shardcast.Host.Server;
 
 /// <summary>
-/// Between MessagePack bodies and the JSON the cluster-file reader and plan-file writer speak, so that `plan` and
-/// `evaluate` take exactly the cluster file's fields (with its field-named refusals) and answer with exactly the
-/// plan file's. A bin where a matrix is expected (`load`, `history.values`) is little-endian float32, row-major,
+/// MessagePack bodies as the JSON the cluster-file reader speaks, so that `plan` and `evaluate` take exactly the
+/// cluster file's fields, with its field-named refusals (the plan file's JSON goes back through
+/// <see cref="MsgPackJson"/>). A bin where a matrix is expected (`load`, `history.values`) is little-endian float32, row-major,
 /// R numbers per row (R from `resources`); elsewhere a bin is a flat float32 array.
 /// </summary>
 public static class JsonBridge
@@ -25,8 +25,6 @@ public static class JsonBridge
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
-
-    public static MsgPackValue FromJson(JsonElement element) => MsgPackJson.FromJson(element);
 
     private static void Write(Utf8JsonWriter writer, MsgPackValue value, string path, int rowWidth, string? key)
     {

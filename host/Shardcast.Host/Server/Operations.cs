@@ -233,7 +233,7 @@ public sealed class PlanOperation : IOperation
 
         context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
         using var document = JsonDocument.Parse(PlanFileWriter.ToJson(plan));
-        var answer = JsonBridge.FromJson(document.RootElement);
+        var answer = MsgPackJson.FromJson(document.RootElement);
         if (extras.GetValueOrDefault("apply") is { Kind: MsgPackKind.Boolean, Boolean: true })
         {
             var (epoch, changed) = context.Routes.Apply([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);

@@ -346,8 +346,7 @@ public sealed class EtsModel : IForecastModel
     public ISeriesForecaster Open(TimeSeries history)
     {
         ArgumentNullException.ThrowIfNull(history);
-        int period = history.Length >= 2 ? SeasonalNaive.SeasonFor(history.StepSeconds(), history.Length) : 1;
-        var fit = Ets.FitBest(history.Values, period);
+        var fit = Ets.FitBest(history.Values, SeasonalNaive.SeasonOf(history));
         var state = new EtsState(fit);
         var residuals = new double[history.Length];
         for (int i = 0; i < history.Length; i++)
@@ -357,13 +356,6 @@ public sealed class EtsModel : IForecastModel
 
         Array.Sort(residuals);
         return new Forecaster(fit, state, residuals);
-    }
-
-    public static EtsFit Describe(TimeSeries history)
-    {
-        ArgumentNullException.ThrowIfNull(history);
-        int period = history.Length >= 2 ? SeasonalNaive.SeasonFor(history.StepSeconds(), history.Length) : 1;
-        return Ets.FitBest(history.Values, period);
     }
 
     /// <summary>

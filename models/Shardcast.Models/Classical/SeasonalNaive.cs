@@ -17,6 +17,13 @@ public static class SeasonalNaive
         return day >= 1 && length >= 2 * day ? day : 1;
     }
 
+    /// <summary>The season of a series' history: one day at its step, with two days of history; else 1.</summary>
+    public static int SeasonOf(Series.TimeSeries history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return history.Length >= 2 ? SeasonFor(history.StepSeconds(), history.Length) : 1;
+    }
+
     /// <summary>Lag from y[t+h-1] back to its base value: m * ceil(h/m).</summary>
     public static int Lag(int season, int step) => season * ((step + season - 1) / season);
 

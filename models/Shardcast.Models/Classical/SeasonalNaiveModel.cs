@@ -23,7 +23,7 @@ public sealed class SeasonalNaiveModel : IForecastModel
             throw new ArgumentException("Seasonal naive needs at least one observation.", nameof(history));
         }
 
-        int season = history.Length >= 2 ? SeasonalNaive.SeasonFor(history.StepSeconds(), history.Length) : 1;
+        int season = SeasonalNaive.SeasonOf(history);
         return new Forecaster(history.Values, season);
     }
 
@@ -32,8 +32,6 @@ public sealed class SeasonalNaiveModel : IForecastModel
         private readonly List<double> _values = [.. history];
         private readonly double[] _training = history;
         private readonly Dictionary<int, double[]> _sortedErrorsByStep = [];
-
-        public int Season => season;
 
         public void Observe(double timestamp, double value) => _values.Add(value);
 

@@ -28,8 +28,6 @@ public sealed class AutoModel : IForecastModel
 
     public string Name => ModelNames.Auto;
 
-    public IReadOnlyList<string> ComponentNames => [.. _components.Select(c => c.Name)];
-
     public void Fit(IReadOnlyList<TimeSeries> trainingParts, IProgress<string>? progress, CancellationToken cancellation)
     {
         foreach (var component in _components)

@@ -67,8 +67,7 @@ public sealed class LstmFeatures
     public static LstmFeatures For(TimeSeries history, int horizon)
     {
         ArgumentNullException.ThrowIfNull(history);
-        int season = history.Length >= 2 ? SeasonalNaive.SeasonFor(history.StepSeconds(), history.Length) : 1;
-        return new LstmFeatures(ScaleOf(history.Values), season, horizon);
+        return new LstmFeatures(ScaleOf(history.Values), SeasonalNaive.SeasonOf(history), horizon);
     }
 
     /// <summary>Takes one observation and writes its inputs (<see cref="InputSize"/> values).</summary>
@@ -127,8 +126,6 @@ public sealed class LstmFeatures
 
     /// <summary>A normalised output back in the series' units: last value plus scale times it.</summary>
     public double Denormalise(float output) => Last + (_scale * output);
-
-    public float Normalise(double future) => (float)((future - Last) / _scale);
 
     private float Scaled(double change) => (float)Math.Clamp(change / _scale, -Clip, Clip);
 }

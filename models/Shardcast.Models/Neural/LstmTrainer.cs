@@ -23,7 +23,7 @@ public sealed record LstmTrainingProgress(
     int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double TrainLoss, double? ValidationLoss, double BestValidationLoss, TimeSpan Elapsed, TimeSpan? Remaining, double WindowsPerSecond);
 
 public sealed record LstmTrainingResult(
-    LstmNetwork Network, LstmFeatureStatistics Statistics, LstmTrainingState FinalState, int Epochs, double BestValidationLoss, long Windows, long WindowSteps, TimeSpan TrainingTime, string StopReason)
+    LstmNetwork Network, LstmFeatureStatistics Statistics, int Epochs, double BestValidationLoss, long Windows, long WindowSteps, TimeSpan TrainingTime, string StopReason)
 {
     public double WindowsPerSecond => Windows / Math.Max(1e-9, TrainingTime.TotalSeconds);
 
@@ -178,9 +178,8 @@ public static class LstmTrainer
             }
         }
 
-        var final = CurrentState();
         var result = new LstmNetwork(hyper, (float[])best.Clone());
-        return new LstmTrainingResult(result, statistics, final, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Elapsed, stopReason);
+        return new LstmTrainingResult(result, statistics, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Elapsed, stopReason);
 
         LstmTrainingState CurrentState() => new(epoch, step, random.State, bestValidation, badEpochs, adamFirst, adamSecond, best, average);
 

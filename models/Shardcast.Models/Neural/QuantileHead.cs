@@ -14,13 +14,11 @@ public sealed class QuantileHead
     private readonly float[] _transposedWeights;
     private readonly float[] _scratch;
     private readonly float[] _levels;
-    private readonly int _maxRows;
 
     public QuantileHead(LstmHyperParameters hyper, int maxRows)
     {
         ArgumentNullException.ThrowIfNull(hyper);
         _hyper = hyper;
-        _maxRows = maxRows;
         _inputs = new float[maxRows * hyper.HeadInput];
         _outputs = new float[maxRows * hyper.HeadOutput];
         _outputGradients = new float[maxRows * hyper.HeadOutput];
@@ -29,8 +27,6 @@ public sealed class QuantileHead
         _scratch = new float[hyper.HeadInput * maxRows];
         _levels = [.. hyper.Quantiles.Select(q => (float)q)];
     }
-
-    public int MaxRows => _maxRows;
 
     /// <summary>Row r's input, [HeadInput]: the caller writes the state, then the anchors.</summary>
     public Span<float> Input(int row) => _inputs.AsSpan(row * _hyper.HeadInput, _hyper.HeadInput);

@@ -36,8 +36,6 @@ public static class Normal
         return x - (u / (1 + (x * u / 2)));
     }
 
-    public static double Cdf(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
-
     /// <summary>The complementary error function (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7, refined enough for one Halley step).</summary>
     private static double Erfc(double x)
     {

@@ -14,7 +14,7 @@ public class ServerTests
     internal static MsgPackValue ExampleCluster()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "cluster.json")));
-        return JsonBridge.FromJson(json.RootElement);
+        return MsgPackJson.FromJson(json.RootElement);
     }
 
     private static MsgPackValue With(MsgPackValue map, params (string Key, MsgPackValue Value)[] extra) =>
