@@ -31,6 +31,13 @@ public static class PlanFileWriter
         writer.WriteBoolean("feasible", plan.Feasible);
         writer.WriteString("backend", plan.Search.Backend);
         writer.WriteString("algorithm", AlgorithmName(plan.Search.Algorithm));
+        if (plan.Search.Fallback is { } fallback)
+        {
+            writer.WriteStartObject("backend_fallback");
+            writer.WriteString("requested", fallback.Requested);
+            writer.WriteString("reason", fallback.Reason);
+            writer.WriteEndObject();
+        }
         if (plan.Input.ForecastServed is { } served)
         {
             writer.WriteString("forecast", served);

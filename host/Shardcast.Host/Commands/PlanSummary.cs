@@ -29,6 +29,11 @@ public static class PlanSummary
             console.MarkupLine(Markup.Escape($"forecast from history: {served}"));
         }
 
+        if (plan.Search.Fallback is { } fallback)
+        {
+            console.MarkupLine($"[yellow]backend {Markup.Escape(fallback.Requested)} did not search: {Markup.Escape(fallback.Reason)}; the {Markup.Escape(plan.Search.Backend)} backend did[/]");
+        }
+
         console.MarkupLine(Invariant($"backend {plan.Search.Backend}, {PlanFileWriter.AlgorithmName(plan.Search.Algorithm)}: {stats.Elapsed.TotalMilliseconds:0} ms search, {stats.EvaluatedMoves:N0} moves evaluated ({stats.EvaluatedMoves / Math.Max(stats.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M/s), {plan.Elapsed.TotalMilliseconds:0} ms in all"));
         console.MarkupLine(Invariant($"peak utilisation {plan.Before.PeakUtilisation:P1} -> [bold]{plan.After.PeakUtilisation:P1}[/]; {plan.Moves.Count} moves, {Bytes(plan.After.MovedBytes)}, {WaveCount(plan)} waves{(plan.SequenceSafe ? string.Empty : " [yellow](some waves overload a target)[/]")}"));
 

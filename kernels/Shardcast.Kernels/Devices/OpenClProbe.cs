@@ -66,7 +66,8 @@ public static partial class OpenClProbe
 
             return devices.Count == 0
                 ? new BackendReport("opencl", false, [], $"{platformCount} OpenCL platform(s), no device", tried, null)
-                : new BackendReport("opencl", false, [.. devices.OrderBy(d => d.Kind == "gpu" ? 0 : 1)], null, tried, "devices found; the OpenCL search backend is not built yet, the managed backend searches");
+                : new BackendReport("opencl", true, [.. devices.OrderBy(d => d.Kind == "gpu" ? 0 : 1)], null, tried,
+                    "anneals on the first device listed (the kernel source is compiled for it on first use); auto picks OpenCL only for a GPU");
         }
         catch (DllNotFoundException)
         {

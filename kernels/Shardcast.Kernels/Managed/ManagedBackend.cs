@@ -4,7 +4,7 @@ using Shardcast.Kernels.Search;
 namespace Shardcast.Kernels.Managed;
 
 /// <summary>The CPU backend: SIMD delta evaluation and the three searches, on every core. Always available.</summary>
-public sealed class ManagedBackend : ISearchBackend
+public sealed class ManagedBackend : ISearchBackend, IBatchEvaluator
 {
     public const string BackendName = "managed";
 
@@ -71,6 +71,25 @@ public sealed class ManagedBackend : ISearchBackend
             seeded.Statistics.Elapsed + annealed.Statistics.Elapsed);
         var trace = seeded.Trace.Concat(annealed.Trace.Select(t => t with { Elapsed = t.Elapsed + seeded.Statistics.Elapsed })).ToArray();
         return best with { Algorithm = SearchAlgorithm.GeneticThenAnneal, Statistics = statistics, Trace = trace };
+    }
+
+    public CostBreakdown[] EvaluateBatch(FlatProblem problem, IReadOnlyList<int[]> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(candidates);
+        foreach (int[] candidate in candidates)
+        {
+            BatchEvaluation.CheckCandidate(problem, candidate);
+        }
+
+        var result = new CostBreakdown[candidates.Count];
+        Parallel.For(0, candidates.Count, () => new SearchState(problem), (i, _, state) =>
+        {
+            state.Reset(candidates[i]);
+            result[i] = state.Breakdown();
+            return state;
+        }, _ => { });
+        return result;
     }
 
     /// <summary>The managed float cost of an assignment (what the search sees), for comparison with the reference.</summary>

@@ -35,12 +35,20 @@ internal static class ParallelAnnealer
     /// <summary>Share of a time budget kept for <see cref="LocalPolish"/> at the end.</summary>
     private const double PolishShare = 0.01;
 
-    public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken)
+    public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken) =>
+        Run(problem, start, options, backend, (movable, count) => new ManagedChainSet(problem, movable, options, count), options.EffectiveChains, cancellationToken);
+
+    /// <summary>
+    /// The annealing search with its chains wherever <paramref name="createChains"/> puts them: repair, warm start,
+    /// calibration and the final polish run here on the host; the chains run their epochs in the chain set.
+    /// </summary>
+    public static SearchResult Run(
+        FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend,
+        Func<int[], int, IChainSet> createChains, int chainCount, CancellationToken cancellationToken)
     {
         var fullClock = new SearchClock(options);
         int[] movable = Movable(problem);
         var clock = new SearchClock(LocalPolish.PassFits(problem, movable) ? options with { TimeBudget = options.TimeBudget * (1 - PolishShare) } : options);
-        int chainCount = options.EffectiveChains;
         var first = new SearchState(problem);
         first.Reset(start);
         var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
@@ -55,18 +63,8 @@ internal static class ParallelAnnealer
         }
 
         double hot = TemperatureCalibrator.UphillScale(first, movable, options.Seed);
-        var proposer = new MoveProposer(problem, movable);
-        var chains = new AnnealingChain[chainCount];
-        for (int i = 0; i < chainCount; i++)
-        {
-            var state = i == 0 ? first : new SearchState(problem);
-            if (i > 0)
-            {
-                state.CopyFrom(first);
-            }
-
-            chains[i] = new AnnealingChain(state, proposer, options.Seed, i, options.SwapShare, options.BiasShare);
-        }
+        using var chains = createChains(movable, chainCount);
+        chains.Start(first.Assignment);
 
         // order[r] is the chain at temperature rank r (0 = hottest); exchanges permute it.
         int[] order = Enumerable.Range(0, chainCount).ToArray();
@@ -74,7 +72,6 @@ internal static class ParallelAnnealer
         double bestEnergy = first.Energy;
         clock.Record(bestEnergy);
         var exchangeRng = new CounterRng(options.Seed, 0xE8C4A9CEUL);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads };
         long steps = 0;
         int epoch = 0;
         int stepsPerEpoch = options.StepsPerEpoch;
@@ -92,46 +89,42 @@ internal static class ParallelAnnealer
             rankTemperature[r] = hot * Math.Pow(LadderSpan, Rank(r, chainCount));
         }
 
+        var chainTemperature = new double[chainCount];
         while (!clock.ShouldStop(steps, bestEnergy, cancellationToken))
         {
             for (int r = 0; r < chainCount; r++)
             {
-                chains[order[r]].Temperature = rankTemperature[r];
-                chains[order[r]].ResetUphillCounts();
+                chainTemperature[order[r]] = rankTemperature[r];
             }
 
-            Parallel.For(0, chainCount, parallel, i => chains[i].Run(stepsPerEpoch));
+            chains.RunEpoch(chainTemperature, stepsPerEpoch);
             SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), acceptanceScale);
             steps += stepsPerEpoch;
             epoch++;
             if (epoch % ResynchroniseEvery == 0)
             {
-                Parallel.For(0, chainCount, parallel, i => chains[i].State.Resynchronise());
+                chains.Resynchronise();
             }
 
-            foreach (var chain in chains)
+            for (int i = 0; i < chainCount; i++)
             {
-                if (chain.State.Energy < bestEnergy)
+                if (chains.Energy(i) < bestEnergy)
                 {
-                    bestEnergy = chain.State.Energy;
-                    chain.State.Assignment.CopyTo(best, 0);
+                    bestEnergy = chains.Energy(i);
+                    chains.CopyAssignment(i, best);
                 }
             }
 
             clock.Record(bestEnergy);
-            ExchangeReplicas(chains, order, epoch, ref exchangeRng);
+            ExchangeReplicas(chains, order, chainTemperature, epoch, ref exchangeRng);
         }
 
-        long evaluated = warmEvaluated, accepted = warmAccepted;
-        foreach (var chain in chains)
-        {
-            evaluated += chain.Evaluated;
-            accepted += chain.Accepted;
-        }
-
+        var (evaluated, accepted) = chains.Totals();
+        evaluated += warmEvaluated;
+        accepted += warmAccepted;
         if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy && LocalPolish.PassFits(problem, movable))
         {
-            var polished = chains[0].State;
+            var polished = first;
             polished.Reset(best);
             var polishRng = new CounterRng(options.Seed, 0x9011_54UL);
             var (polishEvaluated, polishApplied, _) = LocalPolish.Run(polished, movable, ref polishRng, () => fullClock.ShouldStop(0, polished.Energy, cancellationToken));
@@ -152,22 +145,22 @@ internal static class ParallelAnnealer
     private static double Rank(int r, int count) => count == 1 ? 1 : (double)r / (count - 1);
 
     /// <summary>Moves each rank's temperature toward the acceptance target for its rank at this point of the budget.</summary>
-    private static void SteerTemperatures(AnnealingChain[] chains, int[] order, double[] rankTemperature, double progress, double scale)
+    private static void SteerTemperatures(IChainSet chains, int[] order, double[] rankTemperature, double progress, double scale)
     {
         double hotTarget = scale * HotAcceptStart * Math.Pow(HotAcceptEnd / HotAcceptStart, progress);
         double coldTarget = scale * ColdAcceptStart * Math.Pow(ColdAcceptEnd / ColdAcceptStart, progress);
         for (int r = 0; r < order.Length; r++)
         {
-            var chain = chains[order[r]];
+            var (proposed, acceptedUphill) = chains.Uphill(order[r]);
             double target = hotTarget * Math.Pow(coldTarget / hotTarget, Rank(r, order.Length));
-            if (chain.UphillProposed < MinUphillForSteering)
+            if (proposed < MinUphillForSteering)
             {
                 continue;
             }
 
             // Acceptance falls roughly like exp(-delta/T): a multiplicative step, damped and bounded, converges
             // without overshooting when the delta distribution shifts.
-            double rate = Math.Max((double)chain.UphillAccepted / chain.UphillProposed, 1e-6);
+            double rate = Math.Max((double)acceptedUphill / proposed, 1e-6);
             rankTemperature[r] *= Math.Clamp(Math.Pow(target / rate, 0.3), 0.5, 2.0);
         }
 
@@ -178,14 +171,14 @@ internal static class ParallelAnnealer
         }
     }
 
-    private static void ExchangeReplicas(AnnealingChain[] chains, int[] order, int epoch, ref CounterRng rng)
+    private static void ExchangeReplicas(IChainSet chains, int[] order, double[] chainTemperature, int epoch, ref CounterRng rng)
     {
         for (int r = epoch & 1; r + 1 < order.Length; r += 2)
         {
-            var hotter = chains[order[r]];
-            var colder = chains[order[r + 1]];
-            double betaDifference = (1.0 / colder.Temperature) - (1.0 / hotter.Temperature);
-            double logAccept = betaDifference * (colder.State.Energy - hotter.State.Energy);
+            int hotter = order[r];
+            int colder = order[r + 1];
+            double betaDifference = (1.0 / chainTemperature[colder]) - (1.0 / chainTemperature[hotter]);
+            double logAccept = betaDifference * (chains.Energy(colder) - chains.Energy(hotter));
             if (logAccept >= 0 || rng.NextDouble() < Math.Exp(logAccept))
             {
                 (order[r], order[r + 1]) = (order[r + 1], order[r]);

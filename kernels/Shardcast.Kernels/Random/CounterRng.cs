@@ -14,9 +14,12 @@ public struct CounterRng
 
     public CounterRng(ulong seed, ulong stream, ulong counter = 0)
     {
-        _key = Mix(seed ^ Mix(stream + 0x632BE59BD9B4E019UL));
+        _key = KeyOf(seed, stream);
         _counter = counter;
     }
+
+    /// <summary>The key of stream k under a seed; a kernel keeps (key, counter) per chain and draws as <see cref="NextUInt64"/> does.</summary>
+    public static ulong KeyOf(ulong seed, ulong stream) => Mix(seed ^ Mix(stream + 0x632BE59BD9B4E019UL));
 
     public readonly ulong Counter => _counter;
 

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Shardcast.Kernels.Devices;
+
+namespace Shardcast.Kernels.OpenCl;
+
+/// <summary>
+/// The OpenCL 1.2 calls the search backend uses, through libOpenCL.so.1 (the ICD loader), and the one status check:
+/// every failure becomes a <see cref="NativeCallException"/> naming the call and the status.
+/// </summary>
+internal static unsafe partial class OpenClNative
+{
+    private const string Library = "OpenCL";
+
+    public const ulong DeviceTypeAll = 0xFFFFFFFF;
+    public const ulong MemReadWrite = 1 << 0;
+    public const ulong MemReadOnly = 1 << 2;
+    public const uint ProgramBuildLog = 0x1183;
+
+    static OpenClNative() => NativeLibraries.Register(typeof(OpenClNative).Assembly);
+
+    public static void Check(int status, string call)
+    {
+        if (status != 0)
+        {
+            throw new NativeCallException($"{call} failed with {StatusName(status)} ({status})");
+        }
+    }
+
+    public static string StatusName(int status) => status switch
+    {
+        -1 => "CL_DEVICE_NOT_FOUND",
+        -2 => "CL_DEVICE_NOT_AVAILABLE",
+        -3 => "CL_COMPILER_NOT_AVAILABLE",
+        -4 => "CL_MEM_OBJECT_ALLOCATION_FAILURE",
+        -5 => "CL_OUT_OF_RESOURCES",
+        -6 => "CL_OUT_OF_HOST_MEMORY",
+        -11 => "CL_BUILD_PROGRAM_FAILURE",
+        -30 => "CL_INVALID_VALUE",
+        -33 => "CL_INVALID_DEVICE",
+        -34 => "CL_INVALID_CONTEXT",
+        -36 => "CL_INVALID_COMMAND_QUEUE",
+        -38 => "CL_INVALID_MEM_OBJECT",
+        -44 => "CL_INVALID_PROGRAM",
+        -45 => "CL_INVALID_PROGRAM_EXECUTABLE",
+        -46 => "CL_INVALID_KERNEL_NAME",
+        -48 => "CL_INVALID_KERNEL",
+        -49 => "CL_INVALID_ARG_INDEX",
+        -50 => "CL_INVALID_ARG_VALUE",
+        -51 => "CL_INVALID_ARG_SIZE",
+        -52 => "CL_INVALID_KERNEL_ARGS",
+        -54 => "CL_INVALID_WORK_GROUP_SIZE",
+        -61 => "CL_INVALID_BUFFER_SIZE",
+        -1001 => "CL_PLATFORM_NOT_FOUND_KHR",
+        _ => "OpenCL status",
+    };
+
+    [LibraryImport(Library, EntryPoint = "clGetPlatformIDs")]
+    public static partial int GetPlatformIds(uint entries, [Out] nint[]? platforms, ref uint count);
+
+    [LibraryImport(Library, EntryPoint = "clGetDeviceIDs")]
+    public static partial int GetDeviceIds(nint platform, ulong type, uint entries, [Out] nint[]? devices, ref uint count);
+
+    [LibraryImport(Library, EntryPoint = "clGetDeviceInfo")]
+    public static partial int GetDeviceInfo(nint device, uint parameter, nuint size, void* value, nuint* sizeReturned);
+
+    [LibraryImport(Library, EntryPoint = "clCreateContext")]
+    public static partial nint CreateContext(nint* properties, uint deviceCount, nint* devices, nint notify, nint userData, out int status);
+
+    [LibraryImport(Library, EntryPoint = "clCreateCommandQueue")]
+    public static partial nint CreateCommandQueue(ClContext context, nint device, ulong properties, out int status);
+
+    [LibraryImport(Library, EntryPoint = "clCreateProgramWithSource")]
+    public static partial nint CreateProgramWithSource(ClContext context, uint count, byte** strings, nuint* lengths, out int status);
+
+    [LibraryImport(Library, EntryPoint = "clBuildProgram")]
+    public static partial int BuildProgram(ClProgram program, uint deviceCount, nint* devices, byte* options, nint notify, nint userData);
+
+    [LibraryImport(Library, EntryPoint = "clGetProgramBuildInfo")]
+    public static partial int GetProgramBuildInfo(ClProgram program, nint device, uint parameter, nuint size, void* value, nuint* sizeReturned);
+
+    [LibraryImport(Library, EntryPoint = "clCreateKernel")]
+    public static partial nint CreateKernel(ClProgram program, byte* name, out int status);
+
+    [LibraryImport(Library, EntryPoint = "clSetKernelArg")]
+    public static partial int SetKernelArg(ClKernel kernel, uint index, nuint size, void* value);
+
+    [LibraryImport(Library, EntryPoint = "clCreateBuffer")]
+    public static partial nint CreateBuffer(ClContext context, ulong flags, nuint size, void* hostPointer, out int status);
+
+    [LibraryImport(Library, EntryPoint = "clEnqueueWriteBuffer")]
+    public static partial int EnqueueWriteBuffer(ClQueue queue, ClBuffer buffer, uint blocking, nuint offset, nuint size, void* source, uint events, nint* waitList, nint* evt);
+
+    [LibraryImport(Library, EntryPoint = "clEnqueueReadBuffer")]
+    public static partial int EnqueueReadBuffer(ClQueue queue, ClBuffer buffer, uint blocking, nuint offset, nuint size, void* destination, uint events, nint* waitList, nint* evt);
+
+    [LibraryImport(Library, EntryPoint = "clEnqueueNDRangeKernel")]
+    public static partial int EnqueueNdRangeKernel(ClQueue queue, ClKernel kernel, uint dimensions, nuint* offset, nuint* globalSize, nuint* localSize, uint events, nint* waitList, nint* evt);
+
+    [LibraryImport(Library, EntryPoint = "clFinish")]
+    public static partial int Finish(ClQueue queue);
+
+    [LibraryImport(Library, EntryPoint = "clReleaseContext")]
+    public static partial int ReleaseContext(nint context);
+
+    [LibraryImport(Library, EntryPoint = "clReleaseCommandQueue")]
+    public static partial int ReleaseCommandQueue(nint queue);
+
+    [LibraryImport(Library, EntryPoint = "clReleaseProgram")]
+    public static partial int ReleaseProgram(nint program);
+
+    [LibraryImport(Library, EntryPoint = "clReleaseKernel")]
+    public static partial int ReleaseKernel(nint kernel);
+
+    [LibraryImport(Library, EntryPoint = "clReleaseMemObject")]
+    public static partial int ReleaseMemObject(nint buffer);
+
+    /// <summary>Wraps a handle a create call returned, checking its status first.</summary>
+    public static T Own<T>(nint handle, int status, string call)
+        where T : SafeHandleZeroOrMinusOneIsInvalid, new()
+    {
+        Check(status, call);
+        if (handle == 0)
+        {
+            throw new NativeCallException($"{call} returned no object");
+        }
+
+        var owned = new T();
+        Marshal.InitHandle(owned, handle);
+        return owned;
+    }
+}
+
+internal sealed class ClContext() : SafeHandleZeroOrMinusOneIsInvalid(true)
+{
+    protected override bool ReleaseHandle() => OpenClNative.ReleaseContext(handle) == 0;
+}
+
+internal sealed class ClQueue() : SafeHandleZeroOrMinusOneIsInvalid(true)
+{
+    protected override bool ReleaseHandle() => OpenClNative.ReleaseCommandQueue(handle) == 0;
+}
+
+internal sealed class ClProgram() : SafeHandleZeroOrMinusOneIsInvalid(true)
+{
+    protected override bool ReleaseHandle() => OpenClNative.ReleaseProgram(handle) == 0;
+}
+
+internal sealed class ClKernel() : SafeHandleZeroOrMinusOneIsInvalid(true)
+{
+    protected override bool ReleaseHandle() => OpenClNative.ReleaseKernel(handle) == 0;
+}
+
+internal sealed class ClBuffer() : SafeHandleZeroOrMinusOneIsInvalid(true)
+{
+    /// <summary>Bytes allocated on the device.</summary>
+    public long Bytes { get; set; }
+
+    protected override bool ReleaseHandle() => OpenClNative.ReleaseMemObject(handle) == 0;
+}

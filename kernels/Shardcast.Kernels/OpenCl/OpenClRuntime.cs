@@ -1,0 +1,269 @@
+using System.Text;
+using Shardcast.Kernels.Device;
+using Shardcast.Kernels.Devices;
+
+namespace Shardcast.Kernels.OpenCl;
+
+/// <summary>
+/// One OpenCL device with its context, queue and the kernel source compiled for it. The first device found wins,
+/// GPUs before anything else (on a machine without a GPU that is PoCL on the CPU). Built once per process and
+/// shared; searches take <see cref="Gate"/> so one queue serves one search at a time.
+/// </summary>
+internal sealed unsafe class OpenClRuntime : IDisposable
+{
+    private const string BuildOptions = "-cl-std=CL1.2";
+    private const uint DeviceTypeInfo = 0x1000;
+    private const uint DeviceNameInfo = 0x102B;
+    private const uint DeviceComputeUnits = 0x1002;
+    private const uint DeviceGlobalMemory = 0x101F;
+    private const uint DeviceMaxAllocation = 0x1010;
+
+    private static readonly Lock CreateLock = new();
+    private static OpenClRuntime? _shared;
+    private static string? _failure;
+
+    private OpenClRuntime(nint device, string name, bool isGpu, int computeUnits, long globalMemory, long maxAllocation, ClContext context, ClQueue queue, ClProgram program)
+    {
+        DeviceId = device;
+        DeviceName = name;
+        IsGpu = isGpu;
+        ComputeUnits = computeUnits;
+        GlobalMemory = globalMemory;
+        MaxAllocation = maxAllocation;
+        Context = context;
+        Queue = queue;
+        Program = program;
+    }
+
+    public nint DeviceId { get; }
+
+    public string DeviceName { get; }
+
+    public bool IsGpu { get; }
+
+    public int ComputeUnits { get; }
+
+    public long GlobalMemory { get; }
+
+    public long MaxAllocation { get; }
+
+    public ClContext Context { get; }
+
+    public ClQueue Queue { get; }
+
+    public ClProgram Program { get; }
+
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>The shared runtime; the first failure (no library, no device, compile error) is remembered and rethrown.</summary>
+    public static OpenClRuntime Shared
+    {
+        get
+        {
+            lock (CreateLock)
+            {
+                if (_shared is not null)
+                {
+                    return _shared;
+                }
+
+                if (_failure is not null)
+                {
+                    throw new NativeCallException(_failure);
+                }
+
+                try
+                {
+                    _shared = Create();
+                    return _shared;
+                }
+                catch (Exception e) when (e is NativeCallException or DllNotFoundException or EntryPointNotFoundException)
+                {
+                    _failure = e is DllNotFoundException ? $"{NativeLibraries.OpenCl} not found" : e.Message;
+                    throw new NativeCallException(_failure);
+                }
+            }
+        }
+    }
+
+    private static OpenClRuntime Create()
+    {
+        var (device, isGpu) = ChooseDevice();
+        nint id = device;
+        var context = OpenClNative.Own<ClContext>(OpenClNative.CreateContext(null, 1, &id, 0, 0, out int status), status, "clCreateContext");
+        var queue = OpenClNative.Own<ClQueue>(OpenClNative.CreateCommandQueue(context, device, 0, out status), status, "clCreateCommandQueue");
+        var program = Build(context, device);
+        return new OpenClRuntime(device, DeviceString(device, DeviceNameInfo), isGpu, (int)DeviceValue<uint>(device, DeviceComputeUnits),
+            (long)DeviceValue<ulong>(device, DeviceGlobalMemory), (long)DeviceValue<ulong>(device, DeviceMaxAllocation), context, queue, program);
+    }
+
+    private static (nint Device, bool IsGpu) ChooseDevice()
+    {
+        uint platformCount = 0;
+        int status = OpenClNative.GetPlatformIds(0, null, ref platformCount);
+        if (status == -1001 || platformCount == 0)
+        {
+            throw new NativeCallException("no OpenCL platform is installed (on a machine without a GPU, install PoCL: Debian pocl-opencl-icd)");
+        }
+
+        OpenClNative.Check(status, "clGetPlatformIDs");
+        var platforms = new nint[platformCount];
+        OpenClNative.Check(OpenClNative.GetPlatformIds(platformCount, platforms, ref platformCount), "clGetPlatformIDs");
+        nint fallback = 0;
+        foreach (nint platform in platforms)
+        {
+            uint count = 0;
+            if (OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, 0, null, ref count) != 0 || count == 0)
+            {
+                continue;
+            }
+
+            var devices = new nint[count];
+            OpenClNative.Check(OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, count, devices, ref count), "clGetDeviceIDs");
+            foreach (nint device in devices)
+            {
+                if ((DeviceValue<ulong>(device, DeviceTypeInfo) & 4) != 0)
+                {
+                    return (device, true);
+                }
+
+                fallback = fallback == 0 ? device : fallback;
+            }
+        }
+
+        return fallback != 0 ? (fallback, false) : throw new NativeCallException("OpenCL platforms found, but no device");
+    }
+
+    private static ClProgram Build(ClContext context, nint device)
+    {
+        byte[] source = Encoding.UTF8.GetBytes(KernelSource.Text);
+        ClProgram program;
+        fixed (byte* text = source)
+        {
+            byte* strings = text;
+            nuint length = (nuint)source.Length;
+            program = OpenClNative.Own<ClProgram>(OpenClNative.CreateProgramWithSource(context, 1, &strings, &length, out int status), status, "clCreateProgramWithSource");
+        }
+
+        byte[] options = Encoding.ASCII.GetBytes(BuildOptions + "\0");
+        int built;
+        fixed (byte* o = options)
+        {
+            built = OpenClNative.BuildProgram(program, 1, &device, o, 0, 0);
+        }
+
+        if (built != 0)
+        {
+            string log = BuildLog(program, device);
+            program.Dispose();
+            throw new NativeCallException($"clBuildProgram failed with {OpenClNative.StatusName(built)} ({built}) compiling the kernel source {KernelSource.Hash[..12]}: {log}");
+        }
+
+        return program;
+    }
+
+    private static string BuildLog(ClProgram program, nint device)
+    {
+        nuint size = 0;
+        if (OpenClNative.GetProgramBuildInfo(program, device, OpenClNative.ProgramBuildLog, 0, null, &size) != 0 || size == 0)
+        {
+            return "(no build log)";
+        }
+
+        var buffer = new byte[(int)size];
+        fixed (byte* b = buffer)
+        {
+            OpenClNative.Check(OpenClNative.GetProgramBuildInfo(program, device, OpenClNative.ProgramBuildLog, size, b, null), "clGetProgramBuildInfo");
+        }
+
+        string log = Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
+        return log.Length > 4000 ? log[..4000] + " ..." : log;
+    }
+
+    private static string DeviceString(nint device, uint parameter)
+    {
+        nuint size = 0;
+        OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, 0, null, &size), "clGetDeviceInfo");
+        var buffer = new byte[(int)size];
+        fixed (byte* b = buffer)
+        {
+            OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, size, b, null), "clGetDeviceInfo");
+        }
+
+        return Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
+    }
+
+    private static T DeviceValue<T>(nint device, uint parameter)
+        where T : unmanaged
+    {
+        T value = default;
+        OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, (nuint)sizeof(T), &value, null), "clGetDeviceInfo");
+        return value;
+    }
+
+    public ClKernel CreateKernel(string name)
+    {
+        byte[] bytes = Encoding.ASCII.GetBytes(name + "\0");
+        fixed (byte* n = bytes)
+        {
+            return OpenClNative.Own<ClKernel>(OpenClNative.CreateKernel(Program, n, out int status), status, $"clCreateKernel({name})");
+        }
+    }
+
+    public ClBuffer Allocate(long bytes, bool readOnly, string what)
+    {
+        long size = Math.Max(bytes, 8);
+        if (size > MaxAllocation)
+        {
+            throw new NativeCallException($"{what} needs {size:N0} bytes, more than {DeviceName}'s largest allocation ({MaxAllocation:N0})");
+        }
+
+        var buffer = OpenClNative.Own<ClBuffer>(
+            OpenClNative.CreateBuffer(Context, readOnly ? OpenClNative.MemReadOnly : OpenClNative.MemReadWrite, (nuint)size, null, out int status), status, $"clCreateBuffer({what})");
+        buffer.Bytes = size;
+        return buffer;
+    }
+
+    public void Write<T>(ClBuffer buffer, ReadOnlySpan<T> data, long offsetElements = 0)
+        where T : unmanaged
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        fixed (T* source = data)
+        {
+            OpenClNative.Check(OpenClNative.EnqueueWriteBuffer(Queue, buffer, 1, (nuint)(offsetElements * sizeof(T)), (nuint)(data.Length * sizeof(T)), source, 0, null, null), "clEnqueueWriteBuffer");
+        }
+    }
+
+    public void Read<T>(ClBuffer buffer, Span<T> destination, long offsetElements = 0)
+        where T : unmanaged
+    {
+        if (destination.IsEmpty)
+        {
+            return;
+        }
+
+        fixed (T* target = destination)
+        {
+            OpenClNative.Check(OpenClNative.EnqueueReadBuffer(Queue, buffer, 1, (nuint)(offsetElements * sizeof(T)), (nuint)(destination.Length * sizeof(T)), target, 0, null, null), "clEnqueueReadBuffer");
+        }
+    }
+
+    public void Launch(ClKernel kernel, string name, long workItems)
+    {
+        nuint global = (nuint)workItems;
+        OpenClNative.Check(OpenClNative.EnqueueNdRangeKernel(Queue, kernel, 1, null, &global, null, 0, null, null), $"clEnqueueNDRangeKernel({name})");
+        OpenClNative.Check(OpenClNative.Finish(Queue), $"clFinish({name})");
+    }
+
+    public void Dispose()
+    {
+        Program.Dispose();
+        Queue.Dispose();
+        Context.Dispose();
+        Gate.Dispose();
+    }
+}

@@ -1,0 +1,1024 @@
+/*
+ * Shardcast's one kernel source: OpenCL C 1.2, and CUDA C++ through NVRTC (the dialect shim below).
+ *
+ * One work-item owns one annealing chain (one candidate assignment) and everything a move needs, kept
+ * incrementally exactly as the managed backend keeps it (kernels/Shardcast.Kernels/Managed/SearchState.cs):
+ * node loads, node peaks, members per node, the moved partitions, group counts per zone, violations, energy.
+ * The proposal logic, the random stream and the float operations follow AnnealingChain.cs step by step, so a
+ * chain here and a managed chain from the same seed draw the same proposals; their float sums are grouped the
+ * same way (eight partial sums reduced as .NET's Vector256.Sum does), and contraction into FMA is switched
+ * off, so they take the same decisions wherever the two exponential functions agree.
+ *
+ * The layout of the dims[] and params[] arrays is mirrored in KernelLayout.cs.
+ */
+
+#if defined(__CUDACC_RTC__) || defined(__CUDACC__)
+#define KERNEL extern "C" __global__
+#define GLOBAL
+#define INLINE static __device__ inline
+#define CHAIN_ID() ((long)blockIdx.x * (long)blockDim.x + (long)threadIdx.x)
+#define ulong unsigned long long
+#define uint unsigned int
+#define EXPF(x) expf(x)
+#define F_INFINITY __int_as_float(0x7f800000)
+#else
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+#define KERNEL __kernel
+#define GLOBAL __global
+#define INLINE static inline
+#define CHAIN_ID() ((long)get_global_id(0))
+#define EXPF(x) exp(x)
+#define F_INFINITY INFINITY
+#endif
+
+/* dims[] */
+#define D_PARTITIONS 0
+#define D_NODES 1
+#define D_STRIDE 2
+#define D_ZONES 3
+#define D_NODE_WORDS 4
+#define D_GROUPS 5
+#define D_AFFINITY 6
+#define D_MOVABLE 7
+#define D_EDGES 8
+#define D_MAX_MOVES 9
+#define D_SLOTS 10
+#define D_WIDE 11
+#define D_SWAP_THRESHOLD 12
+#define D_BIAS_THRESHOLD 13
+#define D_CHAINS 14
+
+/* params[] */
+#define F_MAX_BYTES 0
+#define F_W_BALANCE 1
+#define F_W_HEADROOM 2
+#define F_W_MOVE 3
+#define F_W_AFFINITY 4
+#define F_W_LINEAGE 5
+#define F_PENALTY 6
+#define F_OVERLOAD_PENALTY 7
+#define F_VIOLATION_PENALTY 8
+
+/* terms[] per chain */
+#define T_BALANCE 0
+#define T_HEADROOM 1
+#define T_MIGRATION 2
+#define T_AFFINITY 3
+#define T_LINEAGE 4
+#define T_OVERLOAD 5
+#define T_VIOLATIONS 6
+#define T_ENERGY 7
+#define T_COUNT 8
+
+/* chain_int[] per chain */
+#define C_MOVES 0
+#define C_VIOLATIONS 1
+#define C_SLOT_OVERFLOW 2
+#define C_INTS 3
+
+/* chain_long[] per chain */
+#define L_EVALUATED 0
+#define L_ACCEPTED 1
+#define L_UPHILL_PROPOSED 2
+#define L_UPHILL_ACCEPTED 3
+#define L_COUNT 4
+
+#define HOT_TOURNAMENT 4
+#define COOL_TOURNAMENT 3
+#define ALLOWED_TRIES 8
+#define TARGET_CANDIDATES 3
+#define RETURN_SHARE 0x19999999UL
+#define RETURN_SHARE_TIGHT 0x80000000UL
+#define JOIN_SHARE 0x19999999UL
+
+#define PROBLEM_ARGS \
+    GLOBAL const int* dims, GLOBAL const double* params, \
+    GLOBAL const float* load, GLOBAL const float* heat, GLOBAL const float* capacity, GLOBAL const float* inverse_capacity, \
+    GLOBAL const float* balance_target, GLOBAL const float* headroom_limit, GLOBAL const double* size_bytes, \
+    GLOBAL const float* size_fraction, GLOBAL const int* initial, GLOBAL const int* pinned, GLOBAL const int* node_zone, \
+    GLOBAL const float* zone_distance, GLOBAL const ulong* domain_masks, GLOBAL const int* domain_of, GLOBAL const int* group_of, \
+    GLOBAL const int* group_start, GLOBAL const int* group_members, GLOBAL const int* group_min_zones, GLOBAL const int* parent, \
+    GLOBAL const int* coupling_start, GLOBAL const int* coupling_target, GLOBAL const float* coupling_weight, \
+    GLOBAL const int* affinity_a, GLOBAL const int* affinity_b, GLOBAL const float* affinity_weight, \
+    GLOBAL const int* movable, GLOBAL const int* edge_source
+
+#define STATE_ARGS \
+    GLOBAL int* assign_all, GLOBAL float* node_load_all, GLOBAL float* node_peak_all, GLOBAL int* member_list_all, \
+    GLOBAL int* member_pos_all, GLOBAL int* member_count_all, GLOBAL int* moved_list_all, GLOBAL int* moved_pos_all, \
+    GLOBAL int* in_zone_all, GLOBAL int* zones_all, GLOBAL int* chain_int, GLOBAL double* chain_double, \
+    GLOBAL long* chain_long, GLOBAL ulong* rng
+
+#define PROBLEM_PASS \
+    dims, params, load, heat, capacity, inverse_capacity, balance_target, headroom_limit, size_bytes, size_fraction, initial, \
+    pinned, node_zone, zone_distance, domain_masks, domain_of, group_of, group_start, group_members, group_min_zones, parent, \
+    coupling_start, coupling_target, coupling_weight, affinity_a, affinity_b, affinity_weight, movable, edge_source
+
+typedef struct
+{
+    GLOBAL const float* load;
+    GLOBAL const float* heat;
+    GLOBAL const float* capacity;
+    GLOBAL const float* inverse_capacity;
+    GLOBAL const float* balance_target;
+    GLOBAL const float* headroom_limit;
+    GLOBAL const double* size_bytes;
+    GLOBAL const float* size_fraction;
+    GLOBAL const int* initial;
+    GLOBAL const int* pinned;
+    GLOBAL const int* node_zone;
+    GLOBAL const float* zone_distance;
+    GLOBAL const ulong* domain_masks;
+    GLOBAL const int* domain_of;
+    GLOBAL const int* group_of;
+    GLOBAL const int* group_start;
+    GLOBAL const int* group_members;
+    GLOBAL const int* group_min_zones;
+    GLOBAL const int* parent;
+    GLOBAL const int* coupling_start;
+    GLOBAL const int* coupling_target;
+    GLOBAL const float* coupling_weight;
+    GLOBAL const int* affinity_a;
+    GLOBAL const int* affinity_b;
+    GLOBAL const float* affinity_weight;
+    GLOBAL const int* movable;
+    GLOBAL const int* edge_source;
+    int partitions, nodes, stride, zones, node_words, groups, affinity, movable_count, edges, max_moves, slots, wide;
+    uint swap_threshold, bias_threshold;
+    double max_bytes, w_balance_d, w_headroom_d, w_move_d, w_affinity_d, w_lineage_d, overload_penalty, violation_penalty;
+    float w_balance, w_headroom, w_move, penalty;
+} Problem;
+
+typedef struct
+{
+    GLOBAL int* assign;
+    GLOBAL float* node_load;
+    GLOBAL float* node_peak;
+    GLOBAL int* member_list;
+    GLOBAL int* member_pos;
+    GLOBAL int* member_count;
+    GLOBAL int* moved_list;
+    GLOBAL int* moved_pos;
+    GLOBAL int* in_zone;
+    GLOBAL int* zone_count;
+    GLOBAL int* ints;
+    GLOBAL double* doubles;
+    GLOBAL long* longs;
+    ulong key;
+    ulong counter;
+} Chain;
+
+/* ---- counter-based random numbers (Random/CounterRng.cs) ---- */
+
+INLINE ulong mix64(ulong z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+    return z ^ (z >> 31);
+}
+
+INLINE ulong next_u64(Chain* c)
+{
+    c->counter += 1;
+    return mix64(c->key + (c->counter * 0x9E3779B97F4A7C15UL));
+}
+
+INLINE int next_int(Chain* c, int bound)
+{
+    return (int)(((next_u64(c) >> 32) * (ulong)(uint)bound) >> 32);
+}
+
+INLINE float next_float(Chain* c)
+{
+    return (float)(next_u64(c) >> 40) * (1.0f / 16777216.0f);
+}
+
+/* ---- problem and chain views ---- */
+
+INLINE Problem make_problem(PROBLEM_ARGS)
+{
+    Problem p;
+    p.load = load; p.heat = heat; p.capacity = capacity; p.inverse_capacity = inverse_capacity;
+    p.balance_target = balance_target; p.headroom_limit = headroom_limit; p.size_bytes = size_bytes;
+    p.size_fraction = size_fraction; p.initial = initial; p.pinned = pinned; p.node_zone = node_zone;
+    p.zone_distance = zone_distance; p.domain_masks = domain_masks; p.domain_of = domain_of; p.group_of = group_of;
+    p.group_start = group_start; p.group_members = group_members; p.group_min_zones = group_min_zones; p.parent = parent;
+    p.coupling_start = coupling_start; p.coupling_target = coupling_target; p.coupling_weight = coupling_weight;
+    p.affinity_a = affinity_a; p.affinity_b = affinity_b; p.affinity_weight = affinity_weight;
+    p.movable = movable; p.edge_source = edge_source;
+    p.partitions = dims[D_PARTITIONS]; p.nodes = dims[D_NODES]; p.stride = dims[D_STRIDE]; p.zones = dims[D_ZONES];
+    p.node_words = dims[D_NODE_WORDS]; p.groups = dims[D_GROUPS]; p.affinity = dims[D_AFFINITY];
+    p.movable_count = dims[D_MOVABLE]; p.edges = dims[D_EDGES]; p.max_moves = dims[D_MAX_MOVES]; p.slots = dims[D_SLOTS];
+    p.wide = dims[D_WIDE]; p.swap_threshold = (uint)dims[D_SWAP_THRESHOLD]; p.bias_threshold = (uint)dims[D_BIAS_THRESHOLD];
+    p.max_bytes = params[F_MAX_BYTES];
+    p.w_balance_d = params[F_W_BALANCE]; p.w_headroom_d = params[F_W_HEADROOM]; p.w_move_d = params[F_W_MOVE];
+    p.w_affinity_d = params[F_W_AFFINITY]; p.w_lineage_d = params[F_W_LINEAGE];
+    p.overload_penalty = params[F_OVERLOAD_PENALTY]; p.violation_penalty = params[F_VIOLATION_PENALTY];
+    p.w_balance = (float)params[F_W_BALANCE]; p.w_headroom = (float)params[F_W_HEADROOM]; p.w_move = (float)params[F_W_MOVE];
+    p.penalty = (float)params[F_PENALTY];
+    return p;
+}
+
+#define MAKE_CHAIN(c, pr, id) \
+    Chain c; \
+    c.assign = assign_all + (id) * (long)(pr).partitions; \
+    c.node_load = node_load_all + (id) * (long)(pr).nodes * (pr).stride; \
+    c.node_peak = node_peak_all + (id) * (long)(pr).nodes; \
+    c.member_list = member_list_all + (id) * (long)(pr).nodes * (pr).slots; \
+    c.member_pos = member_pos_all + (id) * (long)(pr).partitions; \
+    c.member_count = member_count_all + (id) * (long)(pr).nodes; \
+    c.moved_list = moved_list_all + (id) * (long)(pr).partitions; \
+    c.moved_pos = moved_pos_all + (id) * (long)(pr).partitions; \
+    c.in_zone = in_zone_all + (id) * (long)((pr).groups > 0 ? (pr).groups : 1) * (pr).zones; \
+    c.zone_count = zones_all + (id) * (long)((pr).groups > 0 ? (pr).groups : 1); \
+    c.ints = chain_int + (id) * C_INTS; \
+    c.doubles = chain_double + (id) * 2; \
+    c.longs = chain_long + (id) * L_COUNT; \
+    c.key = rng[(id) * 2]; \
+    c.counter = rng[(id) * 2 + 1]
+
+INLINE int is_allowed(const Problem* p, int partition, int node)
+{
+    long word = (long)p->domain_of[partition] * p->node_words + (node >> 6);
+    return (int)((p->domain_masks[word] >> (node & 63)) & 1UL);
+}
+
+INLINE float migration_cost(const Problem* p, int partition, int node)
+{
+    int home = p->initial[partition];
+    return node == home ? 0.0f : p->size_fraction[partition] * p->zone_distance[p->node_zone[home] * p->zones + p->node_zone[node]];
+}
+
+INLINE float max0(float x)
+{
+    return x > 0.0f ? x : 0.0f;
+}
+
+/* One lane of NodeTerms.Lane: the change of w_bal*(l-T)^2/c + w_over*max(0,l-theta*c)^2/c + penalty*max(0,l-c). */
+INLINE float lane_delta(float before, float change, float c, float inv, float t, float h, float wb, float wh, float wp)
+{
+    float after = before + change;
+    float ea = after - t;
+    float eb = before - t;
+    float oa = max0(after - h);
+    float ob = max0(before - h);
+    float over = max0(after - c) - max0(before - c);
+    float quad = (wb * ((ea * ea) - (eb * eb))) + (wh * ((oa * oa) - (ob * ob)));
+    return (quad * inv) + (wp * over);
+}
+
+/* .NET's Vector256.Sum: ((e0+e1)+(e2+e3)) + ((e4+e5)+(e6+e7)). */
+INLINE float sum8(const float* a)
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* NodeTerms.PairDelta: node a's row changes by sign_a*change, node b's by the opposite, one 8-lane accumulator;
+   change is plus - minus where minus is given (a swap), else plus (a move). */
+INLINE float pair_delta(const Problem* p, const Chain* c, int a, int b, GLOBAL const float* plus, GLOBAL const float* minus, float sign_a)
+{
+    float acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = 0.0f;
+    long oa = (long)a * p->stride;
+    long ob = (long)b * p->stride;
+    for (int k = 0; k < p->stride; k += 8)
+    {
+        for (int j = 0; j < 8; j++)
+        {
+            /* A swap's change is row_b - row_a, formed lane by lane exactly as TensorPrimitives.Subtract forms it. */
+            float raw = minus != 0 ? plus[k + j] - minus[k + j] : plus[k + j];
+            float d = sign_a * raw;
+            acc[j] += lane_delta(c->node_load[oa + k + j], d, p->capacity[oa + k + j], p->inverse_capacity[oa + k + j],
+                                 p->balance_target[oa + k + j], p->headroom_limit[oa + k + j], p->w_balance, p->w_headroom, p->penalty);
+            acc[j] += lane_delta(c->node_load[ob + k + j], -d, p->capacity[ob + k + j], p->inverse_capacity[ob + k + j],
+                                 p->balance_target[ob + k + j], p->headroom_limit[ob + k + j], p->w_balance, p->w_headroom, p->penalty);
+        }
+    }
+
+    return sum8(acc);
+}
+
+/* NodeTerms.Delta: one node row; a first pass of `wide` lanes (16 where the host has 512-bit vectors), then 8. */
+INLINE float node_delta(const Problem* p, const Chain* c, int node, GLOBAL const float* change, float sign)
+{
+    long o = (long)node * p->stride;
+    int n = p->stride;
+    int k = 0;
+    float sum = 0.0f;
+    if (p->wide == 16)
+    {
+        float acc[16];
+        for (int j = 0; j < 16; j++) acc[j] = 0.0f;
+        for (; k <= n - 16; k += 16)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                acc[j] += lane_delta(c->node_load[o + k + j], sign * change[k + j], p->capacity[o + k + j], p->inverse_capacity[o + k + j],
+                                     p->balance_target[o + k + j], p->headroom_limit[o + k + j], p->w_balance, p->w_headroom, p->penalty);
+            }
+        }
+
+        sum += sum8(acc) + sum8(acc + 8);
+    }
+
+    if (n - k >= 8)
+    {
+        float acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = 0.0f;
+        for (; k <= n - 8; k += 8)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                acc[j] += lane_delta(c->node_load[o + k + j], sign * change[k + j], p->capacity[o + k + j], p->inverse_capacity[o + k + j],
+                                     p->balance_target[o + k + j], p->headroom_limit[o + k + j], p->w_balance, p->w_headroom, p->penalty);
+            }
+        }
+
+        sum += sum8(acc);
+    }
+
+    return sum;
+}
+
+INLINE float coupling_delta(const Problem* p, const Chain* c, int partition, int from, int to, int other, int other_node)
+{
+    float delta = 0.0f;
+    int end = p->coupling_start[partition + 1];
+    for (int e = p->coupling_start[partition]; e < end; e++)
+    {
+        int q = p->coupling_target[e];
+        int at = q == other ? other_node : c->assign[q];
+        int change = (at != to ? 1 : 0) - (at != from ? 1 : 0);
+        delta += (float)change * p->coupling_weight[e];
+    }
+
+    return delta;
+}
+
+/* ---- incremental bookkeeping (NodeMembership, GroupPlacement, SearchState.ApplyMove) ---- */
+
+INLINE int member_add(const Problem* p, Chain* c, int node, int partition)
+{
+    int count = c->member_count[node];
+    if (count >= p->slots)
+    {
+        return 0;
+    }
+
+    c->member_list[(long)node * p->slots + count] = partition;
+    c->member_pos[partition] = count;
+    c->member_count[node] = count + 1;
+    return 1;
+}
+
+INLINE void member_remove(const Problem* p, Chain* c, int node, int partition)
+{
+    int last = --c->member_count[node];
+    int at = c->member_pos[partition];
+    int moved = c->member_list[(long)node * p->slots + last];
+    c->member_list[(long)node * p->slots + at] = moved;
+    c->member_pos[moved] = at;
+}
+
+INLINE void group_add(const Problem* p, Chain* c, int group, int node, int change)
+{
+    GLOBAL int* in_zone = c->in_zone + (long)group * p->zones + p->node_zone[node];
+    int before = *in_zone;
+    *in_zone = before + change;
+    c->zone_count[group] += (*in_zone > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+}
+
+INLINE float row_peak(const Problem* p, const Chain* c, int node)
+{
+    float peak = 0.0f;
+    long o = (long)node * p->stride;
+    for (int k = 0; k < p->stride; k++)
+    {
+        float u = c->node_load[o + k] * p->inverse_capacity[o + k];
+        peak = u > peak ? u : peak;
+    }
+
+    return peak;
+}
+
+INLINE void add_row(const Problem* p, Chain* c, int node, GLOBAL const float* row, float sign)
+{
+    long o = (long)node * p->stride;
+    for (int k = 0; k < p->stride; k++)
+    {
+        c->node_load[o + k] = (row[k] * sign) + c->node_load[o + k];
+    }
+
+    c->node_peak[node] = row_peak(p, c, node);
+}
+
+INLINE void apply_move(const Problem* p, Chain* c, int partition, int node, float energy_delta, int violation_delta)
+{
+    int from = c->assign[partition];
+    int home = p->initial[partition];
+    int move_change = (node != home ? 1 : 0) - (from != home ? 1 : 0);
+    if (move_change > 0)
+    {
+        int moves = c->ints[C_MOVES];
+        c->moved_pos[partition] = moves;
+        c->moved_list[moves] = partition;
+        c->ints[C_MOVES] = moves + 1;
+    }
+    else if (move_change < 0)
+    {
+        int moves = --c->ints[C_MOVES];
+        int last = c->moved_list[moves];
+        int at = c->moved_pos[partition];
+        c->moved_list[at] = last;
+        c->moved_pos[last] = at;
+        c->moved_pos[partition] = -1;
+    }
+
+    c->doubles[1] += move_change * p->size_bytes[partition];
+    GLOBAL const float* row = p->load + (long)partition * p->stride;
+    add_row(p, c, from, row, -1.0f);
+    add_row(p, c, node, row, 1.0f);
+    member_remove(p, c, from, partition);
+    member_add(p, c, node, partition);
+    int g = p->group_of[partition];
+    if (g >= 0 && from != node)
+    {
+        group_add(p, c, g, from, -1);
+        group_add(p, c, g, node, 1);
+    }
+
+    c->assign[partition] = node;
+    c->ints[C_VIOLATIONS] += violation_delta;
+    c->doubles[0] += (double)energy_delta + (p->violation_penalty * violation_delta);
+}
+
+/* ---- constraints (SearchState.NativeViolationDelta, WithinBudget) ---- */
+
+INLINE int budget_tight(const Problem* p, const Chain* c)
+{
+    return c->ints[C_MOVES] >= p->max_moves - 1 || c->doubles[1] >= 0.98 * p->max_bytes;
+}
+
+INLINE int violation_delta(const Problem* p, const Chain* c, int partition, int node)
+{
+    int from = c->assign[partition];
+    int delta = (is_allowed(p, partition, node) ? 0 : 1) - (is_allowed(p, partition, from) ? 0 : 1);
+    int g = p->group_of[partition];
+    if (g < 0)
+    {
+        return delta;
+    }
+
+    int from_zone = p->node_zone[from];
+    int to_zone = p->node_zone[node];
+    int others_on_from = 0, others_on_to = 0;
+    int end = p->group_start[g + 1];
+    for (int i = p->group_start[g]; i < end; i++)
+    {
+        int q = p->group_members[i];
+        int at = c->assign[q];
+        others_on_from |= at == from && q != partition;
+        others_on_to |= at == node;
+    }
+
+    int others_in_from_zone = c->in_zone[(long)g * p->zones + from_zone] > 1;
+    int others_in_to_zone = c->in_zone[(long)g * p->zones + to_zone] > 0;
+    delta += (others_on_from ? -1 : 0) + (others_on_to ? 1 : 0);
+    int min_zones = p->group_min_zones[g];
+    if (min_zones > 1 && from_zone != to_zone)
+    {
+        int zone_change = (others_in_to_zone ? 0 : 1) - (others_in_from_zone ? 0 : 1);
+        if (zone_change != 0)
+        {
+            int before = c->zone_count[g];
+            int after_short = min_zones - (before + zone_change);
+            int before_short = min_zones - before;
+            delta += (after_short > 0 ? after_short : 0) - (before_short > 0 ? before_short : 0);
+        }
+    }
+
+    return delta;
+}
+
+INLINE int within_budget(const Problem* p, const Chain* c, int partition, int node)
+{
+    int home = p->initial[partition];
+    int from = c->assign[partition];
+    int move_change = (node != home ? 1 : 0) - (from != home ? 1 : 0);
+    return move_change <= 0 || (c->ints[C_MOVES] + move_change <= p->max_moves && c->doubles[1] + p->size_bytes[partition] <= p->max_bytes);
+}
+
+INLINE int swap_within_budget(const Problem* p, const Chain* c, int a, int b)
+{
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    int ha = p->initial[a];
+    int hb = p->initial[b];
+    int change_a = (nb != ha ? 1 : 0) - (na != ha ? 1 : 0);
+    int change_b = (na != hb ? 1 : 0) - (nb != hb ? 1 : 0);
+    int move_change = change_a + change_b;
+    double bytes_change = (change_a * p->size_bytes[a]) + (change_b * p->size_bytes[b]);
+    return (move_change <= 0 || c->ints[C_MOVES] + move_change <= p->max_moves) && (bytes_change <= 0 || c->doubles[1] + bytes_change <= p->max_bytes);
+}
+
+/* ---- deltas (SearchState.MoveDelta, LeaveDelta, ArriveDelta, SwapDelta) ---- */
+
+INLINE float move_delta(const Problem* p, const Chain* c, int partition, int node)
+{
+    int from = c->assign[partition];
+    float delta = pair_delta(p, c, from, node, p->load + (long)partition * p->stride, 0, -1.0f)
+        + (p->w_move * (migration_cost(p, partition, node) - migration_cost(p, partition, from)))
+        + coupling_delta(p, c, partition, from, node, -1, -1);
+    return delta;
+}
+
+INLINE float leave_delta(const Problem* p, const Chain* c, int partition)
+{
+    int from = c->assign[partition];
+    return node_delta(p, c, from, p->load + (long)partition * p->stride, -1.0f) - (p->w_move * migration_cost(p, partition, from)) + 0.0f;
+}
+
+INLINE float arrive_delta(const Problem* p, const Chain* c, int partition, int node)
+{
+    int from = c->assign[partition];
+    return node_delta(p, c, node, p->load + (long)partition * p->stride, 1.0f) + (p->w_move * migration_cost(p, partition, node))
+        + coupling_delta(p, c, partition, from, node, -1, -1) + 0.0f;
+}
+
+INLINE float swap_delta(const Problem* p, const Chain* c, int a, int b)
+{
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    float delta = pair_delta(p, c, na, nb, p->load + (long)b * p->stride, p->load + (long)a * p->stride, 1.0f);
+    delta += p->w_move * (migration_cost(p, a, nb) - migration_cost(p, a, na) + migration_cost(p, b, na) - migration_cost(p, b, nb));
+    delta += coupling_delta(p, c, a, na, nb, -1, -1);
+    delta += coupling_delta(p, c, b, nb, na, a, nb);
+    return delta + 0.0f;
+}
+
+/* ---- proposals (MoveProposer) ---- */
+
+INLINE int uniform_partition(const Problem* p, Chain* c)
+{
+    return p->movable[next_int(c, p->movable_count)];
+}
+
+INLINE int hot_node(const Problem* p, Chain* c)
+{
+    int best = next_int(c, p->nodes);
+    for (int i = 1; i < HOT_TOURNAMENT; i++)
+    {
+        int n = next_int(c, p->nodes);
+        if (c->node_peak[n] > c->node_peak[best])
+        {
+            best = n;
+        }
+    }
+
+    return best;
+}
+
+INLINE int hot_partition(const Problem* p, Chain* c, int node)
+{
+    int count = c->member_count[node];
+    if (count == 0)
+    {
+        return uniform_partition(p, c);
+    }
+
+    int a = c->member_list[(long)node * p->slots + next_int(c, count)];
+    int b = c->member_list[(long)node * p->slots + next_int(c, count)];
+    int a_movable = !p->pinned[a];
+    int b_movable = !p->pinned[b];
+    if (a_movable && b_movable)
+    {
+        return p->heat[a] >= p->heat[b] ? a : b;
+    }
+
+    return a_movable ? a : b;
+}
+
+INLINE int allowed_node(const Problem* p, Chain* c, int partition)
+{
+    for (int t = 0; t < ALLOWED_TRIES; t++)
+    {
+        int n = next_int(c, p->nodes);
+        if (is_allowed(p, partition, n))
+        {
+            return n;
+        }
+    }
+
+    return -1;
+}
+
+INLINE int cool_node(const Problem* p, Chain* c, int partition)
+{
+    int best = -1;
+    int found = 0;
+    for (int t = 0; t < ALLOWED_TRIES && found < COOL_TOURNAMENT; t++)
+    {
+        int n = next_int(c, p->nodes);
+        if (!is_allowed(p, partition, n))
+        {
+            continue;
+        }
+
+        found++;
+        if (best < 0 || c->node_peak[n] < c->node_peak[best])
+        {
+            best = n;
+        }
+    }
+
+    return best;
+}
+
+/* ---- Metropolis (AnnealingChain) ---- */
+
+INLINE int accept(Chain* c, float delta, float inverse_t)
+{
+    if (delta <= 0.0f)
+    {
+        return 1;
+    }
+
+    c->longs[L_UPHILL_PROPOSED] += 1;
+    float exponent = delta * inverse_t;
+    int accepted = exponent < 20.0f && next_float(c) < EXPF(-exponent);
+    c->longs[L_UPHILL_ACCEPTED] += accepted ? 1 : 0;
+    return accepted;
+}
+
+INLINE void best_target(const Problem* p, Chain* c, int partition, float inverse_t)
+{
+    float leave = leave_delta(p, c, partition);
+    int best_node = -1, best_dv = 0;
+    float best = F_INFINITY;
+    for (int k = 0; k < TARGET_CANDIDATES; k++)
+    {
+        int m = allowed_node(p, c, partition);
+        if (m < 0 || m == c->assign[partition] || c->member_count[m] >= p->slots)
+        {
+            continue;
+        }
+
+        int dv = violation_delta(p, c, partition, m);
+        if (dv > 0 || !within_budget(p, c, partition, m))
+        {
+            continue;
+        }
+
+        float delta = leave + arrive_delta(p, c, partition, m) + (float)(p->violation_penalty * dv);
+        c->longs[L_EVALUATED] += 1;
+        if (delta < best)
+        {
+            best = delta;
+            best_node = m;
+            best_dv = dv;
+        }
+    }
+
+    if (best_node >= 0 && accept(c, best, inverse_t))
+    {
+        apply_move(p, c, partition, best_node, best - (float)(p->violation_penalty * best_dv), best_dv);
+        c->longs[L_ACCEPTED] += 1;
+    }
+}
+
+INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ulong bits)
+{
+    int partition;
+    int m;
+    ulong kind = bits >> 32;
+    int tight = budget_tight(p, c);
+    ulong return_share = tight ? RETURN_SHARE_TIGHT : RETURN_SHARE;
+    int moves = c->ints[C_MOVES];
+    if (moves > 0 && kind < return_share)
+    {
+        partition = c->moved_list[next_int(c, moves)];
+        if (!tight || (next_u64(c) & 3UL) == 0)
+        {
+            m = p->initial[partition];
+        }
+        else
+        {
+            m = biased ? cool_node(p, c, partition) : next_int(c, p->nodes);
+        }
+
+        if (m < 0)
+        {
+            return;
+        }
+    }
+    else if (p->edges > 0 && kind - return_share < JOIN_SHARE)
+    {
+        int e = next_int(c, p->edges);
+        partition = p->edge_source[e];
+        m = c->assign[p->coupling_target[e]];
+    }
+    else if (biased)
+    {
+        partition = hot_partition(p, c, hot_node(p, c));
+        if (p->pinned[partition])
+        {
+            return;
+        }
+
+        best_target(p, c, partition, inverse_t);
+        return;
+    }
+    else
+    {
+        partition = uniform_partition(p, c);
+        m = next_int(c, p->nodes);
+    }
+
+    if (p->pinned[partition] || m == c->assign[partition] || c->member_count[m] >= p->slots)
+    {
+        return;
+    }
+
+    int dv = violation_delta(p, c, partition, m);
+    if (dv > 0 || !within_budget(p, c, partition, m))
+    {
+        return;
+    }
+
+    float delta = move_delta(p, c, partition, m) + (float)(p->violation_penalty * dv);
+    c->longs[L_EVALUATED] += 1;
+    if (accept(c, delta, inverse_t))
+    {
+        apply_move(p, c, partition, m, delta - (float)(p->violation_penalty * dv), dv);
+        c->longs[L_ACCEPTED] += 1;
+    }
+}
+
+INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
+{
+    int a;
+    int b;
+    int moves = c->ints[C_MOVES];
+    if (moves > 0 && budget_tight(p, c) && (next_u64(c) & 1UL) == 0)
+    {
+        a = c->moved_list[next_int(c, moves)];
+        b = c->moved_list[next_int(c, moves)];
+    }
+    else if (biased)
+    {
+        a = hot_partition(p, c, hot_node(p, c));
+        int cool = cool_node(p, c, a);
+        if (cool < 0)
+        {
+            return;
+        }
+
+        b = hot_partition(p, c, cool);
+    }
+    else
+    {
+        a = uniform_partition(p, c);
+        b = uniform_partition(p, c);
+    }
+
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    if (na == nb || p->pinned[a] || p->pinned[b] || c->member_count[nb] >= p->slots)
+    {
+        return;
+    }
+
+    int ga = p->group_of[a];
+    if (ga >= 0 && ga == p->group_of[b])
+    {
+        return;
+    }
+
+    int dv = violation_delta(p, c, a, nb) + violation_delta(p, c, b, na);
+    if (dv > 0 || !swap_within_budget(p, c, a, b))
+    {
+        return;
+    }
+
+    float delta = swap_delta(p, c, a, b);
+    float total = delta + (float)(p->violation_penalty * dv);
+    c->longs[L_EVALUATED] += 1;
+    if (accept(c, total, inverse_t))
+    {
+        apply_move(p, c, a, nb, delta, dv);
+        apply_move(p, c, b, na, 0.0f, 0);
+        c->longs[L_ACCEPTED] += 1;
+    }
+}
+
+/* ---- kernels ---- */
+
+/*
+ * Rebuilds every derived quantity of each chain from its assignment (SearchState.Resynchronise) and writes its
+ * cost by term (SearchState.Breakdown): the batch evaluation of K candidates, and the drift-removing resync.
+ */
+KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
+{
+    Problem pr = make_problem(PROBLEM_PASS);
+    const Problem* p = &pr;
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS])
+    {
+        return;
+    }
+
+    MAKE_CHAIN(ch, pr, id);
+    Chain* c = &ch;
+    long node_row_count = (long)p->nodes * p->stride;
+    for (long k = 0; k < node_row_count; k++)
+    {
+        c->node_load[k] = 0.0f;
+    }
+
+    for (int n = 0; n < p->nodes; n++)
+    {
+        c->member_count[n] = 0;
+    }
+
+    for (long k = 0; k < (long)p->groups * p->zones; k++)
+    {
+        c->in_zone[k] = 0;
+    }
+
+    for (int g = 0; g < p->groups; g++)
+    {
+        c->zone_count[g] = 0;
+    }
+
+    int moves = 0;
+    double moved_bytes = 0.0;
+    int overflow = 0;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        int n = c->assign[i];
+        overflow |= !member_add(p, c, n, i);
+        GLOBAL const float* row = p->load + (long)i * p->stride;
+        long o = (long)n * p->stride;
+        for (int k = 0; k < p->stride; k++)
+        {
+            c->node_load[o + k] += row[k];
+        }
+
+        c->moved_pos[i] = -1;
+        if (n != p->initial[i])
+        {
+            c->moved_pos[i] = moves;
+            c->moved_list[moves++] = i;
+            moved_bytes += p->size_bytes[i];
+        }
+    }
+
+    for (int n = 0; n < p->nodes; n++)
+    {
+        c->node_peak[n] = row_peak(p, c, n);
+    }
+
+    for (int i = 0; i < p->partitions; i++)
+    {
+        int g = p->group_of[i];
+        if (g >= 0)
+        {
+            group_add(p, c, g, c->assign[i], 1);
+        }
+    }
+
+    double balance = 0.0, headroom = 0.0, overload = 0.0;
+    for (int n = 0; n < p->nodes; n++)
+    {
+        double b = 0.0, h = 0.0, o = 0.0;
+        long r = (long)n * p->stride;
+        for (int k = 0; k < p->stride; k++)
+        {
+            float e = c->node_load[r + k] - p->balance_target[r + k];
+            b += e * e * p->inverse_capacity[r + k];
+            float over = max0(c->node_load[r + k] - p->headroom_limit[r + k]);
+            h += over * over * p->inverse_capacity[r + k];
+            o += max0(c->node_load[r + k] - p->capacity[r + k]);
+        }
+
+        balance += b;
+        headroom += h;
+        overload += o;
+    }
+
+    double migration = 0.0;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        migration += migration_cost(p, i, c->assign[i]);
+    }
+
+    double affinity = 0.0;
+    for (int e = 0; e < p->affinity; e++)
+    {
+        if (c->assign[p->affinity_a[e]] != c->assign[p->affinity_b[e]])
+        {
+            affinity += p->affinity_weight[e];
+        }
+    }
+
+    double lineage = 0.0;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        int parent_index = p->parent[i];
+        if (parent_index >= 0 && c->assign[i] != c->assign[parent_index])
+        {
+            lineage += 1.0;
+        }
+    }
+
+    int violations = 0;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        violations += is_allowed(p, i, c->assign[i]) ? 0 : 1;
+    }
+
+    for (int g = 0; g < p->groups; g++)
+    {
+        int start = p->group_start[g];
+        int count = p->group_start[g + 1] - start;
+        int distinct_nodes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++)
+            {
+                seen = c->assign[p->group_members[start + j]] == c->assign[p->group_members[start + i]];
+            }
+
+            distinct_nodes += seen ? 0 : 1;
+        }
+
+        violations += count - distinct_nodes;
+        int short_zones = p->group_min_zones[g] - c->zone_count[g];
+        violations += short_zones > 0 ? short_zones : 0;
+    }
+
+    double w_balance = p->w_balance_d * balance;
+    double w_headroom = p->w_headroom_d * headroom;
+    double w_migration = p->w_move_d * migration;
+    double w_affinity = p->w_affinity_d * affinity;
+    double w_lineage = p->w_lineage_d * lineage;
+    double total = w_balance + w_headroom + w_migration + w_affinity + w_lineage;
+    double energy = total + (p->overload_penalty * overload) + (p->violation_penalty * violations);
+    GLOBAL double* t = terms + id * T_COUNT;
+    t[T_BALANCE] = w_balance;
+    t[T_HEADROOM] = w_headroom;
+    t[T_MIGRATION] = w_migration;
+    t[T_AFFINITY] = w_affinity;
+    t[T_LINEAGE] = w_lineage;
+    t[T_OVERLOAD] = overload;
+    t[T_VIOLATIONS] = violations;
+    t[T_ENERGY] = energy;
+    c->ints[C_MOVES] = moves;
+    c->ints[C_VIOLATIONS] = violations;
+    c->ints[C_SLOT_OVERFLOW] = overflow;
+    c->doubles[0] = energy;
+    c->doubles[1] = moved_bytes;
+}
+
+/*
+ * Advances every chain by `steps` proposals at its own inverse temperature (AnnealingChain.Run). The uphill
+ * counters restart at each launch: the host steers temperatures from one epoch's acceptance.
+ */
+KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inverse_temperature, int steps)
+{
+    Problem pr = make_problem(PROBLEM_PASS);
+    const Problem* p = &pr;
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS])
+    {
+        return;
+    }
+
+    MAKE_CHAIN(ch, pr, id);
+    Chain* c = &ch;
+    c->longs[L_UPHILL_PROPOSED] = 0;
+    c->longs[L_UPHILL_ACCEPTED] = 0;
+    if (p->movable_count == 0)
+    {
+        return;
+    }
+
+    float inverse_t = inverse_temperature[id];
+    for (int s = 0; s < steps; s++)
+    {
+        ulong bits = next_u64(c);
+        int swap = (uint)(bits & 0xFFFFUL) < p->swap_threshold;
+        int biased = (uint)((bits >> 16) & 0xFFFFUL) < p->bias_threshold;
+        if (swap)
+        {
+            try_swap(p, c, biased, inverse_t);
+        }
+        else
+        {
+            try_move(p, c, biased, inverse_t, bits);
+        }
+    }
+
+    rng[id * 2 + 1] = c->counter;
+}

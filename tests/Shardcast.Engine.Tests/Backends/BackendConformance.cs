@@ -1,0 +1,127 @@
+using Shardcast.Engine.Generation;
+using Shardcast.Engine.Planning;
+using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Tests.Backends;
+
+/// <summary>
+/// The one conformance suite every search backend passes; each backend's subclass marks the checks as tests
+/// (skipped, with the reason, where its device is absent). The double-precision reference judges costs; the
+/// managed backend is the yardstick for search quality and, from the same seed, for the search itself.
+/// </summary>
+public abstract class BackendConformance
+{
+    /// <summary>Stated tolerance of a batch cost against the reference: 1e-4 of the energy plus 1e-3 absolute (float32 rows summed in double).</summary>
+    public const double RelativeTolerance = 1e-4;
+
+    protected abstract ISearchBackend CreateBackend();
+
+    private static readonly ManagedBackend Managed = new();
+
+    protected static PlanningInput Generated(int partitions, int nodes, int steps, int resources, ulong seed) =>
+        PlanningInput.From(ClusterGenerator.Generate(new GeneratorOptions(partitions, nodes, steps, resources, seed)));
+
+    protected static SearchOptions Steps(long steps, ulong seed, int chains = 2) => new()
+    {
+        Algorithm = SearchAlgorithm.Anneal,
+        TimeBudget = null,
+        MaxStepsPerChain = steps,
+        StepsPerEpoch = 2_000,
+        Seed = seed,
+        Chains = chains,
+        Threads = 2,
+    };
+
+    /// <summary>K candidates per cluster (the start, uniform random, the start with a tenth moved) scored in one batch.</summary>
+    protected void CheckBatchCostsAgreeWithTheReference()
+    {
+        var evaluator = (IBatchEvaluator)CreateBackend();
+        (int P, int N, int H, int R)[] sizes = [(60, 5, 1, 1), (300, 12, 12, 2), (900, 40, 6, 4), (2000, 64, 12, 3)];
+        for (int s = 0; s < sizes.Length; s++)
+        {
+            var (partitions, nodes, steps, resources) = sizes[s];
+            var input = Generated(partitions, nodes, steps, resources, (ulong)(11 + s));
+            var problem = ProblemBuilder.Build(input);
+            var rng = new System.Random(s);
+            var candidates = new List<int[]> { input.Initial.ToArray() };
+            for (int k = 0; k < 5; k++)
+            {
+                candidates.Add(input.Initial.Select(_ => rng.Next(nodes)).ToArray());
+                candidates.Add(input.Initial.Select(n => rng.NextDouble() < 0.1 ? rng.Next(nodes) : n).ToArray());
+            }
+
+            var costs = evaluator.EvaluateBatch(problem, candidates);
+            Assert.Equal(candidates.Count, costs.Length);
+            for (int k = 0; k < candidates.Count; k++)
+            {
+                var reference = ReferenceCost.Evaluate(input, candidates[k]).Cost;
+                var device = costs[k];
+                double tolerance = 1e-3 + (RelativeTolerance * Math.Abs(reference.Energy));
+                string where = $"size {partitions}/{nodes}/{steps}/{resources}, candidate {k}";
+                Assert.True(Math.Abs(reference.Energy - device.Energy) <= tolerance, $"{where}: energy {device.Energy} against {reference.Energy}");
+                Assert.True(Math.Abs(reference.Balance - device.Balance) <= tolerance, $"{where}: balance");
+                Assert.True(Math.Abs(reference.Headroom - device.Headroom) <= tolerance, $"{where}: headroom");
+                Assert.True(Math.Abs(reference.Migration - device.Migration) <= tolerance, $"{where}: migration");
+                Assert.True(Math.Abs(reference.Affinity - device.Affinity) <= tolerance, $"{where}: affinity");
+                Assert.True(Math.Abs(reference.Lineage - device.Lineage) <= tolerance, $"{where}: lineage");
+                Assert.True(Math.Abs(reference.Overload - device.Overload) <= tolerance, $"{where}: overload");
+                Assert.Equal(reference.Violations, device.Violations);
+            }
+        }
+    }
+
+    /// <summary>From the same seed and step budget, the backend's best energy is the managed one's within 1e-4 relative.</summary>
+    protected void CheckAnnealingMatchesTheManagedBackend()
+    {
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            var input = Generated(400, 16, 6, 2, seed);
+            var problem = ProblemBuilder.Build(input);
+            var options = Steps(30_000, seed);
+            var managed = Managed.Search(problem, input.Initial.ToArray(), options);
+            var backend = CreateBackend().Search(problem, input.Initial.ToArray(), options);
+            Assert.Null(backend.Fallback);
+            double gap = Math.Abs(backend.Cost.Energy - managed.Cost.Energy) / Math.Abs(managed.Cost.Energy);
+            Assert.True(gap <= RelativeTolerance, $"seed {seed}: {backend.Backend} {backend.Cost.Energy:R} against managed {managed.Cost.Energy:R} ({gap:E2} relative)");
+            Assert.Equal(managed.Statistics.EvaluatedMoves, backend.Statistics.EvaluatedMoves);
+            Assert.Equal(managed.Assignment, backend.Assignment);
+        }
+    }
+
+    /// <summary>On clusters with replica groups, zones, tenants, pinned partitions and a move budget, no plan breaks a hard constraint.</summary>
+    protected void CheckAnnealingNeverBreaksAHardConstraint()
+    {
+        for (ulong seed = 4; seed <= 6; seed++)
+        {
+            var input = Generated(500, 20, 4, 2, seed);
+            var problem = ProblemBuilder.Build(input);
+            var start = ReferenceCost.Evaluate(input, input.Initial.ToArray());
+            Assert.True(start.Cost.Violations > 0, "the generated start breaks some constraints, so repair is exercised too");
+            const int budget = 60;
+            problem.MaxMoves = budget;
+            var result = CreateBackend().Search(problem, input.Initial.ToArray(), Steps(20_000, seed));
+            var reference = ReferenceCost.Evaluate(input, result.Assignment);
+            Assert.True(reference.Cost.Violations == 0, $"seed {seed}: {string.Join("; ", reference.Broken)}");
+            Assert.Equal(0, result.Cost.Violations);
+            Assert.True(result.Moves <= budget, $"seed {seed}: {result.Moves} moves over the budget of {budget}");
+            Assert.True(result.Cost.Energy < start.Cost.Energy, $"seed {seed}: no improvement");
+            for (int p = 0; p < problem.Partitions; p++)
+            {
+                Assert.True(!problem.Pinned[p] || result.Assignment[p] == problem.Initial[p], $"seed {seed}: pinned partition {p} moved");
+            }
+        }
+    }
+
+    /// <summary>The same seed and steps give the same plan twice.</summary>
+    protected void CheckTheSameSeedGivesTheSamePlan()
+    {
+        var input = Generated(300, 12, 4, 2, 9);
+        var problem = ProblemBuilder.Build(input);
+        var first = CreateBackend().Search(problem, input.Initial.ToArray(), Steps(10_000, 3));
+        var second = CreateBackend().Search(problem, input.Initial.ToArray(), Steps(10_000, 3));
+        Assert.Equal(first.Assignment, second.Assignment);
+        Assert.Equal(first.Cost.Energy, second.Cost.Energy);
+    }
+}

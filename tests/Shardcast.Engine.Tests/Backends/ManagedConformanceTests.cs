@@ -1,0 +1,18 @@
+using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Engine.Tests.Backends;
+
+public sealed class ManagedConformanceTests : BackendConformance
+{
+    protected override ISearchBackend CreateBackend() => new ManagedBackend();
+
+    [Fact]
+    public void BatchCosts_AgreeWithTheDoubleReference() => CheckBatchCostsAgreeWithTheReference();
+
+    [Fact]
+    public void Annealing_NeverBreaksAHardConstraint() => CheckAnnealingNeverBreaksAHardConstraint();
+
+    [Fact]
+    public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
+}
