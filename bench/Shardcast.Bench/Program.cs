@@ -6,6 +6,7 @@ namespace Shardcast.Bench;
 
 /// <summary>
 /// Entry point. `throughput [P/N/H/R ...] [--seconds S]`: evaluated moves per second.
+/// `backends [P/N/H/R ...] [--seconds S] [--chains K] [--quality]`: annealing moves/s per backend (managed, OpenCL), and time to quality.
 /// `quality [P/N/H/R ...]`: time-to-quality against the 60 s best and the greedy baseline.
 /// `objectives [P/N/H/R ...]`: peak utilisation and bytes moved, annealer against greedy, per objective.
 /// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
@@ -23,6 +24,16 @@ internal static class Program
         {
             var (sizes, seconds) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4"], 3);
             ThroughputHarness.Run(sizes, seconds, Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "backends")
+        {
+            var rest = args[1..].ToList();
+            int chains = TakeInt(rest, "--chains", 0);
+            bool quality = rest.Remove("--quality");
+            var (sizes, seconds) = SizesAndSeconds([.. rest], ["10k/100/12/2", "100k/1000/12/4"], 3);
+            BackendThroughput.Run(sizes, seconds, chains, quality, Console.Out);
             return 0;
         }
 
@@ -87,6 +98,19 @@ internal static class Program
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
+    }
+
+    private static int TakeInt(List<string> args, string name, int fallback)
+    {
+        int at = args.IndexOf(name);
+        if (at < 0 || at + 1 >= args.Count)
+        {
+            return fallback;
+        }
+
+        int value = int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture);
+        args.RemoveRange(at, 2);
+        return value;
     }
 
     private static Dictionary<string, string> Options(string[] args)

@@ -28,6 +28,9 @@ public sealed class OpenClBackend : ISearchBackend, IBatchEvaluator
     /// <summary>The device this backend runs on (compiling the kernel source on first use); throws <see cref="Devices.NativeCallException"/> where there is none.</summary>
     public static string DeviceName => OpenClRuntime.Shared.DeviceName;
 
+    /// <summary>Whether the device is a GPU (its exponential and rounding may differ from the CPU's in the last bit).</summary>
+    public static bool DeviceIsGpu => OpenClRuntime.Shared.IsGpu;
+
     public SearchResult Search(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(problem);

@@ -252,10 +252,17 @@ internal sealed unsafe class OpenClRuntime : IDisposable
         }
     }
 
+    /// <summary>
+    /// Work-items per group: one chain per group on a CPU device, so its runtime spreads chains over cores instead of
+    /// packing them into one group on one thread; 64 on a GPU (two warps), the grid rounded up and the tail idle.
+    /// </summary>
+    public int GroupSize => IsGpu ? 64 : 1;
+
     public void Launch(ClKernel kernel, string name, long workItems)
     {
-        nuint global = (nuint)workItems;
-        OpenClNative.Check(OpenClNative.EnqueueNdRangeKernel(Queue, kernel, 1, null, &global, null, 0, null, null), $"clEnqueueNDRangeKernel({name})");
+        nuint local = (nuint)GroupSize;
+        nuint global = (nuint)((workItems + GroupSize - 1) / GroupSize * GroupSize);
+        OpenClNative.Check(OpenClNative.EnqueueNdRangeKernel(Queue, kernel, 1, null, &global, &local, 0, null, null), $"clEnqueueNDRangeKernel({name})");
         OpenClNative.Check(OpenClNative.Finish(Queue), $"clFinish({name})");
     }
 

@@ -72,8 +72,12 @@ public abstract class BackendConformance
         }
     }
 
-    /// <summary>From the same seed and step budget, the backend's best energy is the managed one's within 1e-4 relative.</summary>
-    protected void CheckAnnealingMatchesTheManagedBackend()
+    /// <summary>
+    /// From the same seed and step budget, the backend's best energy is the managed one's within 1e-4 relative; where
+    /// the device rounds as the CPU does (<paramref name="identical"/>: same float grouping, no contraction, the same
+    /// exponential), the whole search is the same: the same proposals evaluated and the same plan.
+    /// </summary>
+    protected void CheckAnnealingMatchesTheManagedBackend(bool identical)
     {
         for (ulong seed = 1; seed <= 3; seed++)
         {
@@ -85,8 +89,11 @@ public abstract class BackendConformance
             Assert.Null(backend.Fallback);
             double gap = Math.Abs(backend.Cost.Energy - managed.Cost.Energy) / Math.Abs(managed.Cost.Energy);
             Assert.True(gap <= RelativeTolerance, $"seed {seed}: {backend.Backend} {backend.Cost.Energy:R} against managed {managed.Cost.Energy:R} ({gap:E2} relative)");
-            Assert.Equal(managed.Statistics.EvaluatedMoves, backend.Statistics.EvaluatedMoves);
-            Assert.Equal(managed.Assignment, backend.Assignment);
+            if (identical)
+            {
+                Assert.Equal(managed.Statistics.EvaluatedMoves, backend.Statistics.EvaluatedMoves);
+                Assert.Equal(managed.Assignment, backend.Assignment);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class OpenClConformanceTests : BackendConformance
     public void BatchCosts_AgreeWithTheDoubleReference() => CheckBatchCostsAgreeWithTheReference();
 
     [OpenClFact]
-    public void Annealing_MatchesTheManagedBackend_FromTheSameSeed() => CheckAnnealingMatchesTheManagedBackend();
+    public void Annealing_MatchesTheManagedBackend_FromTheSameSeed() => CheckAnnealingMatchesTheManagedBackend(identical: !OpenClBackend.DeviceIsGpu);
 
     [OpenClFact]
     public void Annealing_NeverBreaksAHardConstraint() => CheckAnnealingNeverBreaksAHardConstraint();
@@ -52,5 +52,53 @@ public sealed class OpenClFactAttribute : FactAttribute
         {
             Skip = reason;
         }
+    }
+}
+
+/// <summary>Fallback from a device backend to the managed one: the plan still comes, and says which backend was asked for and why it did not search.</summary>
+public sealed class DeviceFallbackTests
+{
+    private static SearchOptions Steps => new() { TimeBudget = null, MaxStepsPerChain = 5_000, StepsPerEpoch = 1_000, Seed = 2, Chains = 2 };
+
+    [OpenClFact]
+    public void ADeviceFailureMidRun_FallsBackToManaged_AndTheResultSaysWhy()
+    {
+        var input = Shardcast.Engine.Planning.PlanningInput.From(Shardcast.Engine.Generation.ClusterGenerator.Generate(new Shardcast.Engine.Generation.GeneratorOptions(300, 12, 4, 2, 3)));
+        var problem = Shardcast.Engine.Planning.ProblemBuilder.Build(input);
+        int epochs = 0;
+        var failing = new OpenClBackend
+        {
+            FaultInjection = point =>
+            {
+                if (point == "epoch" && ++epochs == 3)
+                {
+                    throw new NativeCallException("clEnqueueNDRangeKernel(shardcast_anneal) failed with CL_OUT_OF_RESOURCES (-5)");
+                }
+            },
+        };
+        var backend = new FallbackBackend(failing, new Shardcast.Kernels.Managed.ManagedBackend());
+        var result = backend.Search(problem, input.Initial.ToArray(), Steps);
+        Assert.Equal(3, epochs);
+        Assert.Equal("managed", result.Backend);
+        Assert.NotNull(result.Fallback);
+        Assert.Equal("opencl", result.Fallback.Requested);
+        Assert.Contains("CL_OUT_OF_RESOURCES", result.Fallback.Reason, StringComparison.Ordinal);
+        var managed = new Shardcast.Kernels.Managed.ManagedBackend().Search(problem, input.Initial.ToArray(), Steps);
+        Assert.Equal(managed.Assignment, result.Assignment);
+    }
+
+    [Fact]
+    public void TheExtendedModel_IsSearchedByManaged_AndThePlanFileSaysWhy()
+    {
+        var (instance, initial) = Shardcast.Engine.Tests.Roadef.RoadefData.Load("a1_1");
+        var spec = Shardcast.Engine.Roadef.RoadefMapping.ToCluster(instance, initial);
+        var plan = Shardcast.Engine.Planning.Planner.Plan(spec, new Shardcast.Engine.Planning.PlanOptions { Backend = "opencl", TimeMs = 300, AdviseScaling = false });
+        Assert.Equal("managed", plan.Search.Backend);
+        Assert.NotNull(plan.Search.Fallback);
+        Assert.Contains("extended model", plan.Search.Fallback.Reason, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(Shardcast.Engine.Planning.PlanFileWriter.ToJson(plan));
+        var fallback = json.RootElement.GetProperty("backend_fallback");
+        Assert.Equal("opencl", fallback.GetProperty("requested").GetString());
+        Assert.StartsWith("the extended model", fallback.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 }

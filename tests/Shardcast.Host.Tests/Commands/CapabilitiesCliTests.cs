@@ -32,6 +32,7 @@ public class CapabilitiesCliTests
             var opencl = backends["opencl"];
             Assert.True(opencl.GetProperty("devices").GetArrayLength() > 0, opencl.GetProperty("unavailable").ToString());
             Assert.True(opencl.GetProperty("devices")[0].GetProperty("global_memory_bytes").GetInt64() > 0);
+            Assert.True(opencl.GetProperty("searchable").GetBoolean());
         }
 
         if (!File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"))
@@ -50,5 +51,34 @@ public class CapabilitiesCliTests
         Assert.Contains("opencl: ", text, StringComparison.Ordinal);
         Assert.Contains("managed: searches", text, StringComparison.Ordinal);
         Assert.Contains("libraries tried: libOpenCL.so.1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_with_backend_opencl_searches_on_the_device_or_says_why_managed_did()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"shardcast-opencl-plan-{Guid.NewGuid():N}.json");
+        try
+        {
+            var console = new StringWriter();
+            int code = Cli.Run(["plan", "--input", Path.Combine(AppContext.BaseDirectory, "examples", "cluster.json"), "--backend", "opencl", "--steps", "4000", "--output", output, "--no-scaling-advice"], console, new StringWriter(), () => new MemoryStream());
+            Assert.Equal(ExitCodes.Ok, code);
+            using var plan = JsonDocument.Parse(File.ReadAllText(output));
+            string backend = plan.RootElement.GetProperty("backend").GetString()!;
+            if (Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_OPENCL") == "1")
+            {
+                Assert.Equal("opencl", backend);
+                Assert.False(plan.RootElement.TryGetProperty("backend_fallback", out _));
+                Assert.True(plan.RootElement.GetProperty("feasible").GetBoolean());
+            }
+            else if (backend == "managed")
+            {
+                Assert.Equal("opencl", plan.RootElement.GetProperty("backend_fallback").GetProperty("requested").GetString());
+                Assert.Contains("did not search", console.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 }

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.OpenCl;
+using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Search;
+
+namespace Shardcast.Bench.Throughput;
+
+/// <summary>
+/// Per backend, on the same generated clusters: annealing steps evaluated per second by the backend's chain set
+/// (the same proposals, constraint checks, deltas and Metropolis rule everywhere; the host only launches epochs),
+/// and time to quality: the best energy a whole search reaches within budgets of 1, 2 and 5 s.
+/// </summary>
+internal static class BackendThroughput
+{
+    private const int StepsPerEpoch = 5_000;
+
+    public static void Run(string[] sizes, double seconds, int deviceChains, bool quality, TextWriter output)
+    {
+        string device;
+        try
+        {
+            device = OpenClBackend.DeviceName;
+        }
+        catch (Kernels.Devices.NativeCallException e)
+        {
+            device = "none (" + e.Message + ")";
+        }
+
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; OpenCL device: {device}");
+        output.WriteLine("| size P/N/H/R | backend | chains | million evaluated moves/s | device MB |");
+        output.WriteLine("| --- | --- | --- | --- | --- |");
+        foreach (string size in sizes)
+        {
+            var (p, n, h, r) = BenchProblems.ParseSize(size);
+            var clock = Stopwatch.StartNew();
+            var (_, problem) = BenchProblems.Create(p, n, h, r);
+            output.WriteLine($"<!-- {size}: generated and flattened in {clock.Elapsed.TotalSeconds:0.0} s -->");
+            problem.MaxMoves = int.MaxValue;
+            problem.MaxBytes = double.PositiveInfinity;
+            var options = new SearchOptions { TimeBudget = null, MaxStepsPerChain = 1, Seed = 1 };
+            int[] movable = ParallelAnnealer.Movable(problem);
+            double temperature = Temperature(problem, movable);
+            int cores = Environment.ProcessorCount;
+            using (var managed = new ManagedChainSet(problem, movable, options with { Threads = cores }, cores))
+            {
+                Report(output, size, "managed", managed, problem, temperature, seconds);
+            }
+
+            try
+            {
+                var runtime = OpenClRuntime.Shared;
+                int chains = deviceChains > 0 ? deviceChains : Math.Max(2, runtime.ComputeUnits);
+                using var openCl = new OpenClChainSet(runtime, problem, options, chains);
+                Report(output, size, "opencl", openCl, problem, temperature, seconds);
+            }
+            catch (Kernels.Devices.NativeCallException e)
+            {
+                output.WriteLine($"| {size} | opencl | - | unavailable: {e.Message} | - |");
+            }
+
+            if (quality)
+            {
+                Quality(output, size, problem, deviceChains);
+            }
+        }
+    }
+
+    private static double Temperature(FlatProblem problem, int[] movable)
+    {
+        var state = new SearchState(problem);
+        state.Reset(problem.Initial);
+        return TemperatureCalibrator.UphillScale(state, movable, 1) * 0.01;
+    }
+
+    private static void Report(TextWriter output, string size, string name, IChainSet chains, FlatProblem problem, double temperature, double seconds)
+    {
+        chains.Start(problem.Initial);
+        long deviceBytes = chains is OpenClChainSet device ? device.DeviceBytes : 0;
+        var temperatures = Enumerable.Repeat(temperature, chains.Count).ToArray();
+        chains.RunEpoch(temperatures, StepsPerEpoch); // warm-up: JIT, kernel compile, caches
+        var (before, _) = chains.Totals();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            chains.RunEpoch(temperatures, StepsPerEpoch);
+        }
+
+        var (after, _) = chains.Totals();
+        double rate = (after - before) / clock.Elapsed.TotalSeconds;
+        output.WriteLine($"| {size} | {name} | {chains.Count} | {rate / 1e6:0.0} | {(deviceBytes > 0 ? (deviceBytes / 1e6).ToString("0", System.Globalization.CultureInfo.InvariantCulture) : "-")} |");
+    }
+
+    private static void Quality(TextWriter output, string size, FlatProblem problem, int deviceChains)
+    {
+        output.WriteLine();
+        output.WriteLine($"time to quality at {size}: best energy after each budget (one search per budget, seed 1)");
+        output.WriteLine("| backend | 1 s | 2 s | 5 s |");
+        output.WriteLine("| --- | --- | --- | --- |");
+        foreach (var backend in new ISearchBackend[] { new ManagedBackend(), new OpenClBackend() })
+        {
+            var cells = new List<string>();
+            foreach (double budget in new[] { 1.0, 2.0, 5.0 })
+            {
+                var options = new SearchOptions { TimeBudget = TimeSpan.FromSeconds(budget), Seed = 1, Chains = backend is OpenClBackend ? deviceChains : 0 };
+                try
+                {
+                    cells.Add(backend.Search(problem, problem.Initial, options).Cost.Energy.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
+                }
+                catch (Kernels.Devices.NativeCallException e)
+                {
+                    cells.Add("unavailable: " + e.Message);
+                }
+            }
+
+            output.WriteLine($"| {backend.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        output.WriteLine();
+    }
+}
