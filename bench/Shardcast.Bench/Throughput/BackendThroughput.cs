@@ -51,7 +51,7 @@ internal static class BackendThroughput
             {
                 var runtime = OpenClRuntime.Shared;
                 int chains = deviceChains > 0 ? deviceChains : Math.Max(2, runtime.ComputeUnits);
-                using var openCl = new OpenClChainSet(runtime, problem, options, chains);
+                using var openCl = new Kernels.Device.DeviceChainSet(runtime, problem, options, chains);
                 Report(output, size, "opencl", openCl, problem, temperature, seconds);
             }
             catch (Kernels.Devices.NativeCallException e)
@@ -76,7 +76,7 @@ internal static class BackendThroughput
     private static void Report(TextWriter output, string size, string name, IChainSet chains, FlatProblem problem, double temperature, double seconds)
     {
         chains.Start(problem.Initial);
-        long deviceBytes = chains is OpenClChainSet device ? device.DeviceBytes : 0;
+        long deviceBytes = chains is Kernels.Device.DeviceChainSet device ? device.DeviceBytes : 0;
         var temperatures = Enumerable.Repeat(temperature, chains.Count).ToArray();
         chains.RunEpoch(temperatures, StepsPerEpoch); // warm-up: JIT, kernel compile, caches
         var (before, _) = chains.Totals();

@@ -153,8 +153,5 @@ internal sealed class ClKernel() : SafeHandleZeroOrMinusOneIsInvalid(true)
 
 internal sealed class ClBuffer() : SafeHandleZeroOrMinusOneIsInvalid(true)
 {
-    /// <summary>Bytes allocated on the device.</summary>
-    public long Bytes { get; set; }
-
     protected override bool ReleaseHandle() => OpenClNative.ReleaseMemObject(handle) == 0;
 }

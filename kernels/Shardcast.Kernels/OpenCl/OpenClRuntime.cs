@@ -9,7 +9,7 @@ namespace Shardcast.Kernels.OpenCl;
 /// GPUs before anything else (on a machine without a GPU that is PoCL on the CPU). Built once per process and
 /// shared; searches take <see cref="Gate"/> so one queue serves one search at a time.
 /// </summary>
-internal sealed unsafe class OpenClRuntime : IDisposable
+internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
 {
     private const string BuildOptions = "-cl-std=CL1.2";
     private const uint DeviceTypeInfo = 0x1000;
@@ -34,6 +34,8 @@ internal sealed unsafe class OpenClRuntime : IDisposable
         Queue = queue;
         Program = program;
     }
+
+    public string Backend => "opencl";
 
     public nint DeviceId { get; }
 
@@ -201,7 +203,7 @@ internal sealed unsafe class OpenClRuntime : IDisposable
         return value;
     }
 
-    public ClKernel CreateKernel(string name)
+    private ClKernel CreateKernel(string name)
     {
         byte[] bytes = Encoding.ASCII.GetBytes(name + "\0");
         fixed (byte* n = bytes)
@@ -210,7 +212,7 @@ internal sealed unsafe class OpenClRuntime : IDisposable
         }
     }
 
-    public ClBuffer Allocate(long bytes, bool readOnly, string what)
+    public DeviceBuffer Allocate(long bytes, bool readOnly, string what)
     {
         long size = Math.Max(bytes, 8);
         if (size > MaxAllocation)
@@ -220,11 +222,10 @@ internal sealed unsafe class OpenClRuntime : IDisposable
 
         var buffer = OpenClNative.Own<ClBuffer>(
             OpenClNative.CreateBuffer(Context, readOnly ? OpenClNative.MemReadOnly : OpenClNative.MemReadWrite, (nuint)size, null, out int status), status, $"clCreateBuffer({what})");
-        buffer.Bytes = size;
-        return buffer;
+        return new OpenClBuffer(buffer, size);
     }
 
-    public void Write<T>(ClBuffer buffer, ReadOnlySpan<T> data, long offsetElements = 0)
+    public void Write<T>(DeviceBuffer buffer, ReadOnlySpan<T> data, long offsetElements = 0)
         where T : unmanaged
     {
         if (data.IsEmpty)
@@ -234,11 +235,11 @@ internal sealed unsafe class OpenClRuntime : IDisposable
 
         fixed (T* source = data)
         {
-            OpenClNative.Check(OpenClNative.EnqueueWriteBuffer(Queue, buffer, 1, (nuint)(offsetElements * sizeof(T)), (nuint)(data.Length * sizeof(T)), source, 0, null, null), "clEnqueueWriteBuffer");
+            OpenClNative.Check(OpenClNative.EnqueueWriteBuffer(Queue, Handle(buffer), 1, (nuint)(offsetElements * sizeof(T)), (nuint)(data.Length * sizeof(T)), source, 0, null, null), "clEnqueueWriteBuffer");
         }
     }
 
-    public void Read<T>(ClBuffer buffer, Span<T> destination, long offsetElements = 0)
+    public void Read<T>(DeviceBuffer buffer, Span<T> destination, long offsetElements = 0)
         where T : unmanaged
     {
         if (destination.IsEmpty)
@@ -248,8 +249,20 @@ internal sealed unsafe class OpenClRuntime : IDisposable
 
         fixed (T* target = destination)
         {
-            OpenClNative.Check(OpenClNative.EnqueueReadBuffer(Queue, buffer, 1, (nuint)(offsetElements * sizeof(T)), (nuint)(destination.Length * sizeof(T)), target, 0, null, null), "clEnqueueReadBuffer");
+            OpenClNative.Check(OpenClNative.EnqueueReadBuffer(Queue, Handle(buffer), 1, (nuint)(offsetElements * sizeof(T)), (nuint)(destination.Length * sizeof(T)), target, 0, null, null), "clEnqueueReadBuffer");
         }
+    }
+
+    public DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers, int scalars)
+    {
+        var kernel = CreateKernel(name);
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            nint handle = Handle(buffers[i]).DangerousGetHandle();
+            OpenClNative.Check(OpenClNative.SetKernelArg(kernel, (uint)i, (nuint)sizeof(nint), &handle), $"clSetKernelArg({name}, {i})");
+        }
+
+        return new OpenClKernel(name, kernel, buffers.Count);
     }
 
     /// <summary>
@@ -258,13 +271,22 @@ internal sealed unsafe class OpenClRuntime : IDisposable
     /// </summary>
     public int GroupSize => IsGpu ? 64 : 1;
 
-    public void Launch(ClKernel kernel, string name, long workItems)
+    public void Launch(DeviceKernel kernel, long workItems, ReadOnlySpan<int> scalars)
     {
+        var bound = (OpenClKernel)kernel;
+        for (int i = 0; i < scalars.Length; i++)
+        {
+            int value = scalars[i];
+            OpenClNative.Check(OpenClNative.SetKernelArg(bound.Kernel, (uint)(bound.Buffers + i), sizeof(int), &value), $"clSetKernelArg({kernel.Name}, {bound.Buffers + i})");
+        }
+
         nuint local = (nuint)GroupSize;
         nuint global = (nuint)((workItems + GroupSize - 1) / GroupSize * GroupSize);
-        OpenClNative.Check(OpenClNative.EnqueueNdRangeKernel(Queue, kernel, 1, null, &global, &local, 0, null, null), $"clEnqueueNDRangeKernel({name})");
-        OpenClNative.Check(OpenClNative.Finish(Queue), $"clFinish({name})");
+        OpenClNative.Check(OpenClNative.EnqueueNdRangeKernel(Queue, bound.Kernel, 1, null, &global, &local, 0, null, null), $"clEnqueueNDRangeKernel({kernel.Name})");
+        OpenClNative.Check(OpenClNative.Finish(Queue), $"clFinish({kernel.Name})");
     }
+
+    private static ClBuffer Handle(DeviceBuffer buffer) => ((OpenClBuffer)buffer).Memory;
 
     public void Dispose()
     {
@@ -273,4 +295,26 @@ internal sealed unsafe class OpenClRuntime : IDisposable
         Context.Dispose();
         Gate.Dispose();
     }
+}
+
+internal sealed class OpenClBuffer : DeviceBuffer
+{
+    public OpenClBuffer(ClBuffer memory, long bytes)
+    {
+        Memory = memory;
+        Bytes = bytes;
+    }
+
+    public ClBuffer Memory { get; }
+
+    public override void Dispose() => Memory.Dispose();
+}
+
+internal sealed class OpenClKernel(string name, ClKernel kernel, int buffers) : DeviceKernel(name)
+{
+    public ClKernel Kernel { get; } = kernel;
+
+    public int Buffers { get; } = buffers;
+
+    public override void Dispose() => Kernel.Dispose();
 }

@@ -1,37 +1,33 @@
-using Shardcast.Kernels.Device;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 using Shardcast.Kernels.Search;
 
-namespace Shardcast.Kernels.OpenCl;
+namespace Shardcast.Kernels.Device;
 
 /// <summary>
-/// K annealing chains in OpenCL device memory: the problem uploaded once, each chain's state (assignment, node
+/// K annealing chains in device memory (OpenCL or CUDA, through <see cref="IDeviceRuntime"/>): the problem uploaded once, each chain's state (assignment, node
 /// loads and peaks, members, moved partitions, group zone counts, counters, random stream) kept on the device
 /// between epochs. Per epoch the host writes K inverse temperatures and reads K energies and acceptance counts.
 /// </summary>
-internal sealed class OpenClChainSet : IChainSet
+internal sealed class DeviceChainSet : IChainSet
 {
-    private const int ProblemArgs = 29;
-    private const int StateArgs = 14;
-
-    private readonly OpenClRuntime _runtime;
+    private readonly IDeviceRuntime _runtime;
     private readonly FlatProblem _problem;
     private readonly SearchOptions _options;
-    private readonly List<ClBuffer> _owned = [];
+    private readonly List<DeviceBuffer> _owned = [];
     private readonly double[] _doubles;
     private readonly long[] _longs;
     private readonly float[] _inverseTemperature;
     private readonly Action<string>? _faultInjection;
-    private ClBuffer[] _problemBuffers = [];
-    private ClBuffer[] _stateBuffers = [];
-    private ClBuffer? _terms;
-    private ClBuffer? _temperatures;
-    private ClKernel? _reset;
-    private ClKernel? _anneal;
+    private DeviceBuffer[] _problemBuffers = [];
+    private DeviceBuffer[] _stateBuffers = [];
+    private DeviceBuffer? _terms;
+    private DeviceBuffer? _temperatures;
+    private DeviceKernel? _reset;
+    private DeviceKernel? _anneal;
     private DeviceProblemImage? _image;
 
-    public OpenClChainSet(OpenClRuntime runtime, FlatProblem problem, SearchOptions options, int count, Action<string>? faultInjection = null)
+    public DeviceChainSet(IDeviceRuntime runtime, FlatProblem problem, SearchOptions options, int count, Action<string>? faultInjection = null)
     {
         _runtime = runtime;
         _problem = problem;
@@ -94,7 +90,7 @@ internal sealed class OpenClChainSet : IChainSet
         return result;
     }
 
-    public unsafe void RunEpoch(ReadOnlySpan<double> temperatures, int steps)
+    public void RunEpoch(ReadOnlySpan<double> temperatures, int steps)
     {
         _faultInjection?.Invoke("epoch");
         for (int c = 0; c < Count; c++)
@@ -104,8 +100,7 @@ internal sealed class OpenClChainSet : IChainSet
         }
 
         _runtime.Write<float>(_temperatures!, _inverseTemperature);
-        OpenClNative.Check(OpenClNative.SetKernelArg(_anneal!, ProblemArgs + StateArgs + 1, sizeof(int), &steps), "clSetKernelArg(steps)");
-        _runtime.Launch(_anneal!, KernelSource.AnnealKernel, Count);
+        _runtime.Launch(_anneal!, Count, [steps]);
         _runtime.Read<double>(_stateBuffers[11], _doubles);
         _runtime.Read<long>(_stateBuffers[12], _longs);
     }
@@ -114,7 +109,7 @@ internal sealed class OpenClChainSet : IChainSet
 
     private double[] RunReset()
     {
-        _runtime.Launch(_reset!, KernelSource.ResetKernel, Count);
+        _runtime.Launch(_reset!, Count, []);
         var ints = new int[Count * KernelLayout.ChainInts];
         _runtime.Read<int>(_stateBuffers[10], ints);
         for (int c = 0; c < Count; c++)
@@ -190,14 +185,12 @@ internal sealed class OpenClChainSet : IChainSet
         ];
         _terms = State(k * KernelLayout.TermCount * 8, "terms");
         _temperatures = State(k * 4, "inverse_temperature");
-        _reset = _runtime.CreateKernel(KernelSource.ResetKernel);
-        _anneal = _runtime.CreateKernel(KernelSource.AnnealKernel);
-        SetBufferArgs(_reset, [.. _problemBuffers, .. _stateBuffers, _terms]);
-        SetBufferArgs(_anneal, [.. _problemBuffers, .. _stateBuffers, _temperatures]);
+        _reset = _runtime.Bind(KernelSource.ResetKernel, [.. _problemBuffers, .. _stateBuffers, _terms], scalars: 0);
+        _anneal = _runtime.Bind(KernelSource.AnnealKernel, [.. _problemBuffers, .. _stateBuffers, _temperatures], scalars: 1);
         _image = image;
     }
 
-    private ClBuffer Upload<T>(T[] data, string name)
+    private DeviceBuffer Upload<T>(T[] data, string name)
         where T : unmanaged
     {
         var buffer = _runtime.Allocate((long)data.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), readOnly: true, name);
@@ -206,20 +199,11 @@ internal sealed class OpenClChainSet : IChainSet
         return buffer;
     }
 
-    private ClBuffer State(long bytes, string name)
+    private DeviceBuffer State(long bytes, string name)
     {
         var buffer = _runtime.Allocate(bytes, readOnly: false, name);
         _owned.Add(buffer);
         return buffer;
-    }
-
-    private static unsafe void SetBufferArgs(ClKernel kernel, ClBuffer[] buffers)
-    {
-        for (int i = 0; i < buffers.Length; i++)
-        {
-            nint handle = buffers[i].DangerousGetHandle();
-            OpenClNative.Check(OpenClNative.SetKernelArg(kernel, (uint)i, (nuint)sizeof(nint), &handle), $"clSetKernelArg({i})");
-        }
     }
 
     public void Dispose()
