@@ -1,3 +1,4 @@
+using Shardcast.Kernels.Cuda;
 using Shardcast.Kernels.Devices;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.OpenCl;
@@ -8,16 +9,17 @@ namespace Shardcast.Engine.Planning;
 /// <summary>
 /// Resolves a backend name to a search backend. A device backend comes with the managed backend behind it, so a
 /// device that is missing or fails mid-run costs the plan its speed, never its answer (the plan names the
-/// fallback and why). "auto" takes an OpenCL GPU where there is one, else the managed backend: on the CPU the
-/// managed backend is the faster of the two (docs/benchmarks.md), so PoCL is used only when named.
+/// fallback and why). "auto" takes CUDA where a GPU and NVRTC are found, else an OpenCL GPU, else the managed
+/// backend: on the CPU, PoCL and the managed backend reach the same quality in the same time (docs/benchmarks.md),
+/// and the managed one needs no driver and no kernel compile, so PoCL is used only when named.
 /// </summary>
 public static class BackendCatalog
 {
     public static IReadOnlyList<string> Known { get; } = ["auto", "managed", "opencl", "cuda"];
 
-    public static IReadOnlyList<string> Available { get; } = ["managed", "opencl"];
-
     private static readonly Lazy<bool> OpenClGpu = new(() => OpenClProbe.Probe().Devices.Any(d => d.Kind == "gpu"));
+
+    private static readonly Lazy<bool> CudaReady = new(() => CudaProbe.Probe().Searchable);
 
     public static ISearchBackend Resolve(string name)
     {
@@ -26,8 +28,10 @@ public static class BackendCatalog
         {
             ManagedBackend.BackendName => new ManagedBackend(),
             OpenClBackend.BackendName => new FallbackBackend(new OpenClBackend(), new ManagedBackend()),
-            "auto" => OpenClGpu.Value ? new FallbackBackend(new OpenClBackend(), new ManagedBackend()) : new ManagedBackend(),
-            "cuda" => throw new PlanningException($"backend 'cuda' is not available in this build; available: {string.Join(", ", Available)} (or auto)"),
+            CudaBackend.BackendName => new FallbackBackend(new CudaBackend(), new ManagedBackend()),
+            "auto" => CudaReady.Value ? new FallbackBackend(new CudaBackend(), new ManagedBackend())
+                : OpenClGpu.Value ? new FallbackBackend(new OpenClBackend(), new ManagedBackend())
+                : new ManagedBackend(),
             _ => throw new PlanningException($"unknown backend '{name}'; expected one of {string.Join(", ", Known)}"),
         };
     }
