@@ -30,9 +30,9 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (options.Algorithm != SearchAlgorithm.Anneal)
+        if (options.Algorithm == SearchAlgorithm.Greedy)
         {
-            throw new DeviceUnsupportedException($"the {Name} backend anneals; {options.Algorithm} runs on the managed backend");
+            throw new DeviceUnsupportedException($"the greedy baseline is sequential by nature and runs on the managed backend, not {Name}");
         }
 
         var image = new DeviceProblemImage(problem, options, DeviceProblemImage.LargestNodeCount(problem.Nodes, start));
@@ -40,14 +40,37 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
         runtime.Gate.Wait(cancellationToken);
         try
         {
-            int chains = ChainCount(runtime, image, options);
-            return ParallelAnnealer.Run(problem, start, options, Name, (_, count) => new DeviceChainSet(runtime, problem, options, count, FaultInjection), chains, cancellationToken);
+            return options.Algorithm switch
+            {
+                SearchAlgorithm.Anneal => Anneal(problem, start, options, runtime, image, cancellationToken),
+                SearchAlgorithm.Genetic => Genetic(problem, start, options, runtime, image, cancellationToken),
+                _ => SearchPhases.GeneticThenAnneal(
+                    problem, start, options,
+                    (o, s) => Genetic(problem, s, o, runtime, image, cancellationToken),
+                    (o, s) => Anneal(problem, s, o, runtime, image, cancellationToken)),
+            };
         }
         finally
         {
             runtime.Gate.Release();
         }
     }
+
+    private SearchResult Anneal(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, IDeviceRuntime runtime, DeviceProblemImage image, CancellationToken cancellationToken) =>
+        ParallelAnnealer.Run(problem, start, options, Name, (_, count) => new DeviceChainSet(runtime, problem, options, count, FaultInjection), ChainCount(runtime, image, options), cancellationToken);
+
+    /// <summary>The population: the requested size, and on a GPU as many individuals as memory holds up to <see cref="MaxGpuPopulation"/>.</summary>
+    private SearchResult Genetic(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, IDeviceRuntime runtime, DeviceProblemImage image, CancellationToken cancellationToken)
+    {
+        int size = runtime.IsGpu
+            ? Math.Max(options.Population, DeviceChainBudget.Chains(image, runtime.GlobalMemory, runtime.MaxAllocation, MemoryShare / 2, MaxGpuPopulation))
+            : options.Population;
+        using var population = new DeviceChainSet(runtime, problem, options, size, FaultInjection);
+        return DeviceGeneticSearch.Run(problem, start, options, Name, population, cancellationToken);
+    }
+
+    /// <summary>Individuals on a GPU at most: each generation improves every child for a full epoch.</summary>
+    public const int MaxGpuPopulation = 1024;
 
     /// <summary>Each candidate's cost by term, computed on the device in one launch per batch.</summary>
     public CostBreakdown[] EvaluateBatch(FlatProblem problem, IReadOnlyList<int[]> candidates)

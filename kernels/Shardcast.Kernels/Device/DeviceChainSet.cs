@@ -25,6 +25,12 @@ internal sealed class DeviceChainSet : IChainSet
     private DeviceBuffer? _temperatures;
     private DeviceKernel? _reset;
     private DeviceKernel? _anneal;
+    private DeviceKernel? _crossover;
+    private DeviceKernel? _adopt;
+    private DeviceKernel? _mutateRepair;
+    private DeviceBuffer? _parents;
+    private DeviceBuffer? _offspring;
+    private DeviceBuffer? _mutations;
     private DeviceProblemImage? _image;
 
     public DeviceChainSet(IDeviceRuntime runtime, FlatProblem problem, SearchOptions options, int count, Action<string>? faultInjection = null)
@@ -106,6 +112,59 @@ internal sealed class DeviceChainSet : IChainSet
     }
 
     public void Resynchronise() => RunReset();
+
+    /// <summary>
+    /// One generation's offspring: chain i (where <paramref name="mutations"/>[i] is not negative) becomes the crossover
+    /// of chains parents[2i] and parents[2i+1], then takes that many random moves and is repaired; the others stay.
+    /// </summary>
+    public void Breed(ReadOnlySpan<int> parents, ReadOnlySpan<int> mutations)
+    {
+        EnsureGenetic();
+        _faultInjection?.Invoke("breed");
+        _runtime.Write(_parents!, parents);
+        _runtime.Write(_mutations!, mutations);
+        _runtime.Launch(_crossover!, Count, []);
+        _runtime.Launch(_adopt!, Count, []);
+        RunReset();
+        _runtime.Launch(_mutateRepair!, Count, []);
+    }
+
+    /// <summary>Random moves and repair only (the first population: mutants of the start).</summary>
+    public void MutateAndRepair(ReadOnlySpan<int> mutations)
+    {
+        EnsureGenetic();
+        _runtime.Write(_mutations!, mutations);
+        _runtime.Launch(_mutateRepair!, Count, []);
+    }
+
+    /// <summary>Zero-temperature descent of <paramref name="steps"/> proposals on the chains where mutations[i] is not negative; then exact costs.</summary>
+    public void Improve(ReadOnlySpan<int> mutations, int steps)
+    {
+        for (int c = 0; c < Count; c++)
+        {
+            _inverseTemperature[c] = mutations[c] >= 0 ? float.PositiveInfinity : -1f;
+        }
+
+        _runtime.Write<float>(_temperatures!, _inverseTemperature);
+        _runtime.Launch(_anneal!, Count, [steps]);
+        RunReset();
+    }
+
+    private void EnsureGenetic()
+    {
+        if (_crossover is not null)
+        {
+            return;
+        }
+
+        long k = Count;
+        _parents = State(k * 2 * 4, "parents");
+        _offspring = State(k * _problem.Partitions * 4, "offspring");
+        _mutations = State(k * 4, "mutations");
+        _crossover = _runtime.Bind(KernelSource.CrossoverKernel, [.. _problemBuffers, .. _stateBuffers, _parents, _offspring, _mutations], scalars: 0);
+        _adopt = _runtime.Bind(KernelSource.AdoptKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations], scalars: 0);
+        _mutateRepair = _runtime.Bind(KernelSource.MutateRepairKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations], scalars: 0);
+    }
 
     private double[] RunReset()
     {
@@ -210,6 +269,9 @@ internal sealed class DeviceChainSet : IChainSet
     {
         _reset?.Dispose();
         _anneal?.Dispose();
+        _crossover?.Dispose();
+        _adopt?.Dispose();
+        _mutateRepair?.Dispose();
         foreach (var buffer in _owned)
         {
             buffer.Dispose();

@@ -19,6 +19,12 @@ internal static class KernelSource
 
     public const string AnnealKernel = "shardcast_anneal";
 
+    public const string CrossoverKernel = "shardcast_crossover";
+
+    public const string AdoptKernel = "shardcast_adopt";
+
+    public const string MutateRepairKernel = "shardcast_mutate_repair";
+
     private static (string, string) Load()
     {
         using var stream = typeof(KernelSource).Assembly.GetManifestResourceStream("Shardcast.Kernels.Source.shardcast.cl")

@@ -33,44 +33,12 @@ public sealed class ManagedBackend : ISearchBackend, IBatchEvaluator
             SearchAlgorithm.Anneal => ParallelAnnealer.Run(problem, start, options, Name, cancellationToken),
             SearchAlgorithm.Genetic => GeneticSearch.Run(problem, start, options, Name, cancellationToken),
             SearchAlgorithm.Greedy => GreedyRebalancer.Run(problem, start, options, Name, cancellationToken),
-            SearchAlgorithm.GeneticThenAnneal => GeneticThenAnneal(problem, start, options, cancellationToken),
+            SearchAlgorithm.GeneticThenAnneal => SearchPhases.GeneticThenAnneal(
+                problem, start, options,
+                (o, s) => GeneticSearch.Run(problem, s, o, Name, cancellationToken),
+                (o, s) => ParallelAnnealer.Run(problem, s, o, Name, cancellationToken)),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Algorithm, "Unknown search algorithm."),
         };
-    }
-
-    /// <summary>Share of the budget (time or steps) the genetic phase gets before annealing takes over.</summary>
-    public const double GeneticSeedShare = 0.4;
-
-    private SearchResult GeneticThenAnneal(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, CancellationToken cancellationToken)
-    {
-        var seedOptions = options with
-        {
-            Algorithm = SearchAlgorithm.Genetic,
-            TimeBudget = options.TimeBudget * GeneticSeedShare,
-            MaxStepsPerChain = options.MaxStepsPerChain is { } steps ? Math.Max(1, (long)(steps * GeneticSeedShare)) : null,
-        };
-        var seeded = GeneticSearch.Run(problem, start, seedOptions, Name, cancellationToken);
-        var annealOptions = options with
-        {
-            Algorithm = SearchAlgorithm.Anneal,
-            TimeBudget = options.TimeBudget - seeded.Statistics.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1),
-            MaxStepsPerChain = options.MaxStepsPerChain is { } all ? Math.Max(1, all - seedOptions.MaxStepsPerChain!.Value) : null,
-            WarmStart = false,
-        };
-        if (options.TimeBudget is null)
-        {
-            annealOptions = annealOptions with { TimeBudget = null };
-        }
-
-        var annealed = ParallelAnnealer.Run(problem, seeded.Assignment, annealOptions, Name, cancellationToken);
-        var best = annealed.Cost.Energy <= seeded.Cost.Energy ? annealed : seeded;
-        var statistics = new SearchStatistics(
-            seeded.Statistics.EvaluatedMoves + annealed.Statistics.EvaluatedMoves,
-            seeded.Statistics.AcceptedMoves + annealed.Statistics.AcceptedMoves,
-            seeded.Statistics.Epochs + annealed.Statistics.Epochs,
-            seeded.Statistics.Elapsed + annealed.Statistics.Elapsed);
-        var trace = seeded.Trace.Concat(annealed.Trace.Select(t => t with { Elapsed = t.Elapsed + seeded.Statistics.Elapsed })).ToArray();
-        return best with { Algorithm = SearchAlgorithm.GeneticThenAnneal, Statistics = statistics, Trace = trace };
     }
 
     public CostBreakdown[] EvaluateBatch(FlatProblem problem, IReadOnlyList<int[]> candidates)

@@ -1005,6 +1005,12 @@ KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inver
     }
 
     float inverse_t = inverse_temperature[id];
+    if (inverse_t < 0.0f)
+    {
+        /* A negative inverse temperature means the chain sits this launch out (the genetic search's elites). */
+        return;
+    }
+
     for (int s = 0; s < steps; s++)
     {
         ulong bits = next_u64(c);
@@ -1017,6 +1023,200 @@ KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inver
         else
         {
             try_move(p, c, biased, inverse_t, bits);
+        }
+    }
+
+    rng[id * 2 + 1] = c->counter;
+}
+
+/* ---- the genetic algorithm's operators (Managed/GeneticSearch.cs, ConstraintRepair.cs) ---- */
+
+/*
+ * Crossover that keeps node-level structure: a random half of the nodes keep exactly the partitions parent A puts
+ * on them, the rest of the partitions take parent B's node. The half is drawn per node from the child's stream
+ * (bit 0 of draw `node` after the current counter), so no mask is stored. Children only (mutations[id] >= 0);
+ * the child goes to offspring[], which shardcast_adopt copies over the population once every child is built.
+ */
+KERNEL void shardcast_crossover(PROBLEM_ARGS, STATE_ARGS, GLOBAL const int* parents, GLOBAL int* offspring, GLOBAL const int* mutations)
+{
+    Problem pr = make_problem(PROBLEM_PASS);
+    const Problem* p = &pr;
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS] || mutations[id] < 0)
+    {
+        return;
+    }
+
+    MAKE_CHAIN(ch, pr, id);
+    Chain* c = &ch;
+    GLOBAL const int* a = assign_all + (long)parents[id * 2] * p->partitions;
+    GLOBAL const int* b = assign_all + (long)parents[id * 2 + 1] * p->partitions;
+    GLOBAL int* child = offspring + id * (long)p->partitions;
+    ulong base = c->counter;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        int na = a[i];
+        ulong draw = mix64(c->key + ((base + 1 + (ulong)na) * 0x9E3779B97F4A7C15UL));
+        child[i] = (draw & 1UL) != 0 ? na : b[i];
+    }
+
+    rng[id * 2 + 1] = base + (ulong)p->nodes;
+}
+
+KERNEL void shardcast_adopt(PROBLEM_ARGS, STATE_ARGS, GLOBAL const int* offspring, GLOBAL const int* mutations)
+{
+    Problem pr = make_problem(PROBLEM_PASS);
+    const Problem* p = &pr;
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS] || mutations[id] < 0)
+    {
+        return;
+    }
+
+    GLOBAL int* target = assign_all + id * (long)p->partitions;
+    GLOBAL const int* source = offspring + id * (long)p->partitions;
+    for (int i = 0; i < p->partitions; i++)
+    {
+        target[i] = source[i];
+    }
+}
+
+INLINE int breaks(const Problem* p, const Chain* c, int partition)
+{
+    int node = c->assign[partition];
+    if (!is_allowed(p, partition, node))
+    {
+        return 1;
+    }
+
+    int g = p->group_of[partition];
+    if (g < 0)
+    {
+        return 0;
+    }
+
+    for (int i = p->group_start[g]; i < p->group_start[g + 1]; i++)
+    {
+        int q = p->group_members[i];
+        if (q != partition && c->assign[q] == node)
+        {
+            return 1;
+        }
+    }
+
+    return c->zone_count[g] < p->group_min_zones[g];
+}
+
+/*
+ * mutations[id] random feasible moves, then repair: moved partitions go home in random order while the move
+ * budget is exceeded, then each partition that breaks a hard constraint moves to the node that removes the most
+ * breakage at the least cost. scratch[] holds one chain's shuffled moved partitions. Expects a reset state.
+ */
+KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, GLOBAL int* scratch, GLOBAL const int* mutations)
+{
+    Problem pr = make_problem(PROBLEM_PASS);
+    const Problem* p = &pr;
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS] || mutations[id] < 0)
+    {
+        return;
+    }
+
+    MAKE_CHAIN(ch, pr, id);
+    Chain* c = &ch;
+    int moves = mutations[id];
+    for (int i = 0, tries = 0; i < moves && tries < moves * 8 && p->movable_count > 0; tries++)
+    {
+        int partition = p->movable[next_int(c, p->movable_count)];
+        int m = next_int(c, p->nodes);
+        if (m == c->assign[partition] || !within_budget(p, c, partition, m) || c->member_count[m] >= p->slots)
+        {
+            continue;
+        }
+
+        int dv = violation_delta(p, c, partition, m);
+        if (dv > 0)
+        {
+            continue;
+        }
+
+        apply_move(p, c, partition, m, move_delta(p, c, partition, m), dv);
+        i++;
+    }
+
+    if (c->ints[C_MOVES] > p->max_moves || c->doubles[1] > p->max_bytes)
+    {
+        GLOBAL int* order = scratch + id * (long)p->partitions;
+        int count = c->ints[C_MOVES];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = c->moved_list[i];
+        }
+
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = next_int(c, i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (c->ints[C_MOVES] <= p->max_moves && c->doubles[1] <= p->max_bytes)
+            {
+                break;
+            }
+
+            int partition = order[i];
+            int home = p->initial[partition];
+            if (c->member_count[home] >= p->slots)
+            {
+                continue;
+            }
+
+            int dv = violation_delta(p, c, partition, home);
+            if (dv <= 0)
+            {
+                apply_move(p, c, partition, home, move_delta(p, c, partition, home), dv);
+            }
+        }
+    }
+
+    for (int partition = 0; partition < p->partitions && c->ints[C_VIOLATIONS] > 0; partition++)
+    {
+        if (p->pinned[partition] || !breaks(p, c, partition))
+        {
+            continue;
+        }
+
+        int best_node = -1, best_dv = 0;
+        float best_delta = F_INFINITY;
+        for (int m = 0; m < p->nodes; m++)
+        {
+            if (m == c->assign[partition] || !within_budget(p, c, partition, m) || c->member_count[m] >= p->slots)
+            {
+                continue;
+            }
+
+            int dv = violation_delta(p, c, partition, m);
+            if (dv >= 0)
+            {
+                continue;
+            }
+
+            float delta = move_delta(p, c, partition, m);
+            if (dv < best_dv || (dv == best_dv && delta < best_delta))
+            {
+                best_node = m;
+                best_dv = dv;
+                best_delta = delta;
+            }
+        }
+
+        if (best_node >= 0)
+        {
+            apply_move(p, c, partition, best_node, best_delta, best_dv);
         }
     }
 

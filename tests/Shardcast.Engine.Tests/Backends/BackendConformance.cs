@@ -23,9 +23,9 @@ public abstract class BackendConformance
     protected static PlanningInput Generated(int partitions, int nodes, int steps, int resources, ulong seed) =>
         PlanningInput.From(ClusterGenerator.Generate(new GeneratorOptions(partitions, nodes, steps, resources, seed)));
 
-    protected static SearchOptions Steps(long steps, ulong seed, int chains = 2) => new()
+    protected static SearchOptions Steps(long steps, ulong seed, int chains = 2, SearchAlgorithm algorithm = SearchAlgorithm.Anneal) => new()
     {
-        Algorithm = SearchAlgorithm.Anneal,
+        Algorithm = algorithm,
         TimeBudget = null,
         MaxStepsPerChain = steps,
         StepsPerEpoch = 2_000,
@@ -117,6 +117,34 @@ public abstract class BackendConformance
             for (int p = 0; p < problem.Partitions; p++)
             {
                 Assert.True(!problem.Pinned[p] || result.Assignment[p] == problem.Initial[p], $"seed {seed}: pinned partition {p} moved");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The genetic algorithm (crossover, mutation, repair and improvement on the backend) keeps every hard constraint,
+    /// improves on the start, and lands within 2 % of the managed genetic algorithm's energy at the same budget
+    /// (their random streams differ, so their paths do); genetic-then-anneal likewise.
+    /// </summary>
+    protected void CheckGeneticMatchesTheManagedBackend()
+    {
+        foreach (var algorithm in new[] { SearchAlgorithm.Genetic, SearchAlgorithm.GeneticThenAnneal })
+        {
+            for (ulong seed = 1; seed <= 2; seed++)
+            {
+                var input = Generated(400, 16, 6, 2, seed);
+                var problem = ProblemBuilder.Build(input);
+                problem.MaxMoves = 80;
+                var options = Steps(40_000, seed, algorithm: algorithm) with { StepsPerEpoch = 4_000 };
+                var managed = Managed.Search(problem, input.Initial.ToArray(), options);
+                var backend = CreateBackend().Search(problem, input.Initial.ToArray(), options);
+                Assert.Null(backend.Fallback);
+                Assert.Equal(algorithm, backend.Algorithm);
+                var reference = ReferenceCost.Evaluate(input, backend.Assignment);
+                Assert.True(reference.Cost.Violations == 0, $"{algorithm} seed {seed}: {string.Join("; ", reference.Broken)}");
+                Assert.True(backend.Moves <= 80, $"{algorithm} seed {seed}: {backend.Moves} moves over the budget");
+                double gap = (backend.Cost.Energy - managed.Cost.Energy) / Math.Abs(managed.Cost.Energy);
+                Assert.True(gap <= 0.02, $"{algorithm} seed {seed}: {backend.Cost.Energy:R} against managed {managed.Cost.Energy:R} ({gap:P2})");
             }
         }
     }

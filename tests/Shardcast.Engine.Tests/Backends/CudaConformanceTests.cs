@@ -27,6 +27,9 @@ public sealed class CudaConformanceTests : BackendConformance
     [CudaFact]
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
 
+    [CudaFact]
+    public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
+
     [Fact]
     public void NamingCuda_PlansOnTheGpu_OrFallsBackAndSaysWhy()
     {

@@ -15,4 +15,7 @@ public sealed class ManagedConformanceTests : BackendConformance
 
     [Fact]
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
+
+    [Fact]
+    public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }

@@ -23,6 +23,9 @@ public sealed class OpenClConformanceTests : BackendConformance
 
     [OpenClFact]
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
+
+    [OpenClFact]
+    public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }
 
 /// <summary>A fact that runs where an OpenCL device compiles the kernel source, or where CI requires one.</summary>
