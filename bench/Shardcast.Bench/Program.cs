@@ -7,6 +7,7 @@ namespace Shardcast.Bench;
 /// <summary>
 /// Entry point. `throughput [P/N/H/R ...] [--seconds S]`: evaluated moves per second.
 /// `backends [P/N/H/R ...] [--seconds S] [--chains K] [--quality]`: annealing moves/s per backend (managed, OpenCL), and time to quality.
+/// `device-memory [P/N/H/R ...]`: device bytes per problem and per chain, and the chains an 80 GB GPU holds.
 /// `quality [P/N/H/R ...]`: time-to-quality against the 60 s best and the greedy baseline.
 /// `objectives [P/N/H/R ...]`: peak utilisation and bytes moved, annealer against greedy, per objective.
 /// `lstm-train [--data DIR] [--batches N] [--window W]`: LSTM training throughput at 1 thread and every core.
@@ -34,6 +35,13 @@ internal static class Program
             bool quality = rest.Remove("--quality");
             var (sizes, seconds) = SizesAndSeconds([.. rest], ["10k/100/12/2", "100k/1000/12/4"], 3);
             BackendThroughput.Run(sizes, seconds, chains, quality, Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "device-memory")
+        {
+            var (sizes, _) = SizesAndSeconds(args[1..], ["10k/100/12/2", "100k/1000/12/4", "1000k/10k/12/4"], 0);
+            BackendThroughput.Memory(sizes, Console.Out);
             return 0;
         }
 

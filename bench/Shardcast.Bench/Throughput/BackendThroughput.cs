@@ -66,6 +66,22 @@ internal static class BackendThroughput
         }
     }
 
+    /// <summary>Device memory per problem and per chain at each size, and the chains an 80 GB GPU holds (docs/kernels.md).</summary>
+    public static void Memory(string[] sizes, TextWriter output)
+    {
+        output.WriteLine("| size P/N/H/R | problem MB | member slots per node | MB per chain | chains on 80 GB (70 %) |");
+        output.WriteLine("| --- | --- | --- | --- | --- |");
+        foreach (string size in sizes)
+        {
+            var (p, n, h, r) = BenchProblems.ParseSize(size);
+            var (_, problem) = BenchProblems.Create(p, n, h, r);
+            var image = new Kernels.Device.DeviceProblemImage(problem, new SearchOptions(), Kernels.Device.DeviceProblemImage.LargestNodeCount(problem.Nodes, problem.Initial));
+            const long gpu = 80_000_000_000;
+            int chains = Kernels.Device.DeviceChainBudget.Chains(image, gpu, gpu, 0.7, int.MaxValue);
+            output.WriteLine($"| {size} | {image.ProblemBytes / 1e6:0} | {image.Slots} | {image.BytesPerChain / 1e6:0.0} | {chains} |");
+        }
+    }
+
     private static double Temperature(FlatProblem problem, int[] movable)
     {
         var state = new SearchState(problem);
