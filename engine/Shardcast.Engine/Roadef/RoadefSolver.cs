@@ -7,7 +7,8 @@ namespace Shardcast.Engine.Roadef;
 /// <param name="Final">The exact judgement of the returned solution.</param>
 /// <param name="Backend">The engine backend that searched.</param>
 /// <param name="Note">Why the returned solution is not the search's, when it is not; else null.</param>
-public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, long EvaluatedMoves, string? Note);
+/// <param name="Fallback">The backend asked for and why it did not search, when another did; else null.</param>
+public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, long EvaluatedMoves, string? Note, Kernels.Search.BackendFallback? Fallback = null);
 
 /// <summary>
 /// Solves a challenge instance with the engine itself: maps it to a cluster (<see cref="RoadefMapping"/>), plans
@@ -43,6 +44,6 @@ public static class RoadefSolver
             final = start;
         }
 
-        return new RoadefSolution(assignment, start, final, plan.Search.Backend, plan.Search.Statistics.Elapsed, plan.Search.Statistics.EvaluatedMoves, note);
+        return new RoadefSolution(assignment, start, final, plan.Search.Backend, plan.Search.Statistics.Elapsed, plan.Search.Statistics.EvaluatedMoves, note, plan.Search.Fallback);
     }
 }

@@ -140,6 +140,11 @@ public static class RoadefCommand
             output.WriteLine($"note: {note}");
         }
 
+        if (solution.Fallback is { } fallback)
+        {
+            output.WriteLine($"backend {fallback.Requested} did not search: {fallback.Reason}");
+        }
+
         output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s ({solution.EvaluatedMoves / Math.Max(1e-9, solution.SearchTime.TotalSeconds) / 1e6:0.0} M moves/s evaluated), wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
     }
 }
