@@ -130,7 +130,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("plan", "--input", "/nonexistent.json")]
     [InlineData("plan", "--input", "EXAMPLE", "--algorithm", "tabu")]
-    [InlineData("plan", "--input", "EXAMPLE", "--backend", "cuda")]
+    [InlineData("plan", "--input", "EXAMPLE", "--backend", "vulkan")]
     [InlineData("plan", "--input", "EXAMPLE", "--time-ms", "0")]
     [InlineData("plan", "--frobnicate")]
     [InlineData("generate", "--partitions", "0")]
