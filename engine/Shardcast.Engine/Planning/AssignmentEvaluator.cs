@@ -98,7 +98,8 @@ public sealed class AssignmentEvaluator
         }
 
         _childrenOf = [.. children.Select(l => l.ToArray())];
-        _referenceOnly = spec.UsesExtendedModel || _groups.Any(g => g.Length > MaxGroupChecked);
+        UsesExtendedModel = spec.UsesExtendedModel;
+        _referenceOnly = UsesExtendedModel || _groups.Any(g => g.Length > MaxGroupChecked);
         if (baseAssignment is not null && !_referenceOnly)
         {
             _base = new BaseState(this, (int[])baseAssignment.Clone());
@@ -107,6 +108,9 @@ public sealed class AssignmentEvaluator
 
     /// <summary>The most partitions an evaluation may differ from the base in and still be computed incrementally.</summary>
     public const int MaxIncrementalChanges = 32;
+
+    /// <summary>The cluster's <see cref="Cluster.ClusterSpec.UsesExtendedModel"/>, decided once.</summary>
+    public bool UsesExtendedModel { get; }
 
     public PlanningInput Input => _input;
 

@@ -31,6 +31,7 @@ public static class ServeCommand
             using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);
             try
             {
+                ApplyProcessWideSettings(host.Services.GetRequiredService<IOptions<ServerOptions>>().Value);
                 host.Start();
             }
             catch (OptionsValidationException e)
@@ -53,5 +54,25 @@ public static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Socket completions inline on the event loop (unless the environment already decides): a light request (an
+    /// evaluate of a cached cluster, a route, an ingest) is then read, answered and written by the thread that saw
+    /// its bytes arrive, with no hop through the thread pool, whose workers otherwise spend more time waking and
+    /// spinning than the request takes (docs/benchmarks.md). Safe because nothing on that path blocks: heavy
+    /// operations go to the worker pool, device probes are made once at start-up. The runtime reads the switch
+    /// when it creates its first socket, so it is set before the listener exists and only by `serve`, the one
+    /// command whose process is a server.
+    /// </summary>
+    private static void ApplyProcessWideSettings(ServerOptions options)
+    {
+        const string inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (options.InlineSocketCompletions && Environment.GetEnvironmentVariable(inline) is null)
+        {
+            Environment.SetEnvironmentVariable(inline, "1");
+        }
+
+        _ = Task.Run(() => Kernels.Devices.DeviceCatalog.Cached);
     }
 }

@@ -155,9 +155,16 @@ public readonly struct BodyFields
             }
 
             var values = new int[bytes.Length / 4];
-            for (int i = 0; i < values.Length; i++)
+            if (BitConverter.IsLittleEndian)
             {
-                values[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(i * 4)..]);
+                bytes.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else
+            {
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(i * 4)..]);
+                }
             }
 
             return values;

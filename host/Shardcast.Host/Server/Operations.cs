@@ -41,7 +41,7 @@ public sealed class CapabilitiesOperation : IOperation
         _ = new BodyFields(body, "body");
         var o = context.Options;
         var lstm = LstmDefaultModel.Get();
-        var reports = Kernels.Devices.DeviceCatalog.Probe();
+        var reports = Kernels.Devices.DeviceCatalog.Cached;
         var backends = reports.Select(r => MsgPackValue.Map(
             ("name", MsgPackValue.From(r.Name)),
             ("available", MsgPackValue.From(r.Searchable)),
@@ -327,7 +327,7 @@ public sealed class EvaluateOperation : IOperation
             ("balance", MsgPackValue.From(c.Balance)), ("headroom", MsgPackValue.From(c.Headroom)), ("migration", MsgPackValue.From(c.Migration)),
             ("affinity", MsgPackValue.From(c.Affinity)), ("lineage", MsgPackValue.From(c.Lineage)),
         };
-        if (spec.UsesExtendedModel)
+        if (evaluator?.UsesExtendedModel ?? spec.UsesExtendedModel)
         {
             cost.AddRange([("safety", MsgPackValue.From(c.Safety)), ("resource_balance", MsgPackValue.From(c.ResourceBalance)), ("partition_move", MsgPackValue.From(c.PartitionMove)),
                 ("group_move", MsgPackValue.From(c.GroupMove)), ("node_move", MsgPackValue.From(c.NodeMove))]);
@@ -355,6 +355,26 @@ public sealed class EvaluateOperation : IOperation
     {
         var spec = input.Spec;
         int nodeCount = spec.Nodes.Count;
+        if (value.Kind == MsgPackKind.Binary)
+        {
+            // The fast path of NumPy clients: the bin becomes the assignment itself, checked in place.
+            var indices = BodyFields.AsIntegers(value, "body.assignment", spec.Partitions.Count);
+            if (indices.Length != spec.Partitions.Count)
+            {
+                throw new BadRequestException("body.assignment", $"expected {spec.Partitions.Count} node indices (one per partition), found {indices.Length}");
+            }
+
+            for (int p = 0; p < indices.Length; p++)
+            {
+                if ((uint)indices[p] >= (uint)nodeCount)
+                {
+                    throw new BadRequestException($"body.assignment[{p}]", $"node index {indices[p]} out of range");
+                }
+            }
+
+            return indices;
+        }
+
         var result = (int[])input.Initial.Clone();
         int NodeIndex(MsgPackValue v, string path) =>
             v.Kind == MsgPackKind.String ? input.NodeIndex.TryGetValue(v.String, out int n) ? n : throw new BadRequestException(path, $"unknown node id '{v.String}'")
@@ -368,19 +388,6 @@ public sealed class EvaluateOperation : IOperation
                     string key = pair.Key.Kind == MsgPackKind.String ? pair.Key.String : throw new BadRequestException("body.assignment", "keys are partition ids");
                     int p = input.PartitionIndex.TryGetValue(key, out int index) ? index : throw new BadRequestException($"body.assignment.{key}", "unknown partition id");
                     result[p] = NodeIndex(pair.Value, $"body.assignment.{key}");
-                }
-
-                return result;
-            case MsgPackKind.Binary:
-                var indices = BodyFields.AsIntegers(value, "body.assignment", spec.Partitions.Count);
-                if (indices.Length != spec.Partitions.Count)
-                {
-                    throw new BadRequestException("body.assignment", $"expected {spec.Partitions.Count} node indices (one per partition), found {indices.Length}");
-                }
-
-                for (int p = 0; p < indices.Length; p++)
-                {
-                    result[p] = indices[p] >= 0 && indices[p] < nodeCount ? indices[p] : throw new BadRequestException($"body.assignment[{p}]", $"node index {indices[p]} out of range");
                 }
 
                 return result;

@@ -38,6 +38,13 @@ public sealed class ServerOptions
 
     public int MaxStringBytes { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// `shardcast serve` runs socket completions inline on the runtime's event loop (light requests then never wait
+    /// for a thread-pool worker); false leaves the runtime's default. The environment variable
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS, where set, decides instead.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     /// <summary>How long shutdown waits for requests in flight.</summary>
     public double ShutdownSeconds { get; set; } = 30;
 

@@ -124,6 +124,11 @@ public static class CudaProbe
 /// <summary>Every backend's report, in the default order of preference: CUDA, OpenCL, managed.</summary>
 public static class DeviceCatalog
 {
+    private static readonly Lazy<IReadOnlyList<BackendReport>> Once = new(Probe);
+
+    /// <summary>The first probe of this process, kept: what a server reports without loading drivers on a request's path.</summary>
+    public static IReadOnlyList<BackendReport> Cached => Once.Value;
+
     public static IReadOnlyList<BackendReport> Probe() =>
     [
         CudaProbe.Probe(),
