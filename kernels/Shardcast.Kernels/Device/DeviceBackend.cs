@@ -35,6 +35,7 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
             throw new DeviceUnsupportedException($"the greedy baseline is sequential by nature and runs on the managed backend, not {Name}");
         }
 
+        DeviceProblemImage.CheckSearchable(problem);
         var image = new DeviceProblemImage(problem, options, DeviceProblemImage.LargestNodeCount(problem.Nodes, start));
         var runtime = Runtime;
         runtime.Gate.Wait(cancellationToken);
@@ -72,7 +73,7 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
     /// <summary>Individuals on a GPU at most: each generation improves every child for a full epoch.</summary>
     public const int MaxGpuPopulation = 1024;
 
-    /// <summary>Each candidate's cost by term, computed on the device in one launch per batch.</summary>
+    /// <summary>Each candidate's cost by term (the extended model's terms included), computed on the device in one launch per batch.</summary>
     public CostBreakdown[] EvaluateBatch(FlatProblem problem, IReadOnlyList<int[]> candidates)
     {
         ArgumentNullException.ThrowIfNull(problem);

@@ -28,6 +28,7 @@ internal sealed class DeviceChainSet : IChainSet
     private DeviceKernel? _crossover;
     private DeviceKernel? _adopt;
     private DeviceKernel? _mutateRepair;
+    private ExtendedKernel? _extended;
     private DeviceBuffer? _parents;
     private DeviceBuffer? _offspring;
     private DeviceBuffer? _mutations;
@@ -85,15 +86,35 @@ internal sealed class DeviceChainSet : IChainSet
         }
 
         var terms = RunReset();
+        double[]? extended = _problem.Extensions is null ? null : ExtendedTerms();
         var result = new CostBreakdown[Count];
         for (int c = 0; c < Count; c++)
         {
             var t = terms.AsSpan(c * KernelLayout.TermCount, KernelLayout.TermCount);
-            result[c] = new CostBreakdown(t[KernelLayout.TermBalance], t[KernelLayout.TermHeadroom], t[KernelLayout.TermMigration],
+            var native = new CostBreakdown(t[KernelLayout.TermBalance], t[KernelLayout.TermHeadroom], t[KernelLayout.TermMigration],
                 t[KernelLayout.TermAffinity], t[KernelLayout.TermLineage], t[KernelLayout.TermOverload], (int)t[KernelLayout.TermViolations]);
+            result[c] = extended is null ? native : WithExtended(native, extended.AsSpan(c * ExtendedKernel.TermCount, ExtendedKernel.TermCount));
         }
 
         return result;
+    }
+
+    /// <summary>As SearchState.Breakdown combines them: with hard capacity, overload is counted as violations instead.</summary>
+    private CostBreakdown WithExtended(CostBreakdown native, ReadOnlySpan<double> x) => native with
+    {
+        Overload = _problem.Extensions!.HardCapacity ? 0 : native.Overload + x[ExtendedKernel.Transient],
+        Violations = native.Violations + (int)x[ExtendedKernel.Violations],
+        Safety = x[ExtendedKernel.Safety],
+        ResourceBalance = x[ExtendedKernel.Balance],
+        PartitionMove = x[ExtendedKernel.PartitionMove],
+        GroupMove = x[ExtendedKernel.GroupMove],
+        NodeMove = x[ExtendedKernel.NodeMove],
+    };
+
+    private double[] ExtendedTerms()
+    {
+        _extended ??= new ExtendedKernel(_runtime, _problem, Count, _problemBuffers, _stateBuffers[0], _owned);
+        return _extended.Run(Count);
     }
 
     public void RunEpoch(ReadOnlySpan<double> temperatures, int steps)
@@ -272,6 +293,7 @@ internal sealed class DeviceChainSet : IChainSet
         _crossover?.Dispose();
         _adopt?.Dispose();
         _mutateRepair?.Dispose();
+        _extended?.Dispose();
         foreach (var buffer in _owned)
         {
             buffer.Dispose();

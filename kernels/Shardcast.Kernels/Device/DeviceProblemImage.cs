@@ -18,11 +18,6 @@ internal sealed class DeviceProblemImage
     /// <param name="largestNodeCount">The most partitions any assignment the chains will start from puts on one node.</param>
     public DeviceProblemImage(FlatProblem problem, SearchOptions options, int largestNodeCount)
     {
-        if (problem.Extensions is not null)
-        {
-            throw new DeviceUnsupportedException("the extended model (safety, transient, resource balance, move costs, dependencies, hard capacity) is searched by the managed backend only");
-        }
-
         Problem = problem;
         Movable = ParallelAnnealer.Movable(problem);
         EdgeSource = new int[problem.CouplingTarget.Length];
@@ -57,6 +52,15 @@ internal sealed class DeviceProblemImage
     }
 
     public FlatProblem Problem { get; }
+
+    /// <summary>Refuses a search the kernels cannot run: the extended model is evaluated on the device, but searched on the managed backend only.</summary>
+    public static void CheckSearchable(FlatProblem problem)
+    {
+        if (problem.Extensions is not null)
+        {
+            throw new DeviceUnsupportedException("the extended model (safety, transient, resource balance, move costs, dependencies, hard capacity) is searched by the managed backend only");
+        }
+    }
 
     public int[] Movable { get; }
 

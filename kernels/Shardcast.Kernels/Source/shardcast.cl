@@ -1222,3 +1222,195 @@ KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, GLOBAL int* scratc
 
     rng[id * 2 + 1] = c->counter;
 }
+
+/* ---- the extended model's terms, batch evaluation only (Managed/ExtensionState.cs: Reset and Cost) ---- */
+
+/* xdims[] */
+#define X_WIDTH 0
+#define X_RESOURCES 1
+#define X_STEPS 2
+#define X_BALANCE_TERMS 3
+#define X_HARD_CAPACITY 4
+#define X_NEIGHBORHOODS 5
+#define X_HAS_NODE_MOVE 6
+#define X_HAS_TRANSIENT 7
+#define X_HAS_DEPENDENCIES 8
+
+/* xparams[] */
+#define XP_PARTITION_MOVE 0
+#define XP_NODE_MOVE 1
+#define XP_GROUP_MOVE 2
+
+/* xterms[] per candidate */
+#define XT_SAFETY 0
+#define XT_BALANCE 1
+#define XT_PARTITION_MOVE 2
+#define XT_GROUP_MOVE 3
+#define XT_NODE_MOVE 4
+#define XT_TRANSIENT 5
+#define XT_VIOLATIONS 6
+#define XT_COUNT 8
+
+/*
+ * For each candidate (assign_all, one row per chain): safety excess, balance between resources, the three move
+ * costs, transient overload and the extended violations (hard capacity, transient capacity, dependencies), in the
+ * cluster's own units and in double, exactly as the managed extension computes them from scratch. Scratch per
+ * candidate: node loads and departed transient loads (N x width doubles each), moved members per group, group
+ * members per neighbourhood.
+ */
+KERNEL void shardcast_extended_terms(
+    GLOBAL const int* dims, GLOBAL const int* assign_all, GLOBAL const int* initial, GLOBAL const int* group_of,
+    GLOBAL const int* xdims, GLOBAL const double* xparams, GLOBAL const double* xload, GLOBAL const double* xcapacity,
+    GLOBAL const double* xsafety, GLOBAL const double* xsafety_weight, GLOBAL const int* xtransient, GLOBAL const double* xscale,
+    GLOBAL const int* balance_a, GLOBAL const int* balance_b, GLOBAL const double* balance_target, GLOBAL const double* balance_weight,
+    GLOBAL const double* move_cost, GLOBAL const double* node_move_cost, GLOBAL const int* node_neighborhood,
+    GLOBAL const int* depends_start, GLOBAL const int* depends_on,
+    GLOBAL double* node_load_all, GLOBAL double* departed_all, GLOBAL int* moved_in_group_all, GLOBAL int* in_neighborhood_all,
+    GLOBAL double* xterms)
+{
+    long id = CHAIN_ID();
+    if (id >= dims[D_CHAINS])
+    {
+        return;
+    }
+
+    int partitions = dims[D_PARTITIONS];
+    int nodes = dims[D_NODES];
+    int groups = dims[D_GROUPS];
+    int width = xdims[X_WIDTH];
+    int resources = xdims[X_RESOURCES];
+    int steps = xdims[X_STEPS];
+    int neighborhoods = xdims[X_NEIGHBORHOODS];
+    int group_rows = groups > 0 ? groups : 1;
+    GLOBAL const int* assign = assign_all + id * (long)partitions;
+    GLOBAL double* load = node_load_all + id * (long)nodes * width;
+    GLOBAL double* departed = departed_all + id * (long)nodes * width;
+    GLOBAL int* moved_in_group = moved_in_group_all + id * (long)group_rows;
+    GLOBAL int* in_neighborhood = in_neighborhood_all + id * (long)group_rows * neighborhoods;
+    for (long k = 0; k < (long)nodes * width; k++)
+    {
+        load[k] = 0.0;
+        departed[k] = 0.0;
+    }
+
+    for (int g = 0; g < groups; g++)
+    {
+        moved_in_group[g] = 0;
+    }
+
+    for (long k = 0; k < (long)groups * neighborhoods; k++)
+    {
+        in_neighborhood[k] = 0;
+    }
+
+    double partition_move = 0.0, node_move = 0.0;
+    for (int i = 0; i < partitions; i++)
+    {
+        int n = assign[i];
+        int home = initial[i];
+        GLOBAL const double* row = xload + (long)i * width;
+        for (int k = 0; k < width; k++)
+        {
+            load[(long)n * width + k] += row[k];
+        }
+
+        if (n != home)
+        {
+            if (xdims[X_HAS_TRANSIENT])
+            {
+                for (int k = 0; k < width; k++)
+                {
+                    departed[(long)home * width + k] += row[k];
+                }
+            }
+
+            if (group_of[i] >= 0)
+            {
+                moved_in_group[group_of[i]]++;
+            }
+        }
+
+        if (xdims[X_HAS_DEPENDENCIES] && group_of[i] >= 0)
+        {
+            in_neighborhood[(long)group_of[i] * neighborhoods + node_neighborhood[n]]++;
+        }
+
+        partition_move += n != home ? move_cost[i] : 0.0;
+        node_move += xdims[X_HAS_NODE_MOVE] ? node_move_cost[(long)home * nodes + n] : 0.0;
+    }
+
+    int max_moved = 0;
+    for (int g = 0; g < groups; g++)
+    {
+        max_moved = moved_in_group[g] > max_moved ? moved_in_group[g] : max_moved;
+    }
+
+    double safety = 0.0, balance = 0.0, transient = 0.0;
+    int violations = 0;
+    for (int n = 0; n < nodes; n++)
+    {
+        double node_safety = 0.0, node_balance = 0.0, node_transient = 0.0;
+        GLOBAL const double* l = load + (long)n * width;
+        GLOBAL const double* d = departed + (long)n * width;
+        for (int h = 0, k = 0; h < steps; h++)
+        {
+            for (int r = 0; r < resources; r++, k++)
+            {
+                double capacity = xcapacity[n * resources + r];
+                double excess = l[k] - xsafety[n * resources + r];
+                node_safety += xsafety_weight[r] * (excess > 0.0 ? excess : 0.0);
+                double held = l[k] + d[k];
+                if (xdims[X_HARD_CAPACITY])
+                {
+                    violations += l[k] > capacity ? 1 : 0;
+                    violations += xtransient[r] && held > capacity && held > l[k] ? 1 : 0;
+                }
+                else if (xtransient[r] && held > l[k])
+                {
+                    double over_held = held - capacity;
+                    double over_load = l[k] - capacity;
+                    node_transient += ((over_held > 0.0 ? over_held : 0.0) - (over_load > 0.0 ? over_load : 0.0)) / xscale[r];
+                }
+            }
+        }
+
+        for (int t = 0; t < xdims[X_BALANCE_TERMS]; t++)
+        {
+            int a = balance_a[t];
+            int b = balance_b[t];
+            for (int h = 0; h < steps; h++)
+            {
+                double available_a = xcapacity[n * resources + a] - l[h * resources + a];
+                double available_b = xcapacity[n * resources + b] - l[h * resources + b];
+                double shortfall = (balance_target[t] * available_a) - available_b;
+                node_balance += balance_weight[t] * (shortfall > 0.0 ? shortfall : 0.0);
+            }
+        }
+
+        safety += node_safety;
+        balance += node_balance;
+        transient += node_transient;
+    }
+
+    for (int g = 0; g < groups; g++)
+    {
+        for (int dep = depends_start[g]; dep < depends_start[g + 1]; dep++)
+        {
+            for (int nb = 0; nb < neighborhoods; nb++)
+            {
+                int have = in_neighborhood[(long)g * neighborhoods + nb];
+                int needed = in_neighborhood[(long)depends_on[dep] * neighborhoods + nb];
+                violations += have > 0 && needed == 0 ? 1 : 0;
+            }
+        }
+    }
+
+    GLOBAL double* t = xterms + id * XT_COUNT;
+    t[XT_SAFETY] = safety;
+    t[XT_BALANCE] = balance;
+    t[XT_PARTITION_MOVE] = xparams[XP_PARTITION_MOVE] * partition_move;
+    t[XT_GROUP_MOVE] = xparams[XP_GROUP_MOVE] * max_moved;
+    t[XT_NODE_MOVE] = xparams[XP_NODE_MOVE] * node_move;
+    t[XT_TRANSIENT] = transient;
+    t[XT_VIOLATIONS] = violations;
+}

@@ -73,6 +73,56 @@ public abstract class BackendConformance
     }
 
     /// <summary>
+    /// The extended model's terms too (ROADEF a1_1 and a1_2 mapped onto clusters: transient resources, safety,
+    /// balance between resources, the three move costs, dependencies), with capacity hard as the challenge has it
+    /// and soft; candidates that move a few processes and many.
+    /// </summary>
+    protected void CheckExtendedBatchCostsAgreeWithTheReference()
+    {
+        var evaluator = (IBatchEvaluator)CreateBackend();
+        foreach (string instance in new[] { "a1_1", "a1_2" })
+        {
+            var (model, initial) = Shardcast.Engine.Tests.Roadef.RoadefData.Load(instance);
+            var roadef = Shardcast.Engine.Roadef.RoadefMapping.ToCluster(model, initial);
+            foreach (bool hard in new[] { true, false })
+            {
+                var spec = roadef with { Objective = roadef.Objective with { HardCapacity = hard } };
+                var input = PlanningInput.From(spec);
+                var problem = ProblemBuilder.Build(input);
+                Assert.NotNull(problem.Extensions);
+                var rng = new System.Random(instance.GetHashCode(StringComparison.Ordinal) ^ (hard ? 1 : 2));
+                int nodes = spec.Nodes.Count;
+                var candidates = new List<int[]> { input.Initial.ToArray() };
+                foreach (double share in new[] { 0.002, 0.02, 0.2 })
+                {
+                    candidates.Add(input.Initial.Select(n => rng.NextDouble() < share ? rng.Next(nodes) : n).ToArray());
+                }
+
+                var costs = evaluator.EvaluateBatch(problem, candidates);
+                for (int k = 0; k < candidates.Count; k++)
+                {
+                    var reference = ReferenceCost.Evaluate(input, candidates[k]).Cost;
+                    var device = costs[k];
+                    string where = $"{instance} {(hard ? "hard" : "soft")} capacity, candidate {k}";
+                    double tolerance = 1e-3 + (RelativeTolerance * Math.Abs(reference.Total));
+                    Assert.True(Math.Abs(reference.Total - device.Total) <= tolerance, $"{where}: total {device.Total:R} against {reference.Total:R}");
+                    foreach (var (name, r, d) in new[]
+                    {
+                        ("safety", reference.Safety, device.Safety), ("resource balance", reference.ResourceBalance, device.ResourceBalance),
+                        ("partition move", reference.PartitionMove, device.PartitionMove), ("group move", reference.GroupMove, device.GroupMove),
+                        ("node move", reference.NodeMove, device.NodeMove), ("overload", reference.Overload, device.Overload),
+                    })
+                    {
+                        Assert.True(Math.Abs(r - d) <= 1e-3 + (RelativeTolerance * Math.Abs(r)), $"{where}: {name} {d:R} against {r:R}");
+                    }
+
+                    Assert.Equal(reference.Violations, device.Violations);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// From the same seed and step budget, the backend's best energy is the managed one's within 1e-4 relative; where
     /// the device rounds as the CPU does (<paramref name="identical"/>: same float grouping, no contraction, the same
     /// exponential), the whole search is the same: the same proposals evaluated and the same plan.

@@ -19,6 +19,9 @@ public sealed class CudaConformanceTests : BackendConformance
     public void BatchCosts_AgreeWithTheDoubleReference() => CheckBatchCostsAgreeWithTheReference();
 
     [CudaFact]
+    public void ExtendedBatchCosts_AgreeWithTheDoubleReference() => CheckExtendedBatchCostsAgreeWithTheReference();
+
+    [CudaFact]
     public void Annealing_MatchesTheManagedBackend_FromTheSameSeed() => CheckAnnealingMatchesTheManagedBackend(identical: false);
 
     [CudaFact]

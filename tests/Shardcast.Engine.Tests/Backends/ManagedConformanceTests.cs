@@ -11,6 +11,9 @@ public sealed class ManagedConformanceTests : BackendConformance
     public void BatchCosts_AgreeWithTheDoubleReference() => CheckBatchCostsAgreeWithTheReference();
 
     [Fact]
+    public void ExtendedBatchCosts_AgreeWithTheDoubleReference() => CheckExtendedBatchCostsAgreeWithTheReference();
+
+    [Fact]
     public void Annealing_NeverBreaksAHardConstraint() => CheckAnnealingNeverBreaksAHardConstraint();
 
     [Fact]

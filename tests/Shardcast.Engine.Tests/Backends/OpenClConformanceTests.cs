@@ -16,6 +16,9 @@ public sealed class OpenClConformanceTests : BackendConformance
     public void BatchCosts_AgreeWithTheDoubleReference() => CheckBatchCostsAgreeWithTheReference();
 
     [OpenClFact]
+    public void ExtendedBatchCosts_AgreeWithTheDoubleReference() => CheckExtendedBatchCostsAgreeWithTheReference();
+
+    [OpenClFact]
     public void Annealing_MatchesTheManagedBackend_FromTheSameSeed() => CheckAnnealingMatchesTheManagedBackend(identical: !OpenClBackend.DeviceIsGpu);
 
     [OpenClFact]
