@@ -97,7 +97,8 @@ internal sealed class DeviceProblemImage
         dims[KernelLayout.Slots] = Slots;
 
         // The managed node delta sums a row in 16-lane blocks where 512-bit vectors are accelerated; the kernel
-        // groups its float sums the same way so both take the same decisions.
+        // groups its float sums the same way so both take the same decisions (where even 256-bit vectors are off, the
+        // managed sums run lane by lane and the two agree only within rounding).
         dims[KernelLayout.Wide] = Vector512.IsHardwareAccelerated ? 16 : 8;
         dims[KernelLayout.SwapThreshold] = SwapThreshold;
         dims[KernelLayout.BiasThreshold] = BiasThreshold;
