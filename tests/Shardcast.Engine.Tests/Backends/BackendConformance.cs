@@ -199,6 +199,23 @@ public abstract class BackendConformance
         }
     }
 
+    /// <summary>
+    /// A cluster large enough that a device bounds each node's member slots (20,000 partitions on 250 nodes): the
+    /// search still keeps every constraint and improves on the start.
+    /// </summary>
+    protected void CheckALargeClusterKeepsTheConstraints()
+    {
+        var input = Generated(20_000, 250, 2, 2, 17);
+        var problem = ProblemBuilder.Build(input);
+        var start = ReferenceCost.Evaluate(input, input.Initial.ToArray());
+        var result = CreateBackend().Search(problem, input.Initial.ToArray(), Steps(4_000, 5));
+        Assert.Null(result.Fallback);
+        var reference = ReferenceCost.Evaluate(input, result.Assignment);
+        Assert.True(reference.Cost.Violations == 0, string.Join("; ", reference.Broken));
+        Assert.True(result.Moves <= problem.MaxMoves);
+        Assert.True(reference.Cost.Energy < start.Cost.Energy);
+    }
+
     /// <summary>The same seed and steps give the same plan twice.</summary>
     protected void CheckTheSameSeedGivesTheSamePlan()
     {

@@ -31,6 +31,9 @@ public sealed class CudaConformanceTests : BackendConformance
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
 
     [CudaFact]
+    public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
+
+    [CudaFact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 
     [Fact]

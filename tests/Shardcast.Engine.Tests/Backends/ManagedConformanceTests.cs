@@ -20,5 +20,8 @@ public sealed class ManagedConformanceTests : BackendConformance
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
 
     [Fact]
+    public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
+
+    [Fact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }

@@ -29,6 +29,9 @@ public sealed class OpenClConformanceTests : BackendConformance
     public void TheSameSeed_GivesTheSamePlan() => CheckTheSameSeedGivesTheSamePlan();
 
     [OpenClFact]
+    public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
+
+    [OpenClFact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }
 
