@@ -35,7 +35,6 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
             throw new DeviceUnsupportedException($"the greedy baseline is sequential by nature and runs on the managed backend, not {Name}");
         }
 
-        DeviceProblemImage.CheckSearchable(problem);
         var image = new DeviceProblemImage(problem, options, DeviceProblemImage.LargestNodeCount(problem.Nodes, start));
         var runtime = Runtime;
         runtime.Gate.Wait(cancellationToken);

@@ -28,7 +28,7 @@ internal sealed class DeviceChainSet : IChainSet
     private DeviceKernel? _crossover;
     private DeviceKernel? _adopt;
     private DeviceKernel? _mutateRepair;
-    private ExtendedKernel? _extended;
+    private DeviceBuffer[] _extensionBuffers = [];
     private DeviceBuffer? _parents;
     private DeviceBuffer? _offspring;
     private DeviceBuffer? _mutations;
@@ -86,35 +86,16 @@ internal sealed class DeviceChainSet : IChainSet
         }
 
         var terms = RunReset();
-        double[]? extended = _problem.Extensions is null ? null : ExtendedTerms();
         var result = new CostBreakdown[Count];
         for (int c = 0; c < Count; c++)
         {
             var t = terms.AsSpan(c * KernelLayout.TermCount, KernelLayout.TermCount);
-            var native = new CostBreakdown(t[KernelLayout.TermBalance], t[KernelLayout.TermHeadroom], t[KernelLayout.TermMigration],
-                t[KernelLayout.TermAffinity], t[KernelLayout.TermLineage], t[KernelLayout.TermOverload], (int)t[KernelLayout.TermViolations]);
-            result[c] = extended is null ? native : WithExtended(native, extended.AsSpan(c * ExtendedKernel.TermCount, ExtendedKernel.TermCount));
+            result[c] = new CostBreakdown(t[KernelLayout.TermBalance], t[KernelLayout.TermHeadroom], t[KernelLayout.TermMigration],
+                t[KernelLayout.TermAffinity], t[KernelLayout.TermLineage], t[KernelLayout.TermOverload], (int)t[KernelLayout.TermViolations],
+                t[KernelLayout.TermSafety], t[KernelLayout.TermResourceBalance], t[KernelLayout.TermPartitionMove], t[KernelLayout.TermGroupMove], t[KernelLayout.TermNodeMove]);
         }
 
         return result;
-    }
-
-    /// <summary>As SearchState.Breakdown combines them: with hard capacity, overload is counted as violations instead.</summary>
-    private CostBreakdown WithExtended(CostBreakdown native, ReadOnlySpan<double> x) => native with
-    {
-        Overload = _problem.Extensions!.HardCapacity ? 0 : native.Overload + x[ExtendedKernel.Transient],
-        Violations = native.Violations + (int)x[ExtendedKernel.Violations],
-        Safety = x[ExtendedKernel.Safety],
-        ResourceBalance = x[ExtendedKernel.Balance],
-        PartitionMove = x[ExtendedKernel.PartitionMove],
-        GroupMove = x[ExtendedKernel.GroupMove],
-        NodeMove = x[ExtendedKernel.NodeMove],
-    };
-
-    private double[] ExtendedTerms()
-    {
-        _extended ??= new ExtendedKernel(_runtime, _problem, Count, _problemBuffers, _stateBuffers[0], _owned);
-        return _extended.Run(Count);
     }
 
     public void RunEpoch(ReadOnlySpan<double> temperatures, int steps)
@@ -184,7 +165,7 @@ internal sealed class DeviceChainSet : IChainSet
         _mutations = State(k * 4, "mutations");
         _crossover = _runtime.Bind(KernelSource.CrossoverKernel, [.. _problemBuffers, .. _stateBuffers, _parents, _offspring, _mutations], scalars: 0);
         _adopt = _runtime.Bind(KernelSource.AdoptKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations], scalars: 0);
-        _mutateRepair = _runtime.Bind(KernelSource.MutateRepairKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations], scalars: 0);
+        _mutateRepair = _runtime.Bind(KernelSource.MutateRepairKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _offspring, _mutations], scalars: 0);
     }
 
     private double[] RunReset()
@@ -265,8 +246,13 @@ internal sealed class DeviceChainSet : IChainSet
         ];
         _terms = State(k * KernelLayout.TermCount * 8, "terms");
         _temperatures = State(k * 4, "inverse_temperature");
-        _reset = _runtime.Bind(KernelSource.ResetKernel, [.. _problemBuffers, .. _stateBuffers, _terms], scalars: 0);
-        _anneal = _runtime.Bind(KernelSource.AnnealKernel, [.. _problemBuffers, .. _stateBuffers, _temperatures], scalars: 1);
+        _extensionBuffers = ExtensionBuffers.Create(_runtime, p, k, buffer =>
+        {
+            _owned.Add(buffer);
+            return buffer;
+        });
+        _reset = _runtime.Bind(KernelSource.ResetKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _terms], scalars: 0);
+        _anneal = _runtime.Bind(KernelSource.AnnealKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _temperatures], scalars: 1);
         _image = image;
     }
 
@@ -293,7 +279,6 @@ internal sealed class DeviceChainSet : IChainSet
         _crossover?.Dispose();
         _adopt?.Dispose();
         _mutateRepair?.Dispose();
-        _extended?.Dispose();
         foreach (var buffer in _owned)
         {
             buffer.Dispose();

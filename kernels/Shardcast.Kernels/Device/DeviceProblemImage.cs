@@ -44,7 +44,8 @@ internal sealed class DeviceProblemImage
         Params[KernelLayout.WeightMove] = w.Move;
         Params[KernelLayout.WeightAffinity] = w.Affinity;
         Params[KernelLayout.WeightLineage] = w.Lineage;
-        Params[KernelLayout.Penalty] = CostWeights.OverloadPenalty;
+        // With hard capacity an overloaded lane is a violation judged exactly by the extension, not a float penalty.
+        Params[KernelLayout.Penalty] = problem.Extensions is { HardCapacity: true } ? 0 : CostWeights.OverloadPenalty;
         Params[KernelLayout.OverloadPenalty] = CostWeights.OverloadPenalty;
         Params[KernelLayout.ViolationPenalty] = CostWeights.ViolationPenalty;
         SwapThreshold = (int)(uint)(options.SwapShare * 65536);
@@ -52,15 +53,6 @@ internal sealed class DeviceProblemImage
     }
 
     public FlatProblem Problem { get; }
-
-    /// <summary>Refuses a search the kernels cannot run: the extended model is evaluated on the device, but searched on the managed backend only.</summary>
-    public static void CheckSearchable(FlatProblem problem)
-    {
-        if (problem.Extensions is not null)
-        {
-            throw new DeviceUnsupportedException("the extended model (safety, transient, resource balance, move costs, dependencies, hard capacity) is searched by the managed backend only");
-        }
-    }
 
     public int[] Movable { get; }
 
@@ -129,7 +121,7 @@ internal sealed class DeviceProblemImage
             long floats = ((long)p.Nodes * p.Stride) + p.Nodes + 1;
             long doubles = KernelLayout.ChainDoubles + KernelLayout.TermCount;
             long longs = KernelLayout.ChainLongs + 2;
-            return (ints * 4) + (floats * 4) + (doubles * 8) + (longs * 8);
+            return (ints * 4) + (floats * 4) + (doubles * 8) + (longs * 8) + ExtensionBuffers.BytesPerChain(p);
         }
     }
 

@@ -39,12 +39,18 @@ internal static class KernelLayout
     public const int TermOverload = 5;
     public const int TermViolations = 6;
     public const int TermEnergy = 7;
-    public const int TermCount = 8;
+    public const int TermSafety = 8;
+    public const int TermResourceBalance = 9;
+    public const int TermPartitionMove = 10;
+    public const int TermGroupMove = 11;
+    public const int TermNodeMove = 12;
+    public const int TermCount = 16;
 
     public const int ChainMoves = 0;
     public const int ChainViolations = 1;
     public const int ChainSlotOverflow = 2;
-    public const int ChainInts = 3;
+    public const int ChainMaxMoved = 3;
+    public const int ChainInts = 4;
 
     public const int ChainDoubles = 2;
 

@@ -25,8 +25,6 @@ internal static class KernelSource
 
     public const string MutateRepairKernel = "shardcast_mutate_repair";
 
-    public const string ExtendedTermsKernel = "shardcast_extended_terms";
-
     private static (string, string) Load()
     {
         using var stream = typeof(KernelSource).Assembly.GetManifestResourceStream("Shardcast.Kernels.Source.shardcast.cl")

@@ -21,6 +21,7 @@
 #define uint unsigned int
 #define EXPF(x) expf(x)
 #define F_INFINITY __int_as_float(0x7f800000)
+#define D_NAN __longlong_as_double(0x7ff8000000000000LL)
 #else
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
@@ -30,6 +31,7 @@
 #define CHAIN_ID() ((long)get_global_id(0))
 #define EXPF(x) exp(x)
 #define F_INFINITY INFINITY
+#define D_NAN ((double)NAN)
 #endif
 
 /* dims[] */
@@ -60,6 +62,24 @@
 #define F_OVERLOAD_PENALTY 7
 #define F_VIOLATION_PENALTY 8
 
+/* xdims[]: the extended model (ProblemExtensions) */
+#define X_PRESENT 0
+#define X_WIDTH 1
+#define X_RESOURCES 2
+#define X_STEPS 3
+#define X_BALANCE_TERMS 4
+#define X_HARD_CAPACITY 5
+#define X_NEIGHBORHOODS 6
+#define X_HAS_NODE_MOVE 7
+#define X_HAS_TRANSIENT 8
+#define X_HAS_DEPENDENCIES 9
+#define X_HISTOGRAM 10
+
+/* xparams[] */
+#define XP_PARTITION_MOVE 0
+#define XP_NODE_MOVE 1
+#define XP_GROUP_MOVE 2
+
 /* terms[] per chain */
 #define T_BALANCE 0
 #define T_HEADROOM 1
@@ -69,13 +89,19 @@
 #define T_OVERLOAD 5
 #define T_VIOLATIONS 6
 #define T_ENERGY 7
-#define T_COUNT 8
+#define T_SAFETY 8
+#define T_RESOURCE_BALANCE 9
+#define T_PARTITION_MOVE 10
+#define T_GROUP_MOVE 11
+#define T_NODE_MOVE 12
+#define T_COUNT 16
 
 /* chain_int[] per chain */
 #define C_MOVES 0
 #define C_VIOLATIONS 1
 #define C_SLOT_OVERFLOW 2
-#define C_INTS 3
+#define C_MAX_MOVED 3
+#define C_INTS 4
 
 /* chain_long[] per chain */
 #define L_EVALUATED 0
@@ -88,6 +114,9 @@
 #define COOL_TOURNAMENT 3
 #define ALLOWED_TRIES 8
 #define TARGET_CANDIDATES 3
+#define EJECT_SHARE 0x0520000000000000UL
+#define MAX_EJECTIONS 4
+#define DESTINATION_SAMPLE 128
 #define RETURN_SHARE 0x19999999UL
 #define RETURN_SHARE_TIGHT 0x80000000UL
 #define JOIN_SHARE 0x19999999UL
@@ -108,6 +137,20 @@
     GLOBAL int* member_pos_all, GLOBAL int* member_count_all, GLOBAL int* moved_list_all, GLOBAL int* moved_pos_all, \
     GLOBAL int* in_zone_all, GLOBAL int* zones_all, GLOBAL int* chain_int, GLOBAL double* chain_double, \
     GLOBAL long* chain_long, GLOBAL ulong* rng
+
+#define EXT_ARGS \
+    GLOBAL const int* xdims, GLOBAL const double* xparams, GLOBAL const double* xload, GLOBAL const double* xcapacity, \
+    GLOBAL const double* xsafety, GLOBAL const double* xsafety_weight, GLOBAL const int* xtransient, GLOBAL const double* xscale, \
+    GLOBAL const int* xbalance_a, GLOBAL const int* xbalance_b, GLOBAL const double* xbalance_target, GLOBAL const double* xbalance_weight, \
+    GLOBAL const double* xmove_cost, GLOBAL const double* xnode_move_cost, GLOBAL const int* xnode_neighborhood, \
+    GLOBAL const int* xdepends_start, GLOBAL const int* xdepends_on, GLOBAL const int* xdependent_start, GLOBAL const int* xdependents, \
+    GLOBAL double* xload_all, GLOBAL double* xdeparted_all, GLOBAL double* xafter_all, GLOBAL int* xmoved_in_group_all, \
+    GLOBAL int* xhistogram_all, GLOBAL int* xin_neighborhood_all, GLOBAL double* xnode_energy_all, GLOBAL int* xnode_violations_all
+
+#define EXT_PASS \
+    xdims, xparams, xload, xcapacity, xsafety, xsafety_weight, xtransient, xscale, xbalance_a, xbalance_b, xbalance_target, \
+    xbalance_weight, xmove_cost, xnode_move_cost, xnode_neighborhood, xdepends_start, xdepends_on, xdependent_start, xdependents, \
+    xload_all, xdeparted_all, xafter_all, xmoved_in_group_all, xhistogram_all, xin_neighborhood_all, xnode_energy_all, xnode_violations_all
 
 #define PROBLEM_PASS \
     dims, params, load, heat, capacity, inverse_capacity, balance_target, headroom_limit, size_bytes, size_fraction, initial, \
@@ -147,6 +190,26 @@ typedef struct
     uint swap_threshold, bias_threshold;
     double max_bytes, w_balance_d, w_headroom_d, w_move_d, w_affinity_d, w_lineage_d, overload_penalty, violation_penalty;
     float w_balance, w_headroom, w_move, penalty;
+    /* the extended model (x_present = 0: none) */
+    GLOBAL const double* xload;
+    GLOBAL const double* xcapacity;
+    GLOBAL const double* xsafety;
+    GLOBAL const double* xsafety_weight;
+    GLOBAL const int* xtransient;
+    GLOBAL const double* xscale;
+    GLOBAL const int* xbalance_a;
+    GLOBAL const int* xbalance_b;
+    GLOBAL const double* xbalance_target;
+    GLOBAL const double* xbalance_weight;
+    GLOBAL const double* xmove_cost;
+    GLOBAL const double* xnode_move_cost;
+    GLOBAL const int* xnode_neighborhood;
+    GLOBAL const int* xdepends_start;
+    GLOBAL const int* xdepends_on;
+    GLOBAL const int* xdependent_start;
+    GLOBAL const int* xdependents;
+    int x_present, x_width, x_resources, x_steps, x_balance_terms, x_hard, x_neighborhoods, x_node_move, x_transient, x_dependencies, x_histogram;
+    double x_partition_move, x_node_move_weight, x_group_move;
 } Problem;
 
 typedef struct
@@ -166,6 +229,16 @@ typedef struct
     GLOBAL long* longs;
     ulong key;
     ulong counter;
+    /* the extended model's state (ExtensionState) */
+    GLOBAL double* xl;
+    GLOBAL double* xd;
+    GLOBAL double* xa;
+    GLOBAL double* xad;
+    GLOBAL int* xmig;
+    GLOBAL int* xhist;
+    GLOBAL int* xinb;
+    GLOBAL double* xnen;
+    GLOBAL int* xnvi;
 } Chain;
 
 /* ---- counter-based random numbers (Random/CounterRng.cs) ---- */
@@ -216,8 +289,41 @@ INLINE Problem make_problem(PROBLEM_ARGS)
     p.overload_penalty = params[F_OVERLOAD_PENALTY]; p.violation_penalty = params[F_VIOLATION_PENALTY];
     p.w_balance = (float)params[F_W_BALANCE]; p.w_headroom = (float)params[F_W_HEADROOM]; p.w_move = (float)params[F_W_MOVE];
     p.penalty = (float)params[F_PENALTY];
+    p.x_present = 0;
+    p.x_hard = 0;
     return p;
 }
+
+INLINE void attach_extension(Problem* p, EXT_ARGS)
+{
+    p->x_present = xdims[X_PRESENT];
+    p->x_width = xdims[X_WIDTH]; p->x_resources = xdims[X_RESOURCES]; p->x_steps = xdims[X_STEPS];
+    p->x_balance_terms = xdims[X_BALANCE_TERMS]; p->x_hard = xdims[X_HARD_CAPACITY]; p->x_neighborhoods = xdims[X_NEIGHBORHOODS];
+    p->x_node_move = xdims[X_HAS_NODE_MOVE]; p->x_transient = xdims[X_HAS_TRANSIENT]; p->x_dependencies = xdims[X_HAS_DEPENDENCIES];
+    p->x_histogram = xdims[X_HISTOGRAM];
+    p->x_partition_move = xparams[XP_PARTITION_MOVE]; p->x_node_move_weight = xparams[XP_NODE_MOVE]; p->x_group_move = xparams[XP_GROUP_MOVE];
+    p->xload = xload; p->xcapacity = xcapacity; p->xsafety = xsafety; p->xsafety_weight = xsafety_weight; p->xtransient = xtransient;
+    p->xscale = xscale; p->xbalance_a = xbalance_a; p->xbalance_b = xbalance_b; p->xbalance_target = xbalance_target;
+    p->xbalance_weight = xbalance_weight; p->xmove_cost = xmove_cost; p->xnode_move_cost = xnode_move_cost;
+    p->xnode_neighborhood = xnode_neighborhood; p->xdepends_start = xdepends_start; p->xdepends_on = xdepends_on;
+    p->xdependent_start = xdependent_start; p->xdependents = xdependents;
+}
+
+#define ATTACH_CHAIN_EXTENSION(c, pr, id) \
+    if ((pr).x_present) \
+    { \
+        long x_rows = (long)(pr).nodes * (pr).x_width; \
+        long x_groups = (pr).groups > 0 ? (pr).groups : 1; \
+        (c).xl = xload_all + (id) * x_rows; \
+        (c).xd = xdeparted_all + (id) * x_rows; \
+        (c).xa = xafter_all + (id) * 2L * (pr).x_width; \
+        (c).xad = (c).xa + (pr).x_width; \
+        (c).xmig = xmoved_in_group_all + (id) * x_groups; \
+        (c).xhist = xhistogram_all + (id) * (long)(pr).x_histogram; \
+        (c).xinb = xin_neighborhood_all + (id) * x_groups * (pr).x_neighborhoods; \
+        (c).xnen = xnode_energy_all + (id) * (long)(pr).nodes; \
+        (c).xnvi = xnode_violations_all + (id) * (long)(pr).nodes; \
+    }
 
 #define MAKE_CHAIN(c, pr, id) \
     Chain c; \
@@ -355,6 +461,397 @@ INLINE float coupling_delta(const Problem* p, const Chain* c, int partition, int
     return delta;
 }
 
+/* ---- the extended model's state (Managed/ExtensionState.cs), in double and in the cluster's units ---- */
+
+typedef struct
+{
+    double safety, balance, transient;
+    int violations;
+} XNodeTerms;
+
+INLINE double maxd0(double x)
+{
+    return x > 0.0 ? x : 0.0;
+}
+
+INLINE XNodeTerms x_node_terms(const Problem* p, int node, GLOBAL const double* load, GLOBAL const double* departed)
+{
+    XNodeTerms t;
+    t.safety = 0.0; t.balance = 0.0; t.transient = 0.0; t.violations = 0;
+    int resources = p->x_resources;
+    GLOBAL const double* capacity = p->xcapacity + (long)node * resources;
+    GLOBAL const double* limit = p->xsafety + (long)node * resources;
+    for (int h = 0, k = 0; h < p->x_steps; h++)
+    {
+        for (int r = 0; r < resources; r++, k++)
+        {
+            double l = load[k];
+            t.safety += p->xsafety_weight[r] * maxd0(l - limit[r]);
+            double held = l + departed[k];
+            if (p->x_hard)
+            {
+                t.violations += l > capacity[r] ? 1 : 0;
+                t.violations += p->xtransient[r] && held > capacity[r] && held > l ? 1 : 0;
+            }
+            else if (p->xtransient[r] && held > l)
+            {
+                t.transient += (maxd0(held - capacity[r]) - maxd0(l - capacity[r])) / p->xscale[r];
+            }
+        }
+    }
+
+    for (int b = 0; b < p->x_balance_terms; b++)
+    {
+        int ra = p->xbalance_a[b];
+        int rb = p->xbalance_b[b];
+        for (int h = 0; h < p->x_steps; h++)
+        {
+            double available_a = capacity[ra] - load[h * resources + ra];
+            double available_b = capacity[rb] - load[h * resources + rb];
+            t.balance += p->xbalance_weight[b] * maxd0((p->xbalance_target[b] * available_a) - available_b);
+        }
+    }
+
+    return t;
+}
+
+INLINE double x_energy(XNodeTerms t, const Problem* p)
+{
+    return t.safety + t.balance + (p->overload_penalty * t.transient);
+}
+
+INLINE void x_cache_node(const Problem* p, Chain* c, int node)
+{
+    XNodeTerms t = x_node_terms(p, node, c->xl + (long)node * p->x_width, c->xd + (long)node * p->x_width);
+    c->xnen[node] = x_energy(t, p);
+    c->xnvi[node] = t.violations;
+}
+
+INLINE void x_add_row(const Problem* p, GLOBAL double* target, int node, int partition, int sign)
+{
+    GLOBAL const double* row = p->xload + (long)partition * p->x_width;
+    GLOBAL double* into = target + (long)node * p->x_width;
+    for (int k = 0; k < p->x_width; k++)
+    {
+        into[k] += sign * row[k];
+    }
+}
+
+INLINE int x_moved_change(const Problem* p, const Chain* c, int partition, int from, int to)
+{
+    int home = p->initial[partition];
+    return (to != home ? 1 : 0) - (from != home ? 1 : 0);
+}
+
+INLINE double x_node_pair_cost(const Problem* p, int from, int to)
+{
+    return p->x_node_move ? p->xnode_move_cost[(long)from * p->nodes + to] : 0.0;
+}
+
+INLINE int x_in_neighborhood(const Problem* p, const Chain* c, int group, int neighborhood)
+{
+    return c->xinb[(long)group * p->x_neighborhoods + neighborhood];
+}
+
+INLINE int x_broken(int have, int needed)
+{
+    return have > 0 && needed == 0 ? 1 : 0;
+}
+
+/* Recomputes everything from the assignment (ExtensionState.Reset). */
+INLINE void x_reset(const Problem* p, Chain* c)
+{
+    long rows = (long)p->nodes * p->x_width;
+    for (long k = 0; k < rows; k++)
+    {
+        c->xl[k] = 0.0;
+        c->xd[k] = 0.0;
+    }
+
+    for (int g = 0; g < p->groups; g++)
+    {
+        c->xmig[g] = 0;
+    }
+
+    for (int k = 0; k < p->x_histogram; k++)
+    {
+        c->xhist[k] = 0;
+    }
+
+    for (long k = 0; k < (long)p->groups * p->x_neighborhoods; k++)
+    {
+        c->xinb[k] = 0;
+    }
+
+    for (int i = 0; i < p->partitions; i++)
+    {
+        int n = c->assign[i];
+        int home = p->initial[i];
+        x_add_row(p, c->xl, n, i, 1);
+        if (n != home)
+        {
+            if (p->x_transient)
+            {
+                x_add_row(p, c->xd, home, i, 1);
+            }
+
+            if (p->group_of[i] >= 0)
+            {
+                c->xmig[p->group_of[i]]++;
+            }
+        }
+
+        if (p->x_dependencies && p->group_of[i] >= 0)
+        {
+            c->xinb[(long)p->group_of[i] * p->x_neighborhoods + p->xnode_neighborhood[n]]++;
+        }
+    }
+
+    int max_moved = 0;
+    for (int g = 0; g < p->groups; g++)
+    {
+        c->xhist[c->xmig[g]]++;
+        max_moved = c->xmig[g] > max_moved ? c->xmig[g] : max_moved;
+    }
+
+    c->ints[C_MAX_MOVED] = max_moved;
+    for (int n = 0; n < p->nodes; n++)
+    {
+        x_cache_node(p, c, n);
+    }
+}
+
+INLINE void x_shift(const Problem* p, Chain* c, int node, int partition, int sign)
+{
+    GLOBAL const double* row = p->xload + (long)partition * p->x_width;
+    int home = p->initial[partition] == node && p->x_transient;
+    for (int k = 0; k < p->x_width; k++)
+    {
+        c->xa[k] += sign * row[k];
+        if (home)
+        {
+            c->xad[k] -= sign * row[k];
+        }
+    }
+}
+
+/* Energy change of a node whose load changes by s1 times q1's row and s2 times q2's (q2 < 0: none). */
+INLINE double x_node_delta(const Problem* p, Chain* c, int node, int q1, int s1, int q2, int s2, int* violation_delta)
+{
+    GLOBAL const double* load = c->xl + (long)node * p->x_width;
+    GLOBAL const double* departed = c->xd + (long)node * p->x_width;
+    for (int k = 0; k < p->x_width; k++)
+    {
+        c->xa[k] = load[k];
+        c->xad[k] = departed[k];
+    }
+
+    x_shift(p, c, node, q1, s1);
+    if (q2 >= 0)
+    {
+        x_shift(p, c, node, q2, s2);
+    }
+
+    XNodeTerms after = x_node_terms(p, node, c->xa, c->xad);
+    *violation_delta = after.violations - c->xnvi[node];
+    return x_energy(after, p) - c->xnen[node];
+}
+
+INLINE double x_group_move_delta(const Problem* p, const Chain* c, int partition, int from, int to)
+{
+    int g = p->group_of[partition];
+    int change = x_moved_change(p, c, partition, from, to);
+    if (g < 0 || change == 0 || p->x_group_move == 0.0)
+    {
+        return 0.0;
+    }
+
+    int max_moved = c->ints[C_MAX_MOVED];
+    int count = c->xmig[g];
+    int max = change > 0 ? (max_moved > count + 1 ? max_moved : count + 1) : count == max_moved && c->xhist[count] == 1 ? max_moved - 1 : max_moved;
+    return p->x_group_move * (max - max_moved);
+}
+
+INLINE double x_move_cost_delta(const Problem* p, const Chain* c, int partition, int from, int to, double group_delta)
+{
+    int home = p->initial[partition];
+    return (p->x_partition_move * p->xmove_cost[partition] * x_moved_change(p, c, partition, from, to))
+         + (p->x_node_move_weight * (x_node_pair_cost(p, home, to) - x_node_pair_cost(p, home, from)))
+         + group_delta;
+}
+
+INLINE void x_change_moved_count(const Problem* p, Chain* c, int group, int change)
+{
+    if (group < 0 || change == 0)
+    {
+        return;
+    }
+
+    c->xhist[c->xmig[group]]--;
+    c->xmig[group] += change;
+    c->xhist[c->xmig[group]]++;
+    if (c->xmig[group] > c->ints[C_MAX_MOVED])
+    {
+        c->ints[C_MAX_MOVED] = c->xmig[group];
+    }
+    else if (c->xhist[c->ints[C_MAX_MOVED]] == 0)
+    {
+        c->ints[C_MAX_MOVED] -= 1;
+    }
+}
+
+INLINE void x_change_neighborhood_count(const Problem* p, Chain* c, int group, int from, int to)
+{
+    if (group >= 0 && from != to && p->x_dependencies)
+    {
+        c->xinb[(long)group * p->x_neighborhoods + from]--;
+        c->xinb[(long)group * p->x_neighborhoods + to]++;
+    }
+}
+
+INLINE int x_dependency_delta(const Problem* p, const Chain* c, int group, int from, int to)
+{
+    if (group < 0 || from == to || !p->x_dependencies)
+    {
+        return 0;
+    }
+
+    int at_from = x_in_neighborhood(p, c, group, from);
+    int at_to = x_in_neighborhood(p, c, group, to);
+    int delta = 0;
+    for (int d = p->xdepends_start[group]; d < p->xdepends_start[group + 1]; d++)
+    {
+        int needed = p->xdepends_on[d];
+        int needed_from = x_in_neighborhood(p, c, needed, from);
+        int needed_to = x_in_neighborhood(p, c, needed, to);
+        delta += x_broken(at_from - 1, needed_from) - x_broken(at_from, needed_from) + x_broken(at_to + 1, needed_to) - x_broken(at_to, needed_to);
+    }
+
+    for (int d = p->xdependent_start[group]; d < p->xdependent_start[group + 1]; d++)
+    {
+        int dependent = p->xdependents[d];
+        int dependent_from = x_in_neighborhood(p, c, dependent, from);
+        int dependent_to = x_in_neighborhood(p, c, dependent, to);
+        delta += x_broken(dependent_from, at_from - 1) - x_broken(dependent_from, at_from) + x_broken(dependent_to, at_to + 1) - x_broken(dependent_to, at_to);
+    }
+
+    return delta;
+}
+
+/* Records partition moving from -> to; called before the assignment changes (ExtensionState.Apply). */
+INLINE void x_apply(const Problem* p, Chain* c, int partition, int from, int to)
+{
+    int home = p->initial[partition];
+    x_add_row(p, c->xl, from, partition, -1);
+    x_add_row(p, c->xl, to, partition, 1);
+    int moved = x_moved_change(p, c, partition, from, to);
+    if (moved != 0)
+    {
+        if (p->x_transient)
+        {
+            x_add_row(p, c->xd, home, partition, moved);
+        }
+
+        x_change_moved_count(p, c, p->group_of[partition], moved);
+    }
+
+    x_change_neighborhood_count(p, c, p->group_of[partition], p->xnode_neighborhood[from], p->xnode_neighborhood[to]);
+    x_cache_node(p, c, from);
+    x_cache_node(p, c, to);
+}
+
+/* Whether node `to` would be over a hard capacity after gaining `gain` and losing `loss` (-1: none). */
+INLINE int x_overflows(const Problem* p, const Chain* c, int to, int gain, int loss)
+{
+    if (!p->x_present || !p->x_hard)
+    {
+        return 0;
+    }
+
+    int resources = p->x_resources;
+    GLOBAL const double* load = c->xl + (long)to * p->x_width;
+    GLOBAL const double* departed = c->xd + (long)to * p->x_width;
+    GLOBAL const double* capacity = p->xcapacity + (long)to * resources;
+    GLOBAL const double* gained = p->xload + (long)gain * p->x_width;
+    GLOBAL const double* lost = p->xload + (long)(loss >= 0 ? loss : 0) * p->x_width;
+    int gain_home = p->initial[gain] == to;
+    int loss_home = loss >= 0 && p->initial[loss] == to;
+    for (int h = 0, k = 0; h < p->x_steps; h++)
+    {
+        for (int r = 0; r < resources; r++, k++)
+        {
+            double change = gained[k] - (loss >= 0 ? lost[k] : 0.0);
+            double after = load[k] + change;
+            if (after > capacity[r])
+            {
+                return 1;
+            }
+
+            if (p->xtransient[r])
+            {
+                double held = after + departed[k] - (gain_home ? gained[k] : 0.0) + (loss_home ? lost[k] : 0.0);
+                if (held > capacity[r] && held > after)
+                {
+                    return 1;
+                }
+            }
+        }
+    }
+
+    return 0;
+}
+
+INLINE float x_leave_delta(const Problem* p, Chain* c, int partition, int from)
+{
+    int unused;
+    return (float)x_node_delta(p, c, from, partition, -1, -1, 0, &unused);
+}
+
+INLINE float x_arrive_delta(const Problem* p, Chain* c, int partition, int from, int to)
+{
+    int unused;
+    return (float)(x_node_delta(p, c, to, partition, 1, -1, 0, &unused) + x_move_cost_delta(p, c, partition, from, to, x_group_move_delta(p, c, partition, from, to)));
+}
+
+INLINE int x_move_violation_delta(const Problem* p, Chain* c, int partition, int from, int to)
+{
+    int at_from, at_to;
+    x_node_delta(p, c, from, partition, -1, -1, 0, &at_from);
+    x_node_delta(p, c, to, partition, 1, -1, 0, &at_to);
+    return at_from + at_to + x_dependency_delta(p, c, p->group_of[partition], p->xnode_neighborhood[from], p->xnode_neighborhood[to]);
+}
+
+INLINE float x_swap_delta(const Problem* p, Chain* c, int a, int b)
+{
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    int unused;
+    double nodes = x_node_delta(p, c, na, a, -1, b, 1, &unused) + x_node_delta(p, c, nb, a, 1, b, -1, &unused);
+    double group_a = x_group_move_delta(p, c, a, na, nb);
+    int change_a = x_moved_change(p, c, a, na, nb);
+    x_change_moved_count(p, c, p->group_of[a], change_a);
+    double group_b = x_group_move_delta(p, c, b, nb, na);
+    x_change_moved_count(p, c, p->group_of[a], -change_a);
+    return (float)(nodes + x_move_cost_delta(p, c, a, na, nb, group_a) + x_move_cost_delta(p, c, b, nb, na, group_b));
+}
+
+INLINE int x_swap_violation_delta(const Problem* p, Chain* c, int a, int b)
+{
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    int at_a, at_b;
+    x_node_delta(p, c, na, a, -1, b, 1, &at_a);
+    x_node_delta(p, c, nb, a, 1, b, -1, &at_b);
+    int ga = p->group_of[a];
+    int nb_a = p->xnode_neighborhood[na];
+    int nb_b = p->xnode_neighborhood[nb];
+    int dependencies = x_dependency_delta(p, c, ga, nb_a, nb_b);
+    x_change_neighborhood_count(p, c, ga, nb_a, nb_b);
+    dependencies += x_dependency_delta(p, c, p->group_of[b], nb_b, nb_a);
+    x_change_neighborhood_count(p, c, ga, nb_b, nb_a);
+    return at_a + at_b + dependencies;
+}
+
 /* ---- incremental bookkeeping (NodeMembership, GroupPlacement, SearchState.ApplyMove) ---- */
 
 INLINE int member_add(const Problem* p, Chain* c, int node, int partition)
@@ -435,6 +932,11 @@ INLINE void apply_move(const Problem* p, Chain* c, int partition, int node, floa
     }
 
     c->doubles[1] += move_change * p->size_bytes[partition];
+    if (p->x_present)
+    {
+        x_apply(p, c, partition, from, node);
+    }
+
     GLOBAL const float* row = p->load + (long)partition * p->stride;
     add_row(p, c, from, row, -1.0f);
     add_row(p, c, node, row, 1.0f);
@@ -459,7 +961,7 @@ INLINE int budget_tight(const Problem* p, const Chain* c)
     return c->ints[C_MOVES] >= p->max_moves - 1 || c->doubles[1] >= 0.98 * p->max_bytes;
 }
 
-INLINE int violation_delta(const Problem* p, const Chain* c, int partition, int node)
+INLINE int native_violation_delta(const Problem* p, const Chain* c, int partition, int node)
 {
     int from = c->assign[partition];
     int delta = (is_allowed(p, partition, node) ? 0 : 1) - (is_allowed(p, partition, from) ? 0 : 1);
@@ -500,6 +1002,31 @@ INLINE int violation_delta(const Problem* p, const Chain* c, int partition, int 
     return delta;
 }
 
+/* SearchState.ViolationDelta: the native constraints and the extended model's (capacity, dependencies). */
+INLINE int violation_delta(const Problem* p, Chain* c, int partition, int node)
+{
+    return native_violation_delta(p, c, partition, node) + (p->x_present ? x_move_violation_delta(p, c, partition, c->assign[partition], node) : 0);
+}
+
+INLINE int swap_violation_delta(const Problem* p, Chain* c, int a, int b)
+{
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    return native_violation_delta(p, c, a, nb) + native_violation_delta(p, c, b, na) + (p->x_present ? x_swap_violation_delta(p, c, a, b) : 0);
+}
+
+/* True only when the move certainly adds a violation: nothing is broken now and the target would overflow a hard capacity. */
+INLINE int certainly_breaks(const Problem* p, const Chain* c, int partition, int node)
+{
+    return c->ints[C_VIOLATIONS] == 0 && x_overflows(p, c, node, partition, -1);
+}
+
+INLINE int swap_certainly_breaks(const Problem* p, const Chain* c, int a, int b)
+{
+    return c->ints[C_VIOLATIONS] == 0 && p->x_present
+        && (x_overflows(p, c, c->assign[b], a, b) || x_overflows(p, c, c->assign[a], b, a));
+}
+
 INLINE int within_budget(const Problem* p, const Chain* c, int partition, int node)
 {
     int home = p->initial[partition];
@@ -523,29 +1050,37 @@ INLINE int swap_within_budget(const Problem* p, const Chain* c, int a, int b)
 
 /* ---- deltas (SearchState.MoveDelta, LeaveDelta, ArriveDelta, SwapDelta) ---- */
 
-INLINE float move_delta(const Problem* p, const Chain* c, int partition, int node)
+INLINE float move_delta(const Problem* p, Chain* c, int partition, int node)
 {
     int from = c->assign[partition];
     float delta = pair_delta(p, c, from, node, p->load + (long)partition * p->stride, 0, -1.0f)
         + (p->w_move * (migration_cost(p, partition, node) - migration_cost(p, partition, from)))
         + coupling_delta(p, c, partition, from, node, -1, -1);
-    return delta;
+    if (!p->x_present)
+    {
+        return delta;
+    }
+
+    float leave = x_leave_delta(p, c, partition, from);
+    float arrive = x_arrive_delta(p, c, partition, from, node);
+    return delta + (leave + arrive);
 }
 
-INLINE float leave_delta(const Problem* p, const Chain* c, int partition)
+INLINE float leave_delta(const Problem* p, Chain* c, int partition)
 {
     int from = c->assign[partition];
-    return node_delta(p, c, from, p->load + (long)partition * p->stride, -1.0f) - (p->w_move * migration_cost(p, partition, from)) + 0.0f;
+    return node_delta(p, c, from, p->load + (long)partition * p->stride, -1.0f) - (p->w_move * migration_cost(p, partition, from))
+        + (p->x_present ? x_leave_delta(p, c, partition, from) : 0.0f);
 }
 
-INLINE float arrive_delta(const Problem* p, const Chain* c, int partition, int node)
+INLINE float arrive_delta(const Problem* p, Chain* c, int partition, int node)
 {
     int from = c->assign[partition];
     return node_delta(p, c, node, p->load + (long)partition * p->stride, 1.0f) + (p->w_move * migration_cost(p, partition, node))
-        + coupling_delta(p, c, partition, from, node, -1, -1) + 0.0f;
+        + coupling_delta(p, c, partition, from, node, -1, -1) + (p->x_present ? x_arrive_delta(p, c, partition, from, node) : 0.0f);
 }
 
-INLINE float swap_delta(const Problem* p, const Chain* c, int a, int b)
+INLINE float swap_delta(const Problem* p, Chain* c, int a, int b)
 {
     int na = c->assign[a];
     int nb = c->assign[b];
@@ -553,7 +1088,7 @@ INLINE float swap_delta(const Problem* p, const Chain* c, int a, int b)
     delta += p->w_move * (migration_cost(p, a, nb) - migration_cost(p, a, na) + migration_cost(p, b, na) - migration_cost(p, b, nb));
     delta += coupling_delta(p, c, a, na, nb, -1, -1);
     delta += coupling_delta(p, c, b, nb, na, a, nb);
-    return delta + 0.0f;
+    return delta + (p->x_present ? x_swap_delta(p, c, a, b) : 0.0f);
 }
 
 /* ---- proposals (MoveProposer) ---- */
@@ -658,7 +1193,7 @@ INLINE void best_target(const Problem* p, Chain* c, int partition, float inverse
     for (int k = 0; k < TARGET_CANDIDATES; k++)
     {
         int m = allowed_node(p, c, partition);
-        if (m < 0 || m == c->assign[partition] || c->member_count[m] >= p->slots)
+        if (m < 0 || m == c->assign[partition] || certainly_breaks(p, c, partition, m) || c->member_count[m] >= p->slots)
         {
             continue;
         }
@@ -734,7 +1269,7 @@ INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ul
         m = next_int(c, p->nodes);
     }
 
-    if (p->pinned[partition] || m == c->assign[partition] || c->member_count[m] >= p->slots)
+    if (p->pinned[partition] || m == c->assign[partition] || certainly_breaks(p, c, partition, m) || c->member_count[m] >= p->slots)
     {
         return;
     }
@@ -794,7 +1329,12 @@ INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
         return;
     }
 
-    int dv = violation_delta(p, c, a, nb) + violation_delta(p, c, b, na);
+    if (swap_certainly_breaks(p, c, a, b))
+    {
+        return;
+    }
+
+    int dv = swap_violation_delta(p, c, a, b);
     if (dv > 0 || !swap_within_budget(p, c, a, b))
     {
         return;
@@ -811,15 +1351,193 @@ INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
     }
 }
 
+/* ---- ejection chains where capacity is hard (Managed/EjectionChain.cs) ---- */
+
+typedef struct
+{
+    int moved[2 * MAX_EJECTIONS + 1];
+    int from[2 * MAX_EJECTIONS + 1];
+    float delta[2 * MAX_EJECTIONS + 1];
+    int violations[2 * MAX_EJECTIONS + 1];
+    int count;
+} Ejection;
+
+INLINE double ejection_apply(const Problem* p, Chain* c, Ejection* e, int partition, int node)
+{
+    float delta = move_delta(p, c, partition, node);
+    int dv = violation_delta(p, c, partition, node);
+    e->moved[e->count] = partition;
+    e->from[e->count] = c->assign[partition];
+    e->delta[e->count] = delta;
+    e->violations[e->count] = dv;
+    e->count++;
+    apply_move(p, c, partition, node, delta, dv);
+    return delta;
+}
+
+INLINE void ejection_undo(const Problem* p, Chain* c, Ejection* e)
+{
+    for (int i = e->count - 1; i >= 0; i--)
+    {
+        apply_move(p, c, e->moved[i], e->from[i], -e->delta[i], -e->violations[i]);
+    }
+
+    e->count = 0;
+}
+
+/* The member of m (other than p) carrying most of m's lanes that are over capacity, relative to capacity. */
+INLINE int ejection_victim(const Problem* p, const Chain* c, int partition, int m)
+{
+    long o = (long)m * p->stride;
+    int best = -1;
+    float best_score = 0.0f;
+    for (int i = 0; i < c->member_count[m]; i++)
+    {
+        int q = c->member_list[(long)m * p->slots + i];
+        if (p->pinned[q] || q == partition)
+        {
+            continue;
+        }
+
+        GLOBAL const float* row = p->load + (long)q * p->stride;
+        float score = 0.0f;
+        for (int k = 0; k < p->stride; k++)
+        {
+            score += c->node_load[o + k] >= p->capacity[o + k] ? row[k] * p->inverse_capacity[o + k] : 0.0f;
+        }
+
+        if (score > best_score)
+        {
+            best = q;
+            best_score = score;
+        }
+    }
+
+    return best;
+}
+
+/* The node (other than m) where q costs least, a constraint it would break priced at the violation penalty; -1 if none. */
+INLINE int ejection_destination(const Problem* p, Chain* c, int q, int m)
+{
+    int best = -1;
+    float best_delta = F_INFINITY;
+    int all = p->nodes <= DESTINATION_SAMPLE;
+    int tries = all ? p->nodes : DESTINATION_SAMPLE;
+    float leave = leave_delta(p, c, q);
+    for (int t = 0; t < tries; t++)
+    {
+        int d = all ? t : allowed_node(p, c, q);
+        if (d < 0 || d == m || d == c->assign[q] || !is_allowed(p, q, d) || !within_budget(p, c, q, d)
+            || x_overflows(p, c, d, q, -1) || c->member_count[d] >= p->slots)
+        {
+            continue;
+        }
+
+        float delta = leave + arrive_delta(p, c, q, d) + (float)(p->violation_penalty * violation_delta(p, c, q, d));
+        if (delta < best_delta)
+        {
+            best = d;
+            best_delta = delta;
+        }
+    }
+
+    return best;
+}
+
+/* Applies the chain that brings p onto m and returns its energy change; NaN (nothing applied) when none fits. */
+INLINE double ejection_build(const Problem* p, Chain* c, Ejection* e, int partition, int m)
+{
+    e->count = 0;
+    if (p->pinned[partition] || c->assign[partition] == m || !is_allowed(p, partition, m) || !within_budget(p, c, partition, m)
+        || c->member_count[m] >= p->slots)
+    {
+        return D_NAN;
+    }
+
+    int allowed = c->ints[C_VIOLATIONS];
+    double total = ejection_apply(p, c, e, partition, m);
+    for (int k = 0; k < MAX_EJECTIONS && c->ints[C_VIOLATIONS] > allowed; k++)
+    {
+        int victim = ejection_victim(p, c, partition, m);
+        int destination = victim < 0 ? -1 : ejection_destination(p, c, victim, m);
+        if (destination < 0)
+        {
+            break;
+        }
+
+        total += ejection_apply(p, c, e, victim, destination);
+    }
+
+    if (c->ints[C_VIOLATIONS] > allowed)
+    {
+        ejection_undo(p, c, e);
+        return D_NAN;
+    }
+
+    for (int k = 0; k < MAX_EJECTIONS; k++)
+    {
+        int victim = -1;
+        float leave = 0.0f;
+        for (int i = 0; i < c->member_count[m]; i++)
+        {
+            int q = c->member_list[(long)m * p->slots + i];
+            float gain = q == partition || p->pinned[q] ? 0.0f : leave_delta(p, c, q);
+            if (gain < leave)
+            {
+                victim = q;
+                leave = gain;
+            }
+        }
+
+        int destination = victim < 0 ? -1 : ejection_destination(p, c, victim, m);
+        if (destination < 0 || violation_delta(p, c, victim, destination) > 0 || move_delta(p, c, victim, destination) >= 0.0f)
+        {
+            break;
+        }
+
+        total += ejection_apply(p, c, e, victim, destination);
+    }
+
+    return total;
+}
+
+INLINE void try_ejection(const Problem* p, Chain* c, int hot, float inverse_t)
+{
+    int partition = hot ? hot_partition(p, c, hot_node(p, c)) : uniform_partition(p, c);
+    int m = allowed_node(p, c, partition);
+    if (m < 0 || p->pinned[partition])
+    {
+        return;
+    }
+
+    Ejection e;
+    double delta = ejection_build(p, c, &e, partition, m);
+    if (delta != delta)
+    {
+        return;
+    }
+
+    c->longs[L_EVALUATED] += e.count;
+    if (accept(c, (float)delta, inverse_t))
+    {
+        c->longs[L_ACCEPTED] += e.count;
+    }
+    else
+    {
+        ejection_undo(p, c, &e);
+    }
+}
+
 /* ---- kernels ---- */
 
 /*
  * Rebuilds every derived quantity of each chain from its assignment (SearchState.Resynchronise) and writes its
  * cost by term (SearchState.Breakdown): the batch evaluation of K candidates, and the drift-removing resync.
  */
-KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
+KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, EXT_ARGS, GLOBAL double* terms)
 {
     Problem pr = make_problem(PROBLEM_PASS);
+    attach_extension(&pr, EXT_PASS);
     const Problem* p = &pr;
     long id = CHAIN_ID();
     if (id >= dims[D_CHAINS])
@@ -828,6 +1546,7 @@ KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
     }
 
     MAKE_CHAIN(ch, pr, id);
+    ATTACH_CHAIN_EXTENSION(ch, pr, id);
     Chain* c = &ch;
     long node_row_count = (long)p->nodes * p->stride;
     for (long k = 0; k < node_row_count; k++)
@@ -885,6 +1604,11 @@ KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
         {
             group_add(p, c, g, c->assign[i], 1);
         }
+    }
+
+    if (p->x_present)
+    {
+        x_reset(p, c);
     }
 
     double balance = 0.0, headroom = 0.0, overload = 0.0;
@@ -958,14 +1682,59 @@ KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
         violations += short_zones > 0 ? short_zones : 0;
     }
 
+    /* The extended model's terms (ExtensionState.Cost), combined as SearchState.Breakdown combines them. */
+    double safety = 0.0, resource_balance = 0.0, partition_move = 0.0, group_move = 0.0, node_move = 0.0;
+    if (p->x_present)
+    {
+        double transient = 0.0;
+        int x_violations = 0;
+        for (int n = 0; n < p->nodes; n++)
+        {
+            XNodeTerms nt = x_node_terms(p, n, c->xl + (long)n * p->x_width, c->xd + (long)n * p->x_width);
+            safety += nt.safety;
+            resource_balance += nt.balance;
+            transient += nt.transient;
+            x_violations += nt.violations;
+        }
+
+        double moved_cost = 0.0, pair_cost = 0.0;
+        for (int i = 0; i < p->partitions; i++)
+        {
+            moved_cost += c->assign[i] != p->initial[i] ? p->xmove_cost[i] : 0.0;
+            pair_cost += x_node_pair_cost(p, p->initial[i], c->assign[i]);
+        }
+
+        for (int g = 0; g < p->groups; g++)
+        {
+            for (int d = p->xdepends_start[g]; d < p->xdepends_start[g + 1]; d++)
+            {
+                for (int nb = 0; nb < p->x_neighborhoods; nb++)
+                {
+                    x_violations += x_broken(x_in_neighborhood(p, c, g, nb), x_in_neighborhood(p, c, p->xdepends_on[d], nb));
+                }
+            }
+        }
+
+        partition_move = p->x_partition_move * moved_cost;
+        group_move = p->x_group_move * c->ints[C_MAX_MOVED];
+        node_move = p->x_node_move_weight * pair_cost;
+        overload = p->x_hard ? 0.0 : overload + transient;
+        violations += x_violations;
+    }
+
     double w_balance = p->w_balance_d * balance;
     double w_headroom = p->w_headroom_d * headroom;
     double w_migration = p->w_move_d * migration;
     double w_affinity = p->w_affinity_d * affinity;
     double w_lineage = p->w_lineage_d * lineage;
-    double total = w_balance + w_headroom + w_migration + w_affinity + w_lineage;
+    double total = w_balance + w_headroom + w_migration + w_affinity + w_lineage + safety + resource_balance + partition_move + group_move + node_move;
     double energy = total + (p->overload_penalty * overload) + (p->violation_penalty * violations);
     GLOBAL double* t = terms + id * T_COUNT;
+    t[T_SAFETY] = safety;
+    t[T_RESOURCE_BALANCE] = resource_balance;
+    t[T_PARTITION_MOVE] = partition_move;
+    t[T_GROUP_MOVE] = group_move;
+    t[T_NODE_MOVE] = node_move;
     t[T_BALANCE] = w_balance;
     t[T_HEADROOM] = w_headroom;
     t[T_MIGRATION] = w_migration;
@@ -985,9 +1754,10 @@ KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, GLOBAL double* terms)
  * Advances every chain by `steps` proposals at its own inverse temperature (AnnealingChain.Run). The uphill
  * counters restart at each launch: the host steers temperatures from one epoch's acceptance.
  */
-KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inverse_temperature, int steps)
+KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, EXT_ARGS, GLOBAL const float* inverse_temperature, int steps)
 {
     Problem pr = make_problem(PROBLEM_PASS);
+    attach_extension(&pr, EXT_PASS);
     const Problem* p = &pr;
     long id = CHAIN_ID();
     if (id >= dims[D_CHAINS])
@@ -996,6 +1766,7 @@ KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inver
     }
 
     MAKE_CHAIN(ch, pr, id);
+    ATTACH_CHAIN_EXTENSION(ch, pr, id);
     Chain* c = &ch;
     c->longs[L_UPHILL_PROPOSED] = 0;
     c->longs[L_UPHILL_ACCEPTED] = 0;
@@ -1011,9 +1782,16 @@ KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, GLOBAL const float* inver
         return;
     }
 
+    int ejecting = p->x_present && p->x_hard;
     for (int s = 0; s < steps; s++)
     {
         ulong bits = next_u64(c);
+        if (ejecting && next_u64(c) < EJECT_SHARE)
+        {
+            try_ejection(p, c, (bits & 1UL) == 0, inverse_t);
+            continue;
+        }
+
         int swap = (uint)(bits & 0xFFFFUL) < p->swap_threshold;
         int biased = (uint)((bits >> 16) & 0xFFFFUL) < p->bias_threshold;
         if (swap)
@@ -1112,9 +1890,10 @@ INLINE int breaks(const Problem* p, const Chain* c, int partition)
  * budget is exceeded, then each partition that breaks a hard constraint moves to the node that removes the most
  * breakage at the least cost. scratch[] holds one chain's shuffled moved partitions. Expects a reset state.
  */
-KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, GLOBAL int* scratch, GLOBAL const int* mutations)
+KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, EXT_ARGS, GLOBAL int* scratch, GLOBAL const int* mutations)
 {
     Problem pr = make_problem(PROBLEM_PASS);
+    attach_extension(&pr, EXT_PASS);
     const Problem* p = &pr;
     long id = CHAIN_ID();
     if (id >= dims[D_CHAINS] || mutations[id] < 0)
@@ -1123,6 +1902,7 @@ KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, GLOBAL int* scratc
     }
 
     MAKE_CHAIN(ch, pr, id);
+    ATTACH_CHAIN_EXTENSION(ch, pr, id);
     Chain* c = &ch;
     int moves = mutations[id];
     for (int i = 0, tries = 0; i < moves && tries < moves * 8 && p->movable_count > 0; tries++)
@@ -1221,196 +2001,4 @@ KERNEL void shardcast_mutate_repair(PROBLEM_ARGS, STATE_ARGS, GLOBAL int* scratc
     }
 
     rng[id * 2 + 1] = c->counter;
-}
-
-/* ---- the extended model's terms, batch evaluation only (Managed/ExtensionState.cs: Reset and Cost) ---- */
-
-/* xdims[] */
-#define X_WIDTH 0
-#define X_RESOURCES 1
-#define X_STEPS 2
-#define X_BALANCE_TERMS 3
-#define X_HARD_CAPACITY 4
-#define X_NEIGHBORHOODS 5
-#define X_HAS_NODE_MOVE 6
-#define X_HAS_TRANSIENT 7
-#define X_HAS_DEPENDENCIES 8
-
-/* xparams[] */
-#define XP_PARTITION_MOVE 0
-#define XP_NODE_MOVE 1
-#define XP_GROUP_MOVE 2
-
-/* xterms[] per candidate */
-#define XT_SAFETY 0
-#define XT_BALANCE 1
-#define XT_PARTITION_MOVE 2
-#define XT_GROUP_MOVE 3
-#define XT_NODE_MOVE 4
-#define XT_TRANSIENT 5
-#define XT_VIOLATIONS 6
-#define XT_COUNT 8
-
-/*
- * For each candidate (assign_all, one row per chain): safety excess, balance between resources, the three move
- * costs, transient overload and the extended violations (hard capacity, transient capacity, dependencies), in the
- * cluster's own units and in double, exactly as the managed extension computes them from scratch. Scratch per
- * candidate: node loads and departed transient loads (N x width doubles each), moved members per group, group
- * members per neighbourhood.
- */
-KERNEL void shardcast_extended_terms(
-    GLOBAL const int* dims, GLOBAL const int* assign_all, GLOBAL const int* initial, GLOBAL const int* group_of,
-    GLOBAL const int* xdims, GLOBAL const double* xparams, GLOBAL const double* xload, GLOBAL const double* xcapacity,
-    GLOBAL const double* xsafety, GLOBAL const double* xsafety_weight, GLOBAL const int* xtransient, GLOBAL const double* xscale,
-    GLOBAL const int* balance_a, GLOBAL const int* balance_b, GLOBAL const double* balance_target, GLOBAL const double* balance_weight,
-    GLOBAL const double* move_cost, GLOBAL const double* node_move_cost, GLOBAL const int* node_neighborhood,
-    GLOBAL const int* depends_start, GLOBAL const int* depends_on,
-    GLOBAL double* node_load_all, GLOBAL double* departed_all, GLOBAL int* moved_in_group_all, GLOBAL int* in_neighborhood_all,
-    GLOBAL double* xterms)
-{
-    long id = CHAIN_ID();
-    if (id >= dims[D_CHAINS])
-    {
-        return;
-    }
-
-    int partitions = dims[D_PARTITIONS];
-    int nodes = dims[D_NODES];
-    int groups = dims[D_GROUPS];
-    int width = xdims[X_WIDTH];
-    int resources = xdims[X_RESOURCES];
-    int steps = xdims[X_STEPS];
-    int neighborhoods = xdims[X_NEIGHBORHOODS];
-    int group_rows = groups > 0 ? groups : 1;
-    GLOBAL const int* assign = assign_all + id * (long)partitions;
-    GLOBAL double* load = node_load_all + id * (long)nodes * width;
-    GLOBAL double* departed = departed_all + id * (long)nodes * width;
-    GLOBAL int* moved_in_group = moved_in_group_all + id * (long)group_rows;
-    GLOBAL int* in_neighborhood = in_neighborhood_all + id * (long)group_rows * neighborhoods;
-    for (long k = 0; k < (long)nodes * width; k++)
-    {
-        load[k] = 0.0;
-        departed[k] = 0.0;
-    }
-
-    for (int g = 0; g < groups; g++)
-    {
-        moved_in_group[g] = 0;
-    }
-
-    for (long k = 0; k < (long)groups * neighborhoods; k++)
-    {
-        in_neighborhood[k] = 0;
-    }
-
-    double partition_move = 0.0, node_move = 0.0;
-    for (int i = 0; i < partitions; i++)
-    {
-        int n = assign[i];
-        int home = initial[i];
-        GLOBAL const double* row = xload + (long)i * width;
-        for (int k = 0; k < width; k++)
-        {
-            load[(long)n * width + k] += row[k];
-        }
-
-        if (n != home)
-        {
-            if (xdims[X_HAS_TRANSIENT])
-            {
-                for (int k = 0; k < width; k++)
-                {
-                    departed[(long)home * width + k] += row[k];
-                }
-            }
-
-            if (group_of[i] >= 0)
-            {
-                moved_in_group[group_of[i]]++;
-            }
-        }
-
-        if (xdims[X_HAS_DEPENDENCIES] && group_of[i] >= 0)
-        {
-            in_neighborhood[(long)group_of[i] * neighborhoods + node_neighborhood[n]]++;
-        }
-
-        partition_move += n != home ? move_cost[i] : 0.0;
-        node_move += xdims[X_HAS_NODE_MOVE] ? node_move_cost[(long)home * nodes + n] : 0.0;
-    }
-
-    int max_moved = 0;
-    for (int g = 0; g < groups; g++)
-    {
-        max_moved = moved_in_group[g] > max_moved ? moved_in_group[g] : max_moved;
-    }
-
-    double safety = 0.0, balance = 0.0, transient = 0.0;
-    int violations = 0;
-    for (int n = 0; n < nodes; n++)
-    {
-        double node_safety = 0.0, node_balance = 0.0, node_transient = 0.0;
-        GLOBAL const double* l = load + (long)n * width;
-        GLOBAL const double* d = departed + (long)n * width;
-        for (int h = 0, k = 0; h < steps; h++)
-        {
-            for (int r = 0; r < resources; r++, k++)
-            {
-                double capacity = xcapacity[n * resources + r];
-                double excess = l[k] - xsafety[n * resources + r];
-                node_safety += xsafety_weight[r] * (excess > 0.0 ? excess : 0.0);
-                double held = l[k] + d[k];
-                if (xdims[X_HARD_CAPACITY])
-                {
-                    violations += l[k] > capacity ? 1 : 0;
-                    violations += xtransient[r] && held > capacity && held > l[k] ? 1 : 0;
-                }
-                else if (xtransient[r] && held > l[k])
-                {
-                    double over_held = held - capacity;
-                    double over_load = l[k] - capacity;
-                    node_transient += ((over_held > 0.0 ? over_held : 0.0) - (over_load > 0.0 ? over_load : 0.0)) / xscale[r];
-                }
-            }
-        }
-
-        for (int t = 0; t < xdims[X_BALANCE_TERMS]; t++)
-        {
-            int a = balance_a[t];
-            int b = balance_b[t];
-            for (int h = 0; h < steps; h++)
-            {
-                double available_a = xcapacity[n * resources + a] - l[h * resources + a];
-                double available_b = xcapacity[n * resources + b] - l[h * resources + b];
-                double shortfall = (balance_target[t] * available_a) - available_b;
-                node_balance += balance_weight[t] * (shortfall > 0.0 ? shortfall : 0.0);
-            }
-        }
-
-        safety += node_safety;
-        balance += node_balance;
-        transient += node_transient;
-    }
-
-    for (int g = 0; g < groups; g++)
-    {
-        for (int dep = depends_start[g]; dep < depends_start[g + 1]; dep++)
-        {
-            for (int nb = 0; nb < neighborhoods; nb++)
-            {
-                int have = in_neighborhood[(long)g * neighborhoods + nb];
-                int needed = in_neighborhood[(long)depends_on[dep] * neighborhoods + nb];
-                violations += have > 0 && needed == 0 ? 1 : 0;
-            }
-        }
-    }
-
-    GLOBAL double* t = xterms + id * XT_COUNT;
-    t[XT_SAFETY] = safety;
-    t[XT_BALANCE] = balance;
-    t[XT_PARTITION_MOVE] = xparams[XP_PARTITION_MOVE] * partition_move;
-    t[XT_GROUP_MOVE] = xparams[XP_GROUP_MOVE] * max_moved;
-    t[XT_NODE_MOVE] = xparams[XP_NODE_MOVE] * node_move;
-    t[XT_TRANSIENT] = transient;
-    t[XT_VIOLATIONS] = violations;
 }

@@ -123,6 +123,35 @@ public abstract class BackendConformance
     }
 
     /// <summary>
+    /// The extended model searched (ROADEF a1_1 and a2_1 mapped onto clusters: hard and transient capacity,
+    /// dependencies, balance between resources, move costs; ejection chains make room on full nodes): from the same
+    /// seed and steps the backend's plan is the managed one's where <paramref name="identical"/>, else within 1e-4
+    /// relative; and the exact ROADEF checker finds it feasible.
+    /// </summary>
+    protected void CheckExtendedAnnealingMatchesTheManagedBackend(bool identical)
+    {
+        foreach (string instance in new[] { "a1_1", "a2_1" })
+        {
+            var (model, initial) = Shardcast.Engine.Tests.Roadef.RoadefData.Load(instance);
+            var input = PlanningInput.From(Shardcast.Engine.Roadef.RoadefMapping.ToCluster(model, initial));
+            var problem = ProblemBuilder.Build(input);
+            var options = Steps(6_000, 3) with { StepsPerEpoch = 1_000 };
+            var managed = Managed.Search(problem, input.Initial.ToArray(), options);
+            var backend = CreateBackend().Search(problem, input.Initial.ToArray(), options);
+            Assert.Null(backend.Fallback);
+            var check = Shardcast.Engine.Roadef.RoadefChecker.Evaluate(model, initial, backend.Assignment);
+            Assert.True(check.Feasible, $"{instance}: {string.Join("; ", check.Violations.Select(v => v.Detail))}");
+            double gap = Math.Abs(backend.Cost.Energy - managed.Cost.Energy) / Math.Abs(managed.Cost.Energy);
+            Assert.True(gap <= RelativeTolerance, $"{instance}: {backend.Cost.Energy:R} against managed {managed.Cost.Energy:R}");
+            if (identical)
+            {
+                Assert.Equal(managed.Statistics.EvaluatedMoves, backend.Statistics.EvaluatedMoves);
+                Assert.Equal(managed.Assignment, backend.Assignment);
+            }
+        }
+    }
+
+    /// <summary>
     /// From the same seed and step budget, the backend's best energy is the managed one's within 1e-4 relative; where
     /// the device rounds as the CPU does (<paramref name="identical"/>: same float grouping, no contraction, the same
     /// exponential), the whole search is the same: the same proposals evaluated and the same plan.

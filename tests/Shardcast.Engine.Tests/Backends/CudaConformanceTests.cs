@@ -25,6 +25,9 @@ public sealed class CudaConformanceTests : BackendConformance
     public void Annealing_MatchesTheManagedBackend_FromTheSameSeed() => CheckAnnealingMatchesTheManagedBackend(identical: false);
 
     [CudaFact]
+    public void ExtendedAnnealing_MatchesTheManagedBackend_AndIsFeasibleByTheRoadefChecker() => CheckExtendedAnnealingMatchesTheManagedBackend(identical: false);
+
+    [CudaFact]
     public void Annealing_NeverBreaksAHardConstraint() => CheckAnnealingNeverBreaksAHardConstraint();
 
     [CudaFact]
