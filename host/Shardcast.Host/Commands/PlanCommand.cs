@@ -15,7 +15,7 @@ public static class PlanCommand
         var timeMs = new Option<int?>("--time-ms") { Description = "Search time budget in milliseconds (default: the file's search.time_ms, else 2000)." };
         var steps = new Option<long?>("--steps") { Description = "Search steps per chain instead of a time budget: the same seed then gives the same plan on any machine." };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: the file's search.seed, else 1)." };
-        var backend = new Option<string?>("--backend") { Description = "Search backend: auto, managed or opencl (a GPU, else PoCL on the CPU; falls back to managed, and says why, where it cannot search) (default: the file's search.backend)." };
+        var backend = new Option<string?>("--backend") { Description = "Search backend: auto, managed, opencl (a GPU, else PoCL on the CPU) or cuda; a device backend falls back to managed, and says why, where it cannot search (default: the file's search.backend)." };
         var algorithm = new Option<string?>("--algorithm") { Description = "anneal, genetic, greedy, or genetic-anneal (the genetic algorithm seeds the annealer) (default: the file's search.algorithm, else anneal)." };
         var targetCost = new Option<double?>("--target-cost") { Description = "Stop the search as soon as the plan's cost (plus penalties for overload and broken constraints) is at or below this." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };

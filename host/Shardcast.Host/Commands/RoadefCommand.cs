@@ -22,7 +22,7 @@ public static class RoadefCommand
         var outputFile = new Option<FileInfo>("--output", "-o") { Description = "Where to write the solution (the challenge's format).", Required = true };
         var timeS = new Option<double>("--time-s", "-t") { Description = "Wall-clock limit in seconds, reading and writing included.", DefaultValueFactory = _ => 60 };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
-        var backend = new Option<string?>("--backend") { Description = "Search backend: auto, managed or opencl (the extended model ROADEF needs is searched by managed; opencl falls back to it and says so)." };
+        var backend = new Option<string?>("--backend") { Description = "Search backend: auto, managed, opencl or cuda (a device backend falls back to managed, and says why, where it cannot search)." };
         var algorithm = new Option<string?>("--algorithm") { Description = "anneal (default), genetic, greedy or genetic-anneal." };
         var lowerBound = new Option<string?>("--lb") { Description = "A lower bound: a number, or a file holding one (lb_*.txt); the gap to it is printed." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
