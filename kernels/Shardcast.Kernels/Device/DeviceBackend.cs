@@ -7,12 +7,16 @@ namespace Shardcast.Kernels.Device;
 /// <summary>
 /// A search backend on a compute device: annealing chains advanced by the one kernel source, steered by the same
 /// host loop as the managed backend (repair, warm start, calibrated temperature ladder, replica exchange by
-/// permuting temperatures, final polish); batch evaluation scores K whole assignments in one launch.
+/// permuting temperatures, final polish); the genetic algorithm with its population on the device; batch
+/// evaluation of K whole assignments in one launch. Every term of the engine's cost, the extended model's included.
 /// </summary>
 public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
 {
     /// <summary>Chains on a GPU at most; beyond, the host's per-epoch work grows and the ladder gets no finer.</summary>
     public const int MaxGpuChains = 16384;
+
+    /// <summary>Individuals on a GPU at most: each generation improves every child for a full epoch.</summary>
+    public const int MaxGpuPopulation = 1024;
 
     /// <summary>Share of device memory the chains may take.</summary>
     private const double MemoryShare = 0.7;
@@ -68,9 +72,6 @@ public abstract class DeviceBackend : ISearchBackend, IBatchEvaluator
         using var population = new DeviceChainSet(runtime, problem, options, size, FaultInjection);
         return DeviceGeneticSearch.Run(problem, start, options, Name, population, cancellationToken);
     }
-
-    /// <summary>Individuals on a GPU at most: each generation improves every child for a full epoch.</summary>
-    public const int MaxGpuPopulation = 1024;
 
     /// <summary>Each candidate's cost by term (the extended model's terms included), computed on the device in one launch per batch.</summary>
     public CostBreakdown[] EvaluateBatch(FlatProblem problem, IReadOnlyList<int[]> candidates)

@@ -5,12 +5,21 @@ using Shardcast.Kernels.Search;
 namespace Shardcast.Kernels.Device;
 
 /// <summary>
-/// K annealing chains in device memory (OpenCL or CUDA, through <see cref="IDeviceRuntime"/>): the problem uploaded once, each chain's state (assignment, node
-/// loads and peaks, members, moved partitions, group zone counts, counters, random stream) kept on the device
-/// between epochs. Per epoch the host writes K inverse temperatures and reads K energies and acceptance counts.
+/// K annealing chains (or genetic individuals, or candidates to score) in device memory, OpenCL or CUDA through
+/// <see cref="IDeviceRuntime"/>: the problem uploaded once, each chain's state (assignment, node loads and peaks,
+/// members, moved partitions, group zone counts, the extended model's state, counters, random stream) kept on the
+/// device between launches. Per epoch the host writes K inverse temperatures and reads K energies and acceptance
+/// counts; buffers are bound in the order of the kernel source's PROBLEM_ARGS, STATE_ARGS and EXT_ARGS.
 /// </summary>
 internal sealed class DeviceChainSet : IChainSet
 {
+    /// <summary>Positions in STATE_ARGS of the buffers the host reads or writes.</summary>
+    private const int AssignBuffer = 0;
+    private const int ChainIntBuffer = 10;
+    private const int ChainDoubleBuffer = 11;
+    private const int ChainLongBuffer = 12;
+    private const int RngBuffer = 13;
+
     private readonly IDeviceRuntime _runtime;
     private readonly FlatProblem _problem;
     private readonly SearchOptions _options;
@@ -56,7 +65,7 @@ internal sealed class DeviceChainSet : IChainSet
         Allocate(DeviceProblemImage.LargestNodeCount(_problem.Nodes, assignment));
         for (int c = 0; c < Count; c++)
         {
-            _runtime.Write(_stateBuffers[0], assignment, (long)c * _problem.Partitions);
+            _runtime.Write(_stateBuffers[AssignBuffer], assignment, (long)c * _problem.Partitions);
         }
 
         var rng = new ulong[Count * 2];
@@ -65,8 +74,8 @@ internal sealed class DeviceChainSet : IChainSet
             rng[c * 2] = CounterRng.KeyOf(_options.Seed, (ulong)c);
         }
 
-        _runtime.Write<ulong>(_stateBuffers[13], rng);
-        _runtime.Write<long>(_stateBuffers[12], new long[Count * KernelLayout.ChainLongs]);
+        _runtime.Write<ulong>(_stateBuffers[RngBuffer], rng);
+        _runtime.Write<long>(_stateBuffers[ChainLongBuffer], new long[Count * KernelLayout.ChainLongs]);
         Resynchronise();
     }
 
@@ -82,7 +91,7 @@ internal sealed class DeviceChainSet : IChainSet
         Allocate(largest);
         for (int c = 0; c < Count; c++)
         {
-            _runtime.Write<int>(_stateBuffers[0], candidates[c], (long)c * _problem.Partitions);
+            _runtime.Write<int>(_stateBuffers[AssignBuffer], candidates[c], (long)c * _problem.Partitions);
         }
 
         var terms = RunReset();
@@ -109,8 +118,8 @@ internal sealed class DeviceChainSet : IChainSet
 
         _runtime.Write<float>(_temperatures!, _inverseTemperature);
         _runtime.Launch(_anneal!, Count, [steps]);
-        _runtime.Read<double>(_stateBuffers[11], _doubles);
-        _runtime.Read<long>(_stateBuffers[12], _longs);
+        _runtime.Read<double>(_stateBuffers[ChainDoubleBuffer], _doubles);
+        _runtime.Read<long>(_stateBuffers[ChainLongBuffer], _longs);
     }
 
     public void Resynchronise() => RunReset();
@@ -172,7 +181,7 @@ internal sealed class DeviceChainSet : IChainSet
     {
         _runtime.Launch(_reset!, Count, []);
         var ints = new int[Count * KernelLayout.ChainInts];
-        _runtime.Read<int>(_stateBuffers[10], ints);
+        _runtime.Read<int>(_stateBuffers[ChainIntBuffer], ints);
         for (int c = 0; c < Count; c++)
         {
             if (ints[(c * KernelLayout.ChainInts) + KernelLayout.ChainSlotOverflow] != 0)
@@ -183,8 +192,8 @@ internal sealed class DeviceChainSet : IChainSet
 
         var terms = new double[Count * KernelLayout.TermCount];
         _runtime.Read<double>(_terms!, terms);
-        _runtime.Read<double>(_stateBuffers[11], _doubles);
-        _runtime.Read<long>(_stateBuffers[12], _longs);
+        _runtime.Read<double>(_stateBuffers[ChainDoubleBuffer], _doubles);
+        _runtime.Read<long>(_stateBuffers[ChainLongBuffer], _longs);
         return terms;
     }
 
@@ -193,7 +202,7 @@ internal sealed class DeviceChainSet : IChainSet
     public (long Proposed, long Accepted) Uphill(int chain) =>
         (_longs[(chain * KernelLayout.ChainLongs) + KernelLayout.LongUphillProposed], _longs[(chain * KernelLayout.ChainLongs) + KernelLayout.LongUphillAccepted]);
 
-    public void CopyAssignment(int chain, int[] destination) => _runtime.Read<int>(_stateBuffers[0], destination.AsSpan(0, _problem.Partitions), (long)chain * _problem.Partitions);
+    public void CopyAssignment(int chain, int[] destination) => _runtime.Read<int>(_stateBuffers[AssignBuffer], destination.AsSpan(0, _problem.Partitions), (long)chain * _problem.Partitions);
 
     public (long Evaluated, long Accepted) Totals()
     {
