@@ -63,9 +63,11 @@ internal sealed class DeviceChainSet : IChainSet
     public void Start(ReadOnlySpan<int> assignment)
     {
         Allocate(DeviceProblemImage.LargestNodeCount(_problem.Nodes, assignment));
-        for (int c = 0; c < Count; c++)
+        _runtime.Write(_stateBuffers[AssignBuffer], assignment);
+        if (Count > 1)
         {
-            _runtime.Write(_stateBuffers[AssignBuffer], assignment, (long)c * _problem.Partitions);
+            using var spread = _runtime.Bind(KernelSource.SpreadKernel, [_problemBuffers[0], _stateBuffers[AssignBuffer]], scalars: 0);
+            _runtime.Launch(spread, Count, []);
         }
 
         var rng = new ulong[Count * 2];

@@ -23,6 +23,8 @@ internal static class KernelSource
 
     public const string AdoptKernel = "shardcast_adopt";
 
+    public const string SpreadKernel = "shardcast_spread";
+
     public const string MutateRepairKernel = "shardcast_mutate_repair";
 
     private static (string, string) Load()

@@ -1841,6 +1841,23 @@ KERNEL void shardcast_crossover(PROBLEM_ARGS, STATE_ARGS, GLOBAL const int* pare
     rng[id * 2 + 1] = base + (ulong)p->nodes;
 }
 
+/* Every chain starts from chain 0's assignment: one upload, then a copy on the device instead of K uploads. */
+KERNEL void shardcast_spread(GLOBAL const int* dims, GLOBAL int* assign_all)
+{
+    long id = CHAIN_ID();
+    if (id == 0 || id >= dims[D_CHAINS])
+    {
+        return;
+    }
+
+    int partitions = dims[D_PARTITIONS];
+    GLOBAL int* target = assign_all + id * (long)partitions;
+    for (int i = 0; i < partitions; i++)
+    {
+        target[i] = assign_all[i];
+    }
+}
+
 KERNEL void shardcast_adopt(PROBLEM_ARGS, STATE_ARGS, GLOBAL const int* offspring, GLOBAL const int* mutations)
 {
     Problem pr = make_problem(PROBLEM_PASS);
