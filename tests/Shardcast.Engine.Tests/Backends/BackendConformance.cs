@@ -245,6 +245,24 @@ public abstract class BackendConformance
         Assert.True(reference.Cost.Energy < start.Cost.Energy);
     }
 
+    /// <summary>Degenerate problems: everything pinned (nothing may move), and a single node.</summary>
+    protected void CheckDegenerateProblemsReturnTheirOnlyPlan()
+    {
+        var input = Generated(50, 4, 2, 1, 8);
+        var problem = ProblemBuilder.Build(input);
+        Array.Fill(problem.Pinned, true);
+        foreach (var algorithm in new[] { SearchAlgorithm.Anneal, SearchAlgorithm.Genetic })
+        {
+            var pinned = CreateBackend().Search(problem, input.Initial.ToArray(), Steps(2_000, 1, algorithm: algorithm) with { WarmStart = false });
+            Assert.Equal(input.Initial, pinned.Assignment);
+            Assert.Equal(0, pinned.Statistics.EvaluatedMoves);
+        }
+
+        var single = PlanningInput.From(ClusterGenerator.Generate(new GeneratorOptions(30, 1, 2, 2, 4)));
+        var one = CreateBackend().Search(ProblemBuilder.Build(single), single.Initial.ToArray(), Steps(2_000, 1));
+        Assert.All(one.Assignment, n => Assert.Equal(0, n));
+    }
+
     /// <summary>The same seed and steps give the same plan twice.</summary>
     protected void CheckTheSameSeedGivesTheSamePlan()
     {

@@ -37,6 +37,9 @@ public sealed class CudaConformanceTests : BackendConformance
     public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
 
     [CudaFact]
+    public void DegenerateProblems_ReturnTheirOnlyPlan() => CheckDegenerateProblemsReturnTheirOnlyPlan();
+
+    [CudaFact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 
     [Fact]

@@ -23,5 +23,8 @@ public sealed class ManagedConformanceTests : BackendConformance
     public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
 
     [Fact]
+    public void DegenerateProblems_ReturnTheirOnlyPlan() => CheckDegenerateProblemsReturnTheirOnlyPlan();
+
+    [Fact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }

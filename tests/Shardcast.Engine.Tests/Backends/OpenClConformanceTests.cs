@@ -36,6 +36,9 @@ public sealed class OpenClConformanceTests : BackendConformance
     public void ALargeCluster_KeepsTheConstraints() => CheckALargeClusterKeepsTheConstraints();
 
     [OpenClFact]
+    public void DegenerateProblems_ReturnTheirOnlyPlan() => CheckDegenerateProblemsReturnTheirOnlyPlan();
+
+    [OpenClFact]
     public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
 }
 
