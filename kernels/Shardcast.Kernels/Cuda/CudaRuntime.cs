@@ -15,9 +15,12 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
     /// <summary>Threads per block: one chain each.</summary>
     private const int BlockSize = 128;
 
-    private static readonly Lock CreateLock = new();
-    private static CudaRuntime? _shared;
-    private static string? _failure;
+    private static readonly SharedRuntime<CudaRuntime> Instance = new(Create, e => e switch
+    {
+        DllNotFoundException => $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)",
+        NativeCallException or EntryPointNotFoundException => e.Message,
+        _ => null,
+    });
 
     private readonly int _device;
     private readonly nint _context;
@@ -52,35 +55,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
     /// <summary>The shared runtime; the first failure (no driver, no device, no NVRTC, a compile error) is remembered and rethrown.</summary>
-    public static CudaRuntime Shared
-    {
-        get
-        {
-            lock (CreateLock)
-            {
-                if (_shared is not null)
-                {
-                    return _shared;
-                }
-
-                if (_failure is not null)
-                {
-                    throw new NativeCallException(_failure);
-                }
-
-                try
-                {
-                    _shared = Create();
-                    return _shared;
-                }
-                catch (Exception e) when (e is NativeCallException or DllNotFoundException or EntryPointNotFoundException)
-                {
-                    _failure = e is DllNotFoundException ? $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)" : e.Message;
-                    throw new NativeCallException(_failure);
-                }
-            }
-        }
-    }
+    public static CudaRuntime Shared => Instance.Value;
 
     private static CudaRuntime Create()
     {

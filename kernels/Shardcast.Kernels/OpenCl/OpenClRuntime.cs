@@ -18,9 +18,12 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
     private const uint DeviceGlobalMemory = 0x101F;
     private const uint DeviceMaxAllocation = 0x1010;
 
-    private static readonly Lock CreateLock = new();
-    private static OpenClRuntime? _shared;
-    private static string? _failure;
+    private static readonly SharedRuntime<OpenClRuntime> Instance = new(Create, e => e switch
+    {
+        DllNotFoundException => $"{NativeLibraries.OpenCl} not found",
+        NativeCallException or EntryPointNotFoundException => e.Message,
+        _ => null,
+    });
 
     private OpenClRuntime(nint device, string name, bool isGpu, int computeUnits, long globalMemory, long maxAllocation, ClContext context, ClQueue queue, ClProgram program)
     {
@@ -58,35 +61,7 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
     /// <summary>The shared runtime; the first failure (no library, no device, compile error) is remembered and rethrown.</summary>
-    public static OpenClRuntime Shared
-    {
-        get
-        {
-            lock (CreateLock)
-            {
-                if (_shared is not null)
-                {
-                    return _shared;
-                }
-
-                if (_failure is not null)
-                {
-                    throw new NativeCallException(_failure);
-                }
-
-                try
-                {
-                    _shared = Create();
-                    return _shared;
-                }
-                catch (Exception e) when (e is NativeCallException or DllNotFoundException or EntryPointNotFoundException)
-                {
-                    _failure = e is DllNotFoundException ? $"{NativeLibraries.OpenCl} not found" : e.Message;
-                    throw new NativeCallException(_failure);
-                }
-            }
-        }
-    }
+    public static OpenClRuntime Shared => Instance.Value;
 
     private static OpenClRuntime Create()
     {

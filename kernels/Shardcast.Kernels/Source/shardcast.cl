@@ -461,6 +461,23 @@ INLINE float coupling_delta(const Problem* p, const Chain* c, int partition, int
     return delta;
 }
 
+/* ---- clearing state ---- */
+
+INLINE void clear_ints(GLOBAL int* a, long n)
+{
+    for (long k = 0; k < n; k++) a[k] = 0;
+}
+
+INLINE void clear_floats(GLOBAL float* a, long n)
+{
+    for (long k = 0; k < n; k++) a[k] = 0.0f;
+}
+
+INLINE void clear_doubles(GLOBAL double* a, long n)
+{
+    for (long k = 0; k < n; k++) a[k] = 0.0;
+}
+
 /* ---- the extended model's state (Managed/ExtensionState.cs), in double and in the cluster's units ---- */
 
 typedef struct
@@ -561,27 +578,11 @@ INLINE int x_broken(int have, int needed)
 /* Recomputes everything from the assignment (ExtensionState.Reset). */
 INLINE void x_reset(const Problem* p, Chain* c)
 {
-    long rows = (long)p->nodes * p->x_width;
-    for (long k = 0; k < rows; k++)
-    {
-        c->xl[k] = 0.0;
-        c->xd[k] = 0.0;
-    }
-
-    for (int g = 0; g < p->groups; g++)
-    {
-        c->xmig[g] = 0;
-    }
-
-    for (int k = 0; k < p->x_histogram; k++)
-    {
-        c->xhist[k] = 0;
-    }
-
-    for (long k = 0; k < (long)p->groups * p->x_neighborhoods; k++)
-    {
-        c->xinb[k] = 0;
-    }
+    clear_doubles(c->xl, (long)p->nodes * p->x_width);
+    clear_doubles(c->xd, (long)p->nodes * p->x_width);
+    clear_ints(c->xmig, p->groups);
+    clear_ints(c->xhist, p->x_histogram);
+    clear_ints(c->xinb, (long)p->groups * p->x_neighborhoods);
 
     for (int i = 0; i < p->partitions; i++)
     {
@@ -1548,26 +1549,10 @@ KERNEL void shardcast_reset(PROBLEM_ARGS, STATE_ARGS, EXT_ARGS, GLOBAL double* t
     MAKE_CHAIN(ch, pr, id);
     ATTACH_CHAIN_EXTENSION(ch, pr, id);
     Chain* c = &ch;
-    long node_row_count = (long)p->nodes * p->stride;
-    for (long k = 0; k < node_row_count; k++)
-    {
-        c->node_load[k] = 0.0f;
-    }
-
-    for (int n = 0; n < p->nodes; n++)
-    {
-        c->member_count[n] = 0;
-    }
-
-    for (long k = 0; k < (long)p->groups * p->zones; k++)
-    {
-        c->in_zone[k] = 0;
-    }
-
-    for (int g = 0; g < p->groups; g++)
-    {
-        c->zone_count[g] = 0;
-    }
+    clear_floats(c->node_load, (long)p->nodes * p->stride);
+    clear_ints(c->member_count, p->nodes);
+    clear_ints(c->in_zone, (long)p->groups * p->zones);
+    clear_ints(c->zone_count, p->groups);
 
     int moves = 0;
     double moved_bytes = 0.0;
