@@ -78,6 +78,35 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Plan_names_a_device_backend_and_the_answer_says_which_searched_and_why()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        foreach (string backend in new[] { "opencl", "cuda" })
+        {
+            var request = With(ExampleCluster(), ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(2000L)), ("backend", MsgPackValue.From(backend)))));
+            var plan = await client.CallAsync("plan", request).WaitAsync(Patience);
+            Assert.True(plan["feasible"]!.Boolean);
+            string searched = plan["backend"]!.String;
+            if (searched == backend)
+            {
+                Assert.Null(plan["backend_fallback"]);
+            }
+            else
+            {
+                Assert.Equal("managed", searched);
+                Assert.Equal(backend, plan["backend_fallback"]!["requested"]!.String);
+                Assert.False(string.IsNullOrWhiteSpace(plan["backend_fallback"]!["reason"]!.String));
+            }
+
+            if (backend == "opencl" && Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_OPENCL") == "1")
+            {
+                Assert.Equal("opencl", searched);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Plan_answers_with_the_plan_files_fields_and_applied_plans_feed_the_routing_table()
     {
         await using var server = await RunningServer.StartAsync();
