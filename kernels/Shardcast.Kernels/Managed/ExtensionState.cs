@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Shardcast.Kernels.Problem;
 
 namespace Shardcast.Kernels.Managed;
@@ -210,31 +211,77 @@ internal sealed class ExtensionState
 
         int resources = _x.Resources;
         var load = _load.AsSpan(to * _width, _width);
-        var departed = _departed.AsSpan(to * _width, _width);
         var capacity = _x.Capacity.AsSpan(to * resources, resources);
         var gained = _x.LoadRow(gain);
         var lost = loss >= 0 ? _x.LoadRow(loss) : default;
+        if (LoadOverflows(load, gained, lost, capacity))
+        {
+            return true;
+        }
+
+        return _x.HasTransient && TransientOverflows(to, gain, loss, load, capacity, gained, lost);
+    }
+
+    /// <summary>Whether load + gained - lost exceeds capacity in some lane: four doubles at a time, then the tail.</summary>
+    private bool LoadOverflows(ReadOnlySpan<double> load, ReadOnlySpan<double> gained, ReadOnlySpan<double> lost, ReadOnlySpan<double> capacity)
+    {
+        int resources = capacity.Length;
+        for (int h = 0; h < _x.Steps; h++)
+        {
+            int o = h * resources;
+            int r = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; r <= resources - Vector256<double>.Count; r += Vector256<double>.Count)
+                {
+                    // Grouped as the scalar test groups it: load + (gained - lost).
+                    var change = Vector256.Create(gained.Slice(o + r, Vector256<double>.Count));
+                    if (!lost.IsEmpty)
+                    {
+                        change -= Vector256.Create(lost.Slice(o + r, Vector256<double>.Count));
+                    }
+
+                    var after = Vector256.Create(load.Slice(o + r, Vector256<double>.Count)) + change;
+                    if (Vector256.GreaterThanAny(after, Vector256.Create(capacity.Slice(r, Vector256<double>.Count))))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            for (; r < resources; r++)
+            {
+                if (load[o + r] + (gained[o + r] - (lost.IsEmpty ? 0 : lost[o + r])) > capacity[r])
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The transient lanes: a partition returning home was already held there; one leaving its home stays held.</summary>
+    private bool TransientOverflows(int to, int gain, int loss, ReadOnlySpan<double> load, ReadOnlySpan<double> capacity, ReadOnlySpan<double> gained, ReadOnlySpan<double> lost)
+    {
+        int resources = _x.Resources;
+        var departed = _departed.AsSpan(to * _width, _width);
         bool gainHome = _problem.Initial[gain] == to;
         bool lossHome = loss >= 0 && _problem.Initial[loss] == to;
         for (int h = 0, k = 0; h < _x.Steps; h++)
         {
             for (int r = 0; r < resources; r++, k++)
             {
-                double change = gained[k] - (loss >= 0 ? lost[k] : 0);
-                double after = load[k] + change;
-                if (after > capacity[r])
+                if (!_x.Transient[r])
                 {
-                    return true;
+                    continue;
                 }
 
-                if (_x.Transient[r])
+                double after = load[k] + (gained[k] - (loss >= 0 ? lost[k] : 0));
+                double held = after + departed[k] - (gainHome ? gained[k] : 0) + (lossHome ? lost[k] : 0);
+                if (held > capacity[r] && held > after)
                 {
-                    // A partition returning home was already held there; one leaving its home stays held.
-                    double held = after + departed[k] - (gainHome ? gained[k] : 0) + (lossHome ? lost[k] : 0);
-                    if (held > capacity[r] && held > after)
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
         }
@@ -336,6 +383,14 @@ internal sealed class ExtensionState
 
         int atFrom = InNeighborhood(group, from);
         int atTo = InNeighborhood(group, to);
+
+        // Only presence counts: unless the group leaves `from` (its last member there) or enters `to` (its first),
+        // no dependency in either direction changes, and a service with hundreds of dependents costs nothing.
+        if (atFrom != 1 && atTo != 0)
+        {
+            return 0;
+        }
+
         int delta = 0;
         for (int d = _x.DependsStart[group]; d < _x.DependsStart[group + 1]; d++)
         {

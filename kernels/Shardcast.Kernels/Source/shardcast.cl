@@ -719,6 +719,13 @@ INLINE int x_dependency_delta(const Problem* p, const Chain* c, int group, int f
 
     int at_from = x_in_neighborhood(p, c, group, from);
     int at_to = x_in_neighborhood(p, c, group, to);
+
+    /* Only presence counts: unless the group leaves `from` or enters `to`, no dependency changes. */
+    if (at_from != 1 && at_to != 0)
+    {
+        return 0;
+    }
+
     int delta = 0;
     for (int d = p->xdepends_start[group]; d < p->xdepends_start[group + 1]; d++)
     {
