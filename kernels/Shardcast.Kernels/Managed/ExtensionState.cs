@@ -30,6 +30,8 @@ internal sealed class ExtensionState
     private readonly int[] _movedInGroup;
     private readonly int[] _histogram;
     private readonly int[] _groupInNeighborhood;
+    private readonly int[] _presentDependents;
+    private readonly int[] _absentNeeds;
     private readonly double[] _nodeEnergy;
     private readonly int[] _nodeViolations;
     private readonly NodeChange[] _recent = new NodeChange[2];
@@ -52,6 +54,8 @@ internal sealed class ExtensionState
         _movedInGroup = new int[problem.Groups];
         _histogram = new int[problem.LargestGroup() + 2];
         _groupInNeighborhood = extensions.HasDependencies ? new int[problem.Groups * extensions.Neighborhoods] : [];
+        _presentDependents = new int[_groupInNeighborhood.Length];
+        _absentNeeds = new int[_groupInNeighborhood.Length];
         _nodeEnergy = new double[problem.Nodes];
         _nodeViolations = new int[problem.Nodes];
     }
@@ -85,6 +89,7 @@ internal sealed class ExtensionState
             }
         }
 
+        CountDependencies();
         _maxMoved = 0;
         foreach (int c in _movedInGroup)
         {
@@ -366,14 +371,76 @@ internal sealed class ExtensionState
     {
         if (group >= 0 && from != to && _x.HasDependencies)
         {
-            _groupInNeighborhood[(group * _x.Neighborhoods) + from]--;
-            _groupInNeighborhood[(group * _x.Neighborhoods) + to]++;
+            int nb = _x.Neighborhoods;
+            if (--_groupInNeighborhood[(group * nb) + from] == 0)
+            {
+                PresenceChanged(group, from, -1);
+            }
+
+            if (_groupInNeighborhood[(group * nb) + to]++ == 0)
+            {
+                PresenceChanged(group, to, 1);
+            }
         }
     }
 
     private static int Broken(int have, int needed) => have > 0 && needed == 0 ? 1 : 0;
 
-    /// <summary>Change in broken dependencies when one member of group moves between neighbourhoods.</summary>
+    /// <summary>
+    /// Per group and neighbourhood, how many of its dependents are present there and how many of its needs are absent:
+    /// what a change of the group's own presence there changes, so a move's dependency delta costs O(1) however many
+    /// services depend on the moving one.
+    /// </summary>
+    private void CountDependencies()
+    {
+        if (!_x.HasDependencies)
+        {
+            return;
+        }
+
+        int nb = _x.Neighborhoods;
+        for (int g = 0; g < _problem.Groups; g++)
+        {
+            for (int n = 0; n < nb; n++)
+            {
+                int present = 0, absent = 0;
+                for (int d = _x.DependentStart[g]; d < _x.DependentStart[g + 1]; d++)
+                {
+                    present += InNeighborhood(_x.Dependents[d], n) > 0 ? 1 : 0;
+                }
+
+                for (int d = _x.DependsStart[g]; d < _x.DependsStart[g + 1]; d++)
+                {
+                    absent += InNeighborhood(_x.DependsOn[d], n) == 0 ? 1 : 0;
+                }
+
+                _presentDependents[(g * nb) + n] = present;
+                _absentNeeds[(g * nb) + n] = absent;
+            }
+        }
+    }
+
+    /// <summary>Group g appeared in (change 1) or left (-1) a neighbourhood: what it needs gains or loses a present dependent there, what depends on it an absent need.</summary>
+    private void PresenceChanged(int group, int neighborhood, int change)
+    {
+        int nb = _x.Neighborhoods;
+        for (int d = _x.DependsStart[group]; d < _x.DependsStart[group + 1]; d++)
+        {
+            _presentDependents[(_x.DependsOn[d] * nb) + neighborhood] += change;
+        }
+
+        for (int d = _x.DependentStart[group]; d < _x.DependentStart[group + 1]; d++)
+        {
+            _absentNeeds[(_x.Dependents[d] * nb) + neighborhood] -= change;
+        }
+    }
+
+    /// <summary>
+    /// Change in broken dependencies when one member of group moves between neighbourhoods. Only presence counts:
+    /// leaving `from` (its last member there) breaks each present dependent's need and mends each of its own needs
+    /// absent there; entering `to` (its first) does the opposite. The scan over every need and dependent that this
+    /// replaces stays in the kernel source (x_dependency_delta), and the device's identical plans check the two agree.
+    /// </summary>
     private int DependencyDelta(int group, int from, int to)
     {
         if (group < 0 || from == to || !_x.HasDependencies)
@@ -381,31 +448,16 @@ internal sealed class ExtensionState
             return 0;
         }
 
-        int atFrom = InNeighborhood(group, from);
-        int atTo = InNeighborhood(group, to);
-
-        // Only presence counts: unless the group leaves `from` (its last member there) or enters `to` (its first),
-        // no dependency in either direction changes, and a service with hundreds of dependents costs nothing.
-        if (atFrom != 1 && atTo != 0)
-        {
-            return 0;
-        }
-
+        int nb = _x.Neighborhoods;
         int delta = 0;
-        for (int d = _x.DependsStart[group]; d < _x.DependsStart[group + 1]; d++)
+        if (InNeighborhood(group, from) == 1)
         {
-            int needed = _x.DependsOn[d];
-            int neededFrom = InNeighborhood(needed, from);
-            int neededTo = InNeighborhood(needed, to);
-            delta += Broken(atFrom - 1, neededFrom) - Broken(atFrom, neededFrom) + Broken(atTo + 1, neededTo) - Broken(atTo, neededTo);
+            delta += _presentDependents[(group * nb) + from] - _absentNeeds[(group * nb) + from];
         }
 
-        for (int d = _x.DependentStart[group]; d < _x.DependentStart[group + 1]; d++)
+        if (InNeighborhood(group, to) == 0)
         {
-            int dependent = _x.Dependents[d];
-            int dependentFrom = InNeighborhood(dependent, from);
-            int dependentTo = InNeighborhood(dependent, to);
-            delta += Broken(dependentFrom, atFrom - 1) - Broken(dependentFrom, atFrom) + Broken(dependentTo, atTo + 1) - Broken(dependentTo, atTo);
+            delta += _absentNeeds[(group * nb) + to] - _presentDependents[(group * nb) + to];
         }
 
         return delta;
