@@ -7,7 +7,7 @@ using Shardcast.Kernels.Search;
 namespace Shardcast.Bench.Throughput;
 
 /// <summary>
-/// Per backend, on the same generated clusters: annealing steps evaluated per second by the backend's chain set
+/// Per backend (managed, OpenCL, CUDA where present), on the same generated clusters: annealing steps evaluated per second by the backend's chain set
 /// (the same proposals, constraint checks, deltas and Metropolis rule everywhere; the host only launches epochs),
 /// and time to quality: the best energy a whole search reaches within budgets of 1, 2 and 5 s.
 /// </summary>
@@ -17,17 +17,7 @@ internal static class BackendThroughput
 
     public static void Run(string[] sizes, double seconds, int deviceChains, bool quality, TextWriter output)
     {
-        string device;
-        try
-        {
-            device = OpenClBackend.DeviceName;
-        }
-        catch (Kernels.Devices.NativeCallException e)
-        {
-            device = "none (" + e.Message + ")";
-        }
-
-        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; OpenCL device: {device}");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; OpenCL device: {DeviceName(() => OpenClBackend.DeviceName)}; CUDA device: {DeviceName(() => Kernels.Cuda.CudaBackend.DeviceName)}");
         output.WriteLine("| size P/N/H/R | backend | chains | million evaluated moves/s | device MB |");
         output.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (string size in sizes)
@@ -47,16 +37,22 @@ internal static class BackendThroughput
                 Report(output, size, "managed", managed, problem, temperature, seconds);
             }
 
-            try
+            foreach (var (name, runtime) in DeviceRuntimes())
             {
-                var runtime = OpenClRuntime.Shared;
-                int chains = deviceChains > 0 ? deviceChains : Math.Max(2, runtime.ComputeUnits);
-                using var openCl = new Kernels.Device.DeviceChainSet(runtime, problem, options, chains);
-                Report(output, size, "opencl", openCl, problem, temperature, seconds);
-            }
-            catch (Kernels.Devices.NativeCallException e)
-            {
-                output.WriteLine($"| {size} | opencl | - | unavailable: {e.Message} | - |");
+                try
+                {
+                    var device = runtime();
+                    var image = new Kernels.Device.DeviceProblemImage(problem, options, Kernels.Device.DeviceProblemImage.LargestNodeCount(problem.Nodes, problem.Initial));
+                    int chains = deviceChains > 0 ? deviceChains
+                        : device.IsGpu ? Kernels.Device.DeviceChainBudget.Chains(image, device.GlobalMemory, device.MaxAllocation, 0.7, Kernels.Device.DeviceBackend.MaxGpuChains)
+                        : Math.Max(2, device.ComputeUnits);
+                    using var set = new Kernels.Device.DeviceChainSet(device, problem, options, chains);
+                    Report(output, size, name, set, problem, temperature, seconds);
+                }
+                catch (Kernels.Devices.NativeCallException e)
+                {
+                    output.WriteLine($"| {size} | {name} | - | unavailable: {e.Message} | - |");
+                }
             }
 
             if (quality)
@@ -81,6 +77,24 @@ internal static class BackendThroughput
             output.WriteLine($"| {size} | {image.ProblemBytes / 1e6:0} | {image.Slots} | {image.BytesPerChain / 1e6:0.0} | {chains} |");
         }
     }
+
+    private static string DeviceName(Func<string> name)
+    {
+        try
+        {
+            return name();
+        }
+        catch (Kernels.Devices.NativeCallException e)
+        {
+            return "none (" + e.Message + ")";
+        }
+    }
+
+    private static IEnumerable<(string Name, Func<Kernels.Device.IDeviceRuntime> Runtime)> DeviceRuntimes() =>
+    [
+        ("opencl", () => OpenClRuntime.Shared),
+        ("cuda", () => Kernels.Cuda.CudaRuntime.Shared),
+    ];
 
     private static double Temperature(FlatProblem problem, int[] movable)
     {
@@ -113,12 +127,12 @@ internal static class BackendThroughput
         output.WriteLine($"time to quality at {size}: best energy after each budget (one search per budget, seed 1)");
         output.WriteLine("| backend | 1 s | 2 s | 5 s |");
         output.WriteLine("| --- | --- | --- | --- |");
-        foreach (var backend in new ISearchBackend[] { new ManagedBackend(), new OpenClBackend() })
+        foreach (var backend in new ISearchBackend[] { new ManagedBackend(), new OpenClBackend(), new Kernels.Cuda.CudaBackend() })
         {
             var cells = new List<string>();
             foreach (double budget in new[] { 1.0, 2.0, 5.0 })
             {
-                var options = new SearchOptions { TimeBudget = TimeSpan.FromSeconds(budget), Seed = 1, Chains = backend is OpenClBackend ? deviceChains : 0 };
+                var options = new SearchOptions { TimeBudget = TimeSpan.FromSeconds(budget), Seed = 1, Chains = backend is Kernels.Device.DeviceBackend ? deviceChains : 0 };
                 try
                 {
                     cells.Add(backend.Search(problem, problem.Initial, options).Cost.Energy.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));

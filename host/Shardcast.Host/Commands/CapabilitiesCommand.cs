@@ -1,7 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Shardcast.Engine.Planning;
+using Shardcast.Kernels.Cuda;
 using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.OpenCl;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Host.Commands;
 
@@ -11,7 +15,8 @@ public static class CapabilitiesCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
-        var command = new Command("capabilities", "List each search backend (CUDA, OpenCL, managed), its devices and limits, or why it is unavailable.") { json };
+        var verify = new Option<bool>("--verify") { Description = "Also check each device backend that searches against the references (batch costs, annealing vs managed); exit code 1 if a check fails." };
+        var command = new Command("capabilities", "List each search backend (CUDA, OpenCL, managed), its devices and limits, or why it is unavailable.") { json, verify };
         command.SetAction(parse => CommandGuard.Run(
             error,
             () =>
@@ -48,9 +53,25 @@ public static class CapabilitiesCommand
                     }
                 }
 
-                return ExitCodes.Ok;
+                return parse.GetValue(verify) ? Verify(reports, output) : ExitCodes.Ok;
             },
             _ => null));
         return command;
+    }
+
+    private static int Verify(IReadOnlyList<BackendReport> reports, TextWriter output)
+    {
+        bool passed = true;
+        foreach (var report in reports.Where(r => r.Searchable && r.Name != "managed"))
+        {
+            ISearchBackend backend = report.Name == "cuda" ? new CudaBackend() : new OpenClBackend();
+            foreach (var check in BackendVerification.Verify(backend))
+            {
+                output.WriteLine($"verify {check.Backend}: {(check.Passed ? "ok" : "FAILED")}: {check.Check}: {check.Detail}");
+                passed &= check.Passed;
+            }
+        }
+
+        return passed ? ExitCodes.Ok : ExitCodes.InternalError;
     }
 }

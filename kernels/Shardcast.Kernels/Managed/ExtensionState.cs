@@ -12,8 +12,9 @@ internal readonly record struct ExtendedCost(
 /// What a <see cref="SearchState"/> keeps for the extended model (<see cref="ProblemExtensions"/>): node loads in
 /// double precision (so hard capacity is judged exactly on integer inputs), load still held by partitions that
 /// left their initial node, moved members per group with a histogram for the running maximum, and members per
-/// group and neighbourhood for dependencies. Every delta touches the two nodes, one or two groups and their
-/// dependency lists: O(H*R + balance terms*H + dependency degree). Entry points are never inlined: the search
+/// group and neighbourhood for dependencies, with the dependents present and needs absent there. Every delta
+/// touches the two nodes and one or two groups: O(H*R + balance terms*H); an applied move that changes a group's
+/// presence in a neighbourhood also walks its dependency lists. Entry points are never inlined: the search
 /// state's native hot paths call them behind a null test and must stay as compact as without the extension
 /// (inlined, they cost the native 10k delta evaluation a third of its speed).
 /// </summary>

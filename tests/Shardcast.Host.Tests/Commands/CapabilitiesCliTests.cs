@@ -81,4 +81,21 @@ public class CapabilitiesCliTests
             File.Delete(output);
         }
     }
+
+    [Fact]
+    public void Verify_checks_each_device_backend_against_the_references()
+    {
+        var output = new StringWriter();
+        int code = Cli.Run(["capabilities", "--verify"], output, new StringWriter(), () => new MemoryStream());
+        string text = output.ToString();
+        if (Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_OPENCL") == "1")
+        {
+            Assert.Contains("verify opencl: ok: batch costs vs double reference", text, StringComparison.Ordinal);
+            Assert.Contains("verify opencl: ok: annealing vs managed from the same seed", text, StringComparison.Ordinal);
+            Assert.Contains("plan identical", text, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(text.Contains("FAILED", StringComparison.Ordinal) ? ExitCodes.InternalError : ExitCodes.Ok, code);
+        Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
+    }
 }
