@@ -3,13 +3,18 @@
  *
  * One work-item owns one annealing chain (one candidate assignment) and everything a move needs, kept
  * incrementally exactly as the managed backend keeps it (kernels/Shardcast.Kernels/Managed/SearchState.cs):
- * node loads, node peaks, members per node, the moved partitions, group counts per zone, violations, energy.
- * The proposal logic, the random stream and the float operations follow AnnealingChain.cs step by step, so a
+ * node loads, node peaks, members per node, the moved partitions, group counts per zone, violations, energy,
+ * and where a cluster uses the extended model the state of ExtensionState.cs (double loads in the cluster's units,
+ * departed transient load, moved members per group, neighbourhood counts, cached node energies) with the
+ * ejection chains of EjectionChain.cs. The proposal logic, the random stream and the float operations follow AnnealingChain.cs step by step, so a
  * chain here and a managed chain from the same seed draw the same proposals; their float sums are grouped the
  * same way (eight partial sums reduced as .NET's Vector256.Sum does), and contraction into FMA is switched
  * off, so they take the same decisions wherever the two exponential functions agree.
  *
- * The layout of the dims[] and params[] arrays is mirrored in KernelLayout.cs.
+ * The layout of dims[], params[], terms[] and the per-chain arrays is mirrored in Device/KernelLayout.cs, that of
+ * xdims[] and xparams[] in Device/ExtensionBuffers.cs. Two computations stay in their plain form here although the
+ * managed backend has faster ones, so that identical plans keep checking them: the overflow test (a scalar loop)
+ * and the dependency delta (a scan over every need and dependent).
  */
 
 #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
