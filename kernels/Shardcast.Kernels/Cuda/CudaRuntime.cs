@@ -183,7 +183,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
         }
     }
 
-    public DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers, int scalars)
+    public DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers)
     {
         MakeCurrent();
         byte[] bytes = Encoding.ASCII.GetBytes(name + "\0");
@@ -193,7 +193,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
             CudaNative.Check(CudaNative.ModuleGetFunction(out function, _module.DangerousGetHandle(), n), $"cuModuleGetFunction({name})");
         }
 
-        return new CudaKernel(name, function, [.. buffers.Select(Pointer)], scalars);
+        return new CudaKernel(name, function, [.. buffers.Select(Pointer)]);
     }
 
     public void Launch(DeviceKernel kernel, long workItems, ReadOnlySpan<int> scalars)
@@ -244,13 +244,12 @@ internal sealed class CudaBuffer : DeviceBuffer
     public override void Dispose() => Memory.Dispose();
 }
 
-internal sealed class CudaKernel(string name, nint function, ulong[] pointers, int scalars) : DeviceKernel(name)
+/// <summary>A function of the module with its buffers' device pointers; int arguments are added per launch.</summary>
+internal sealed class CudaKernel(string name, nint function, ulong[] pointers) : DeviceKernel(name)
 {
     public nint Function { get; } = function;
 
     public ulong[] Pointers { get; } = pointers;
-
-    public int Scalars { get; } = scalars;
 
     /// <summary>Functions belong to the module; nothing to release.</summary>
     public override void Dispose()

@@ -66,7 +66,7 @@ internal sealed class DeviceChainSet : IChainSet
         _runtime.Write(_stateBuffers[AssignBuffer], assignment);
         if (Count > 1)
         {
-            using var spread = _runtime.Bind(KernelSource.SpreadKernel, [_problemBuffers[0], _stateBuffers[AssignBuffer]], scalars: 0);
+            using var spread = _runtime.Bind(KernelSource.SpreadKernel, [_problemBuffers[0], _stateBuffers[AssignBuffer]]);
             _runtime.Launch(spread, Count, []);
         }
 
@@ -174,9 +174,9 @@ internal sealed class DeviceChainSet : IChainSet
         _parents = State(k * 2 * 4, "parents");
         _offspring = State(k * _problem.Partitions * 4, "offspring");
         _mutations = State(k * 4, "mutations");
-        _crossover = _runtime.Bind(KernelSource.CrossoverKernel, [.. _problemBuffers, .. _stateBuffers, _parents, _offspring, _mutations], scalars: 0);
-        _adopt = _runtime.Bind(KernelSource.AdoptKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations], scalars: 0);
-        _mutateRepair = _runtime.Bind(KernelSource.MutateRepairKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _offspring, _mutations], scalars: 0);
+        _crossover = _runtime.Bind(KernelSource.CrossoverKernel, [.. _problemBuffers, .. _stateBuffers, _parents, _offspring, _mutations]);
+        _adopt = _runtime.Bind(KernelSource.AdoptKernel, [.. _problemBuffers, .. _stateBuffers, _offspring, _mutations]);
+        _mutateRepair = _runtime.Bind(KernelSource.MutateRepairKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _offspring, _mutations]);
     }
 
     private double[] RunReset()
@@ -262,8 +262,8 @@ internal sealed class DeviceChainSet : IChainSet
             _owned.Add(buffer);
             return buffer;
         });
-        _reset = _runtime.Bind(KernelSource.ResetKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _terms], scalars: 0);
-        _anneal = _runtime.Bind(KernelSource.AnnealKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _temperatures], scalars: 1);
+        _reset = _runtime.Bind(KernelSource.ResetKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _terms]);
+        _anneal = _runtime.Bind(KernelSource.AnnealKernel, [.. _problemBuffers, .. _stateBuffers, .. _extensionBuffers, _temperatures]);
         _image = image;
     }
 

@@ -30,10 +30,10 @@ internal interface IDeviceRuntime
     void Read<T>(DeviceBuffer buffer, Span<T> destination, long offsetElements = 0)
         where T : unmanaged;
 
-    /// <summary>A kernel of the source with its buffer arguments bound, in order; <paramref name="scalars"/> int arguments follow them.</summary>
-    DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers, int scalars);
+    /// <summary>A kernel of the source with its buffer arguments bound, in order.</summary>
+    DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers);
 
-    /// <summary>Runs the kernel over <paramref name="workItems"/> work-items (one per chain) and waits for it.</summary>
+    /// <summary>Runs the kernel over <paramref name="workItems"/> work-items (one per chain) and waits for it; <paramref name="scalars"/> are its int arguments after the buffers.</summary>
     void Launch(DeviceKernel kernel, long workItems, ReadOnlySpan<int> scalars);
 }
 

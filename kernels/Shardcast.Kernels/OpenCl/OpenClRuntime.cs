@@ -228,7 +228,7 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
         }
     }
 
-    public DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers, int scalars)
+    public DeviceKernel Bind(string name, IReadOnlyList<DeviceBuffer> buffers)
     {
         var kernel = CreateKernel(name);
         for (int i = 0; i < buffers.Count; i++)
