@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
+using Shardcast.Kernels.OpenCl;
 
 namespace Shardcast.Kernels.Devices;
 
@@ -8,59 +8,48 @@ namespace Shardcast.Kernels.Devices;
 /// Finds OpenCL platforms and devices through libOpenCL.so.1 (the ICD loader; on a machine without a GPU, PoCL
 /// provides a CPU device). Enumeration only: it creates no OpenCL object, so there is nothing to release.
 /// </summary>
-public static partial class OpenClProbe
+public static class OpenClProbe
 {
-    private const string Library = "OpenCL";
-    private const int Success = 0;
-    private const int DeviceNotFound = -1;
-    private const ulong DeviceTypeAll = 0xFFFFFFFF;
-    private const uint PlatformName = 0x0902;
-    private const uint PlatformVendor = 0x0903;
-    private const uint PlatformVersion = 0x0901;
-    private const uint DeviceType = 0x1000;
-    private const uint DeviceMaxComputeUnits = 0x1002;
-    private const uint DeviceMaxWorkGroupSize = 0x1004;
-    private const uint DeviceGlobalMemSize = 0x101F;
-    private const uint DeviceName = 0x102B;
-    private const uint DeviceVersion = 0x102F;
-
-    static OpenClProbe() => NativeLibraries.Register(typeof(OpenClProbe).Assembly);
-
     public static BackendReport Probe()
     {
         string[] tried = [NativeLibraries.OpenCl];
         try
         {
             uint platformCount = 0;
-            Check(GetPlatformIds(0, null, ref platformCount), "clGetPlatformIDs", allowNotFound: true);
-            if (platformCount == 0)
+
+            // Through the ICD loader, clGetPlatformIDs says CL_PLATFORM_NOT_FOUND_KHR when no platform is installed.
+            int status = OpenClNative.GetPlatformIds(0, null, ref platformCount);
+            if (status == OpenClNative.PlatformNotFound || (status == 0 && platformCount == 0))
             {
                 return new BackendReport("opencl", false, [], "no OpenCL platform is installed (on a machine without a GPU, install PoCL: Debian pocl-opencl-icd)", tried, null);
             }
 
+            OpenClNative.Check(status, "clGetPlatformIDs");
             var platforms = new nint[platformCount];
-            Check(GetPlatformIds(platformCount, platforms, ref platformCount), "clGetPlatformIDs", allowNotFound: false);
+            OpenClNative.Check(OpenClNative.GetPlatformIds(platformCount, platforms, ref platformCount), "clGetPlatformIDs");
             var devices = new List<DeviceReport>();
             foreach (nint platform in platforms)
             {
-                string vendor = PlatformString(platform, PlatformVendor);
+                string vendor = OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformVendor);
                 uint deviceCount = 0;
-                int status = GetDeviceIds(platform, DeviceTypeAll, 0, null, ref deviceCount);
-                if (status == DeviceNotFound || deviceCount == 0)
+                status = OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, 0, null, ref deviceCount);
+                if (status == OpenClNative.DeviceNotFound || deviceCount == 0)
                 {
                     continue;
                 }
 
-                Check(status, "clGetDeviceIDs", allowNotFound: false);
+                OpenClNative.Check(status, "clGetDeviceIDs");
                 var ids = new nint[deviceCount];
-                Check(GetDeviceIds(platform, DeviceTypeAll, deviceCount, ids, ref deviceCount), "clGetDeviceIDs", allowNotFound: false);
+                OpenClNative.Check(OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, deviceCount, ids, ref deviceCount), "clGetDeviceIDs");
                 foreach (nint device in ids)
                 {
-                    ulong type = DeviceUInt64(device, DeviceType);
+                    ulong type = OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceType);
                     devices.Add(new DeviceReport(
-                        DeviceString(device, DeviceName), (type & 4) != 0 ? "gpu" : (type & 2) != 0 ? "cpu" : (type & 8) != 0 ? "accelerator" : "other", vendor,
-                        DeviceString(device, DeviceVersion) + " on " + PlatformString(platform, PlatformName) + " " + PlatformString(platform, PlatformVersion),
-                        (int)DeviceUInt32(device, DeviceMaxComputeUnits), (long)DeviceUInt64(device, DeviceGlobalMemSize), (long)DeviceNUInt(device, DeviceMaxWorkGroupSize)));
+                        OpenClNative.DeviceInfoString(device, OpenClNative.DeviceName), (type & 4) != 0 ? "gpu" : (type & 2) != 0 ? "cpu" : (type & 8) != 0 ? "accelerator" : "other", vendor,
+                        OpenClNative.DeviceInfoString(device, OpenClNative.DeviceVersion) + " on " + OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformName) + " "
+                            + OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformVersion),
+                        (int)OpenClNative.DeviceInfo<uint>(device, OpenClNative.DeviceMaxComputeUnits), (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceGlobalMemSize),
+                        (long)OpenClNative.DeviceInfo<nuint>(device, OpenClNative.DeviceMaxWorkGroupSize)));
                 }
             }
 
@@ -78,74 +67,6 @@ public static partial class OpenClProbe
             return new BackendReport("opencl", false, [], e.Message, tried, null);
         }
     }
-
-    private static void Check(int status, string call, bool allowNotFound)
-    {
-        // clGetPlatformIDs says -1001 (CL_PLATFORM_NOT_FOUND_KHR) through the ICD loader when no platform is installed.
-        if (status != Success && !(allowNotFound && status == -1001))
-        {
-            throw new NativeCallException($"{call} failed with OpenCL status {status}");
-        }
-    }
-
-    private static unsafe string PlatformString(nint platform, uint parameter)
-    {
-        nuint size = 0;
-        Check(GetPlatformInfo(platform, parameter, 0, null, &size), "clGetPlatformInfo", allowNotFound: false);
-        var buffer = new byte[(int)size];
-        fixed (byte* p = buffer)
-        {
-            Check(GetPlatformInfo(platform, parameter, size, p, null), "clGetPlatformInfo", allowNotFound: false);
-        }
-
-        return Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
-    }
-
-    private static unsafe string DeviceString(nint device, uint parameter)
-    {
-        nuint size = 0;
-        Check(GetDeviceInfo(device, parameter, 0, null, &size), "clGetDeviceInfo", allowNotFound: false);
-        var buffer = new byte[(int)size];
-        fixed (byte* p = buffer)
-        {
-            Check(GetDeviceInfo(device, parameter, size, p, null), "clGetDeviceInfo", allowNotFound: false);
-        }
-
-        return Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
-    }
-
-    private static unsafe ulong DeviceUInt64(nint device, uint parameter)
-    {
-        ulong value = 0;
-        Check(GetDeviceInfo(device, parameter, sizeof(ulong), &value, null), "clGetDeviceInfo", allowNotFound: false);
-        return value;
-    }
-
-    private static unsafe uint DeviceUInt32(nint device, uint parameter)
-    {
-        uint value = 0;
-        Check(GetDeviceInfo(device, parameter, sizeof(uint), &value, null), "clGetDeviceInfo", allowNotFound: false);
-        return value;
-    }
-
-    private static unsafe nuint DeviceNUInt(nint device, uint parameter)
-    {
-        nuint value = 0;
-        Check(GetDeviceInfo(device, parameter, (nuint)sizeof(nuint), &value, null), "clGetDeviceInfo", allowNotFound: false);
-        return value;
-    }
-
-    [LibraryImport(Library, EntryPoint = "clGetPlatformIDs")]
-    private static partial int GetPlatformIds(uint entries, [Out] nint[]? platforms, ref uint count);
-
-    [LibraryImport(Library, EntryPoint = "clGetPlatformInfo")]
-    private static unsafe partial int GetPlatformInfo(nint platform, uint parameter, nuint size, void* value, nuint* sizeReturned);
-
-    [LibraryImport(Library, EntryPoint = "clGetDeviceIDs")]
-    private static partial int GetDeviceIds(nint platform, ulong type, uint entries, [Out] nint[]? devices, ref uint count);
-
-    [LibraryImport(Library, EntryPoint = "clGetDeviceInfo")]
-    private static unsafe partial int GetDeviceInfo(nint device, uint parameter, nuint size, void* value, nuint* sizeReturned);
 }
 
 /// <summary>A native call that failed; the message names the call and its status.</summary>

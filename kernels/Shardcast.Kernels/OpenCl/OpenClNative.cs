@@ -16,6 +16,18 @@ internal static unsafe partial class OpenClNative
     public const ulong MemReadWrite = 1 << 0;
     public const ulong MemReadOnly = 1 << 2;
     public const uint ProgramBuildLog = 0x1183;
+    public const int PlatformNotFound = -1001;
+    public const int DeviceNotFound = -1;
+    public const uint PlatformName = 0x0902;
+    public const uint PlatformVendor = 0x0903;
+    public const uint PlatformVersion = 0x0901;
+    public const uint DeviceType = 0x1000;
+    public const uint DeviceMaxComputeUnits = 0x1002;
+    public const uint DeviceMaxWorkGroupSize = 0x1004;
+    public const uint DeviceMaxMemAllocSize = 0x1010;
+    public const uint DeviceGlobalMemSize = 0x101F;
+    public const uint DeviceName = 0x102B;
+    public const uint DeviceVersion = 0x102F;
 
     static OpenClNative() => NativeLibraries.Register(typeof(OpenClNative).Assembly);
 
@@ -57,6 +69,9 @@ internal static unsafe partial class OpenClNative
 
     [LibraryImport(Library, EntryPoint = "clGetPlatformIDs")]
     public static partial int GetPlatformIds(uint entries, [Out] nint[]? platforms, ref uint count);
+
+    [LibraryImport(Library, EntryPoint = "clGetPlatformInfo")]
+    public static partial int GetPlatformInfo(nint platform, uint parameter, nuint size, void* value, nuint* sizeReturned);
 
     [LibraryImport(Library, EntryPoint = "clGetDeviceIDs")]
     public static partial int GetDeviceIds(nint platform, ulong type, uint entries, [Out] nint[]? devices, ref uint count);
@@ -114,6 +129,40 @@ internal static unsafe partial class OpenClNative
 
     [LibraryImport(Library, EntryPoint = "clReleaseMemObject")]
     public static partial int ReleaseMemObject(nint buffer);
+
+    public static string PlatformInfoString(nint platform, uint parameter)
+    {
+        nuint size = 0;
+        Check(GetPlatformInfo(platform, parameter, 0, null, &size), "clGetPlatformInfo");
+        var buffer = new byte[(int)size];
+        fixed (byte* b = buffer)
+        {
+            Check(GetPlatformInfo(platform, parameter, size, b, null), "clGetPlatformInfo");
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
+    }
+
+    public static string DeviceInfoString(nint device, uint parameter)
+    {
+        nuint size = 0;
+        Check(GetDeviceInfo(device, parameter, 0, null, &size), "clGetDeviceInfo");
+        var buffer = new byte[(int)size];
+        fixed (byte* b = buffer)
+        {
+            Check(GetDeviceInfo(device, parameter, size, b, null), "clGetDeviceInfo");
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
+    }
+
+    public static T DeviceInfo<T>(nint device, uint parameter)
+        where T : unmanaged
+    {
+        T value = default;
+        Check(GetDeviceInfo(device, parameter, (nuint)sizeof(T), &value, null), "clGetDeviceInfo");
+        return value;
+    }
 
     /// <summary>Wraps a handle a create call returned, checking its status first.</summary>
     public static T Own<T>(nint handle, int status, string call)

@@ -12,11 +12,6 @@ namespace Shardcast.Kernels.OpenCl;
 internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
 {
     private const string BuildOptions = "-cl-std=CL1.2";
-    private const uint DeviceTypeInfo = 0x1000;
-    private const uint DeviceNameInfo = 0x102B;
-    private const uint DeviceComputeUnits = 0x1002;
-    private const uint DeviceGlobalMemory = 0x101F;
-    private const uint DeviceMaxAllocation = 0x1010;
 
     private static readonly SharedRuntime<OpenClRuntime> Instance = new(Create, e => e switch
     {
@@ -70,15 +65,15 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
         var context = OpenClNative.Own<ClContext>(OpenClNative.CreateContext(null, 1, &id, 0, 0, out int status), status, "clCreateContext");
         var queue = OpenClNative.Own<ClQueue>(OpenClNative.CreateCommandQueue(context, device, 0, out status), status, "clCreateCommandQueue");
         var program = Build(context, device);
-        return new OpenClRuntime(device, DeviceString(device, DeviceNameInfo), isGpu, (int)DeviceValue<uint>(device, DeviceComputeUnits),
-            (long)DeviceValue<ulong>(device, DeviceGlobalMemory), (long)DeviceValue<ulong>(device, DeviceMaxAllocation), context, queue, program);
+        return new OpenClRuntime(device, OpenClNative.DeviceInfoString(device, OpenClNative.DeviceName), isGpu, (int)OpenClNative.DeviceInfo<uint>(device, OpenClNative.DeviceMaxComputeUnits),
+            (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceGlobalMemSize), (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceMaxMemAllocSize), context, queue, program);
     }
 
     private static (nint Device, bool IsGpu) ChooseDevice()
     {
         uint platformCount = 0;
         int status = OpenClNative.GetPlatformIds(0, null, ref platformCount);
-        if (status == -1001 || platformCount == 0)
+        if (status == OpenClNative.PlatformNotFound || platformCount == 0)
         {
             throw new NativeCallException("no OpenCL platform is installed (on a machine without a GPU, install PoCL: Debian pocl-opencl-icd)");
         }
@@ -99,7 +94,7 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
             OpenClNative.Check(OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, count, devices, ref count), "clGetDeviceIDs");
             foreach (nint device in devices)
             {
-                if ((DeviceValue<ulong>(device, DeviceTypeInfo) & 4) != 0)
+                if ((OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceType) & 4) != 0)
                 {
                     return (device, true);
                 }
@@ -155,27 +150,6 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
 
         string log = Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
         return log.Length > 4000 ? log[..4000] + " ..." : log;
-    }
-
-    private static string DeviceString(nint device, uint parameter)
-    {
-        nuint size = 0;
-        OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, 0, null, &size), "clGetDeviceInfo");
-        var buffer = new byte[(int)size];
-        fixed (byte* b = buffer)
-        {
-            OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, size, b, null), "clGetDeviceInfo");
-        }
-
-        return Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
-    }
-
-    private static T DeviceValue<T>(nint device, uint parameter)
-        where T : unmanaged
-    {
-        T value = default;
-        OpenClNative.Check(OpenClNative.GetDeviceInfo(device, parameter, (nuint)sizeof(T), &value, null), "clGetDeviceInfo");
-        return value;
     }
 
     private ClKernel CreateKernel(string name)
