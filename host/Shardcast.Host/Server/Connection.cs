@@ -119,14 +119,19 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
                 // Backpressure: no further frame is read while this connection's requests fill every slot.
                 await _slots.WaitAsync(stopReading).ConfigureAwait(false);
                 var started = Stopwatch.GetTimestamp();
+
+                // The id is claimed here, in arrival order: a request is in flight from the moment it is read, not
+                // from whenever a worker thread first runs it, so a later request with the same id is always the
+                // one refused.
+                var claim = ClaimId(frame.Value!);
                 if (IsLight(frame.Value!))
                 {
                     // Microseconds of work: answered in turn on this loop, without a hop to another task.
-                    await HandleAsync(frame.Value!, started).ConfigureAwait(false);
+                    await HandleAsync(frame.Value!, claim, started).ConfigureAwait(false);
                     continue;
                 }
 
-                var task = Task.Run(() => HandleAsync(frame.Value!, started), CancellationToken.None);
+                var task = Task.Run(() => HandleAsync(frame.Value!, claim, started), CancellationToken.None);
                 lock (_requests)
                 {
                     _requests.RemoveAll(t => t.IsCompleted);
@@ -148,27 +153,36 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
         request.Kind == MsgPackKind.Map && request["op"] is { Kind: MsgPackKind.String } op && OperationCatalog.Find(op.String) is { } operation
         && request["body"] is var body && (body is null || body.Kind == MsgPackKind.Map) && !operation.IsHeavy(body ?? MsgPackValue.EmptyMap);
 
-    private async Task HandleAsync(MsgPackValue request, long started)
+    /// <summary>The request's id where it has a usable one, so that even a malformed envelope's error goes back to the request that sent it.</summary>
+    private static ulong? IdOf(MsgPackValue request) =>
+        request.Kind == MsgPackKind.Map && request["id"] is { Kind: MsgPackKind.Integer, IsNegative: false } given ? given.UInt : null;
+
+    private IdClaim ClaimId(MsgPackValue request)
+    {
+        if (IdOf(request) is not { } id)
+        {
+            return IdClaim.None;
+        }
+
+        lock (_ids)
+        {
+            return _ids.Add(id) ? IdClaim.Held : IdClaim.Duplicate;
+        }
+    }
+
+    private async Task HandleAsync(MsgPackValue request, IdClaim claim, long started)
     {
         server.Metrics.RequestStarted();
-        ulong? id = null;
+        ulong? id = IdOf(request);
         string op = "(unknown)";
         string? errorCode = null;
-        bool idHeld = false;
         try
         {
-            // The id first, so that even a malformed envelope's error goes back to the request that sent it.
-            id = request.Kind == MsgPackKind.Map && request["id"] is { Kind: MsgPackKind.Integer, IsNegative: false } given ? given.UInt : null;
             var envelope = Envelope.Read(request);
             id = envelope.Id;
             op = envelope.Op;
             CheckToken(envelope.Token);
-            lock (_ids)
-            {
-                idHeld = _ids.Add(envelope.Id);
-            }
-
-            if (!idHeld)
+            if (claim == IdClaim.Duplicate)
             {
                 throw new ProtocolException(ErrorCodes.DuplicateId, $"request id {envelope.Id} is already in flight on this connection");
             }
@@ -190,11 +204,11 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
         }
         finally
         {
-            if (idHeld)
+            if (claim == IdClaim.Held)
             {
                 lock (_ids)
                 {
-                    _ids.Remove(id!.Value);
+                    _ids.Remove(IdOf(request)!.Value);
                 }
             }
 
@@ -306,4 +320,17 @@ internal sealed record Envelope(ulong Id, string Op, MsgPackValue Body, string? 
 
         return new Envelope(id.UInt, op, body, fields.OptionalString("token"));
     }
+}
+
+/// <summary>What became of a request's id when its frame was read.</summary>
+internal enum IdClaim
+{
+    /// <summary>No usable id; the envelope check reports it.</summary>
+    None,
+
+    /// <summary>The id is this request's until it is answered.</summary>
+    Held,
+
+    /// <summary>Another request on the connection holds the id.</summary>
+    Duplicate,
 }
