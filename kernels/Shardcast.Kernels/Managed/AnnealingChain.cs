@@ -10,6 +10,7 @@ internal sealed class AnnealingChain
     private readonly uint _swapThreshold;
     private readonly uint _biasThreshold;
     private readonly EjectionChain? _ejection;
+    private readonly bool _swapHome;
     private CounterRng _rng;
 
     public AnnealingChain(SearchState state, MoveProposer proposer, ulong seed, int id, double swapShare, double biasShare)
@@ -23,6 +24,10 @@ internal sealed class AnnealingChain
 
         // Ejection chains make room on full nodes; only hard capacity makes nodes full (soft overload is priced).
         _ejection = state.Problem.Extensions is { HardCapacity: true } ? new EjectionChain(state, proposer) : null;
+
+        // Swap-homes pay where a move holds capacity on both nodes; on native clusters, whose moves hold nothing but
+        // a place in the budget, they took proposals from better moves (10k/100 at 5 s: 12.05-12.09 against 11.87-11.90).
+        _swapHome = state.Problem.Extensions is { HasTransient: true };
     }
 
     public int Id { get; }
@@ -89,6 +94,12 @@ internal sealed class AnnealingChain
         int m;
         ulong kind = bits >> 32;
         ulong returnShare = state.BudgetTight ? ReturnShareTight : ReturnShare;
+        if (_swapHome && state.Moves > 0 && kind >= SwapHomeFrom)
+        {
+            TrySwapHome(biased, inverseT);
+            return;
+        }
+
         if (state.Moves > 0 && kind < returnShare)
         {
             // Moved partitions: send one home (undoing a move that no longer pays for itself) or, with the
@@ -141,6 +152,79 @@ internal sealed class AnnealingChain
             state.ApplyMove(p, m, delta - (float)(CostWeights.ViolationPenalty * dv), dv);
             Accepted++;
         }
+    }
+
+    /// <summary>Move proposals whose kind (of 2^32) is at least this are swap-homes where resources are transient: the top two fifths, once anything has moved.</summary>
+    private const ulong SwapHomeFrom = 0x9999_999AUL;
+
+    /// <summary>Random members of the target examined for one that has moved away from its own home.</summary>
+    private const int SwapHomeTries = 4;
+
+    /// <summary>
+    /// Swap-home: a partition onto a node while one of that node's moved partitions goes home, judged as one move.
+    /// The returning partition gives back what its move spent (a place in the move budget, transient capacity that a
+    /// move holds on both nodes) where the newcomer needs it; apart, the return is uphill and the arrival refused.
+    /// </summary>
+    private void TrySwapHome(bool biased, float inverseT)
+    {
+        var state = State;
+        var problem = state.Problem;
+        int p = biased ? _proposer.HotPartition(state, _proposer.HotNode(state, ref _rng), ref _rng) : _proposer.UniformPartition(ref _rng);
+        int m = _proposer.AllowedNode(p, ref _rng);
+        if (m < 0 || problem.Pinned[p] || m == state.Assignment[p])
+        {
+            return;
+        }
+
+        int count = state.Members.Count(m);
+        int q = -1;
+        for (int t = 0; t < SwapHomeTries && count > 0; t++)
+        {
+            int c = state.Members.At(m, _rng.NextInt(count));
+            if (problem.Initial[c] != m && c != p)
+            {
+                q = c;
+                break;
+            }
+        }
+
+        if (q < 0)
+        {
+            return;
+        }
+
+        int home = problem.Initial[q];
+        if (state.CertainlyBreaks(q, home))
+        {
+            return;
+        }
+
+        int dvq = state.ViolationDelta(q, home);
+        if (dvq > 0)
+        {
+            return;
+        }
+
+        float dq = state.MoveDelta(q, home);
+        Evaluated++;
+        state.ApplyMove(q, home, dq, dvq);
+        if (!state.CertainlyBreaks(p, m))
+        {
+            int dv = state.ViolationDelta(p, m);
+            if (dv <= 0 && state.WithinBudget(p, m))
+            {
+                float dp = state.MoveDelta(p, m);
+                Evaluated++;
+                if (Accept(dq + dp + (float)(CostWeights.ViolationPenalty * (dvq + dv)), inverseT))
+                {
+                    state.ApplyMove(p, m, dp, dv);
+                    Accepted += 2;
+                    return;
+                }
+            }
+        }
+
+        state.ApplyMove(q, m, -dq, -dvq);
     }
 
     private const int TargetCandidates = 3;

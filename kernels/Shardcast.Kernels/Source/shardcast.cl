@@ -125,6 +125,8 @@
 #define RETURN_SHARE 0x19999999UL
 #define RETURN_SHARE_TIGHT 0x80000000UL
 #define JOIN_SHARE 0x19999999UL
+#define SWAP_HOME_FROM 0x9999999AUL
+#define SWAP_HOME_TRIES 4
 
 #define PROBLEM_ARGS \
     GLOBAL const int* dims, GLOBAL const double* params, \
@@ -1234,6 +1236,67 @@ INLINE void best_target(const Problem* p, Chain* c, int partition, float inverse
     }
 }
 
+/* A partition onto a node while one of that node's moved partitions goes home, as one move (AnnealingChain.TrySwapHome). */
+INLINE void try_swap_home(const Problem* p, Chain* c, int biased, float inverse_t)
+{
+    int partition = biased ? hot_partition(p, c, hot_node(p, c)) : uniform_partition(p, c);
+    int m = allowed_node(p, c, partition);
+    if (m < 0 || p->pinned[partition] || m == c->assign[partition])
+    {
+        return;
+    }
+
+    int count = c->member_count[m];
+    int q = -1;
+    for (int t = 0; t < SWAP_HOME_TRIES && count > 0; t++)
+    {
+        int candidate = c->member_list[(long)m * p->slots + next_int(c, count)];
+        if (p->initial[candidate] != m && candidate != partition)
+        {
+            q = candidate;
+            break;
+        }
+    }
+
+    if (q < 0)
+    {
+        return;
+    }
+
+    int home = p->initial[q];
+    if (certainly_breaks(p, c, q, home) || c->member_count[home] >= p->slots)
+    {
+        return;
+    }
+
+    int dvq = violation_delta(p, c, q, home);
+    if (dvq > 0)
+    {
+        return;
+    }
+
+    float dq = move_delta(p, c, q, home);
+    c->longs[L_EVALUATED] += 1;
+    apply_move(p, c, q, home, dq, dvq);
+    if (!certainly_breaks(p, c, partition, m))
+    {
+        int dv = violation_delta(p, c, partition, m);
+        if (dv <= 0 && within_budget(p, c, partition, m))
+        {
+            float dp = move_delta(p, c, partition, m);
+            c->longs[L_EVALUATED] += 1;
+            if (accept(c, dq + dp + (float)(p->violation_penalty * (dvq + dv)), inverse_t))
+            {
+                apply_move(p, c, partition, m, dp, dv);
+                c->longs[L_ACCEPTED] += 2;
+                return;
+            }
+        }
+    }
+
+    apply_move(p, c, q, m, -dq, -dvq);
+}
+
 INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ulong bits)
 {
     int partition;
@@ -1242,6 +1305,12 @@ INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ul
     int tight = budget_tight(p, c);
     ulong return_share = tight ? RETURN_SHARE_TIGHT : RETURN_SHARE;
     int moves = c->ints[C_MOVES];
+    if (p->x_transient && moves > 0 && kind >= SWAP_HOME_FROM)
+    {
+        try_swap_home(p, c, biased, inverse_t);
+        return;
+    }
+
     if (moves > 0 && kind < return_share)
     {
         partition = c->moved_list[next_int(c, moves)];

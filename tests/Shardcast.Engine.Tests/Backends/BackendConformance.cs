@@ -123,14 +123,15 @@ public abstract class BackendConformance
     }
 
     /// <summary>
-    /// The extended model searched (ROADEF a1_1 and a2_1 mapped onto clusters: hard and transient capacity,
-    /// dependencies, balance between resources, move costs; ejection chains make room on full nodes): from the same
+    /// The extended model searched (ROADEF a1_1, a2_1 and a1_5 mapped onto clusters: hard capacity, transient capacity
+    /// in a1_5 (with its swap-home proposals), dependencies, balance between resources, move costs; ejection chains make
+    /// room on full nodes): from the same
     /// seed and steps the backend's plan is the managed one's where <paramref name="identical"/>, else within 1e-4
     /// relative; and the exact ROADEF checker finds it feasible.
     /// </summary>
     protected void CheckExtendedAnnealingMatchesTheManagedBackend(bool identical)
     {
-        foreach (string instance in new[] { "a1_1", "a2_1" })
+        foreach (string instance in new[] { "a1_1", "a2_1", "a1_5" })
         {
             var (model, initial) = Shardcast.Engine.Tests.Roadef.RoadefData.Load(instance);
             var input = PlanningInput.From(Shardcast.Engine.Roadef.RoadefMapping.ToCluster(model, initial));
