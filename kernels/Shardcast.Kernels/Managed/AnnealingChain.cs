@@ -134,13 +134,14 @@ internal sealed class AnnealingChain
             m = _rng.NextInt(problem.Nodes);
         }
 
-        if (problem.Pinned[p] || m == state.Assignment[p] || state.CertainlyBreaks(p, m))
+        // The budget first: once it is spent, most proposals fail it, and it costs a fraction of the constraint check.
+        if (problem.Pinned[p] || m == state.Assignment[p] || !state.WithinBudget(p, m) || state.CertainlyBreaks(p, m))
         {
             return;
         }
 
         int dv = state.ViolationDelta(p, m);
-        if (dv > 0 || !state.WithinBudget(p, m))
+        if (dv > 0)
         {
             return;
         }
@@ -263,23 +264,25 @@ internal sealed class AnnealingChain
     private void BestTarget(int p, float inverseT)
     {
         var state = State;
-        float leave = state.LeaveDelta(p);
+        float leave = float.NaN;
         int bestNode = -1, bestDv = 0;
         float best = float.PositiveInfinity;
         for (int c = 0; c < TargetCandidates; c++)
         {
             int m = _proposer.AllowedNode(p, ref _rng);
-            if (m < 0 || m == state.Assignment[p] || state.CertainlyBreaks(p, m))
+            if (m < 0 || m == state.Assignment[p] || !state.WithinBudget(p, m) || state.CertainlyBreaks(p, m))
             {
                 continue;
             }
 
             int dv = state.ViolationDelta(p, m);
-            if (dv > 0 || !state.WithinBudget(p, m))
+            if (dv > 0)
             {
                 continue;
             }
 
+            // The leaving half once, and only for a partition that may move at all.
+            leave = float.IsNaN(leave) ? state.LeaveDelta(p) : leave;
             float delta = leave + state.ArriveDelta(p, m) + (float)(CostWeights.ViolationPenalty * dv);
             Evaluated++;
             if (delta < best)
@@ -337,13 +340,13 @@ internal sealed class AnnealingChain
             return;
         }
 
-        if (state.SwapCertainlyBreaks(a, b))
+        if (!state.SwapWithinBudget(a, b) || state.SwapCertainlyBreaks(a, b))
         {
             return;
         }
 
         int dv = state.SwapViolationDelta(a, b);
-        if (dv > 0 || !state.SwapWithinBudget(a, b))
+        if (dv > 0)
         {
             return;
         }

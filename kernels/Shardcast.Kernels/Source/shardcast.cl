@@ -1202,21 +1202,29 @@ INLINE int accept(Chain* c, float delta, float inverse_t)
 
 INLINE void best_target(const Problem* p, Chain* c, int partition, float inverse_t)
 {
-    float leave = leave_delta(p, c, partition);
+    float leave = 0.0f;
+    int have_leave = 0;
     int best_node = -1, best_dv = 0;
     float best = F_INFINITY;
     for (int k = 0; k < TARGET_CANDIDATES; k++)
     {
         int m = allowed_node(p, c, partition);
-        if (m < 0 || m == c->assign[partition] || certainly_breaks(p, c, partition, m) || c->member_count[m] >= p->slots)
+        if (m < 0 || m == c->assign[partition] || !within_budget(p, c, partition, m) || certainly_breaks(p, c, partition, m)
+            || c->member_count[m] >= p->slots)
         {
             continue;
         }
 
         int dv = violation_delta(p, c, partition, m);
-        if (dv > 0 || !within_budget(p, c, partition, m))
+        if (dv > 0)
         {
             continue;
+        }
+
+        if (!have_leave)
+        {
+            leave = leave_delta(p, c, partition);
+            have_leave = 1;
         }
 
         float delta = leave + arrive_delta(p, c, partition, m) + (float)(p->violation_penalty * dv);
@@ -1351,13 +1359,14 @@ INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ul
         m = next_int(c, p->nodes);
     }
 
-    if (p->pinned[partition] || m == c->assign[partition] || certainly_breaks(p, c, partition, m) || c->member_count[m] >= p->slots)
+    if (p->pinned[partition] || m == c->assign[partition] || !within_budget(p, c, partition, m) || certainly_breaks(p, c, partition, m)
+        || c->member_count[m] >= p->slots)
     {
         return;
     }
 
     int dv = violation_delta(p, c, partition, m);
-    if (dv > 0 || !within_budget(p, c, partition, m))
+    if (dv > 0)
     {
         return;
     }
@@ -1411,13 +1420,13 @@ INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
         return;
     }
 
-    if (swap_certainly_breaks(p, c, a, b))
+    if (!swap_within_budget(p, c, a, b) || swap_certainly_breaks(p, c, a, b))
     {
         return;
     }
 
     int dv = swap_violation_delta(p, c, a, b);
-    if (dv > 0 || !swap_within_budget(p, c, a, b))
+    if (dv > 0)
     {
         return;
     }
