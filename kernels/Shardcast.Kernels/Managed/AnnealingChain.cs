@@ -26,7 +26,7 @@ internal sealed class AnnealingChain
         _ejection = state.Problem.Extensions is { HardCapacity: true } ? new EjectionChain(state, proposer) : null;
 
         // Swap-homes pay where a move holds capacity on both nodes; on native clusters, whose moves hold nothing but
-        // a place in the budget, they took proposals from better moves (10k/100 at 5 s: 12.05-12.09 against 11.87-11.90).
+        // a place in the budget, they showed no gain (docs/architecture.md), so native searches are unchanged.
         _swapHome = state.Problem.Extensions is { HasTransient: true };
     }
 
