@@ -209,10 +209,10 @@ internal sealed class AnnealingChain
         float dq = state.MoveDelta(q, home);
         Evaluated++;
         state.ApplyMove(q, home, dq, dvq);
-        if (!state.CertainlyBreaks(p, m))
+        if (state.WithinBudget(p, m) && !state.CertainlyBreaks(p, m))
         {
             int dv = state.ViolationDelta(p, m);
-            if (dv <= 0 && state.WithinBudget(p, m))
+            if (dv <= 0)
             {
                 float dp = state.MoveDelta(p, m);
                 Evaluated++;

@@ -1286,10 +1286,10 @@ INLINE void try_swap_home(const Problem* p, Chain* c, int biased, float inverse_
     float dq = move_delta(p, c, q, home);
     c->longs[L_EVALUATED] += 1;
     apply_move(p, c, q, home, dq, dvq);
-    if (!certainly_breaks(p, c, partition, m))
+    if (within_budget(p, c, partition, m) && !certainly_breaks(p, c, partition, m))
     {
         int dv = violation_delta(p, c, partition, m);
-        if (dv <= 0 && within_budget(p, c, partition, m))
+        if (dv <= 0)
         {
             float dp = move_delta(p, c, partition, m);
             c->longs[L_EVALUATED] += 1;
