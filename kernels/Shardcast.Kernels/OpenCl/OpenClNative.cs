@@ -130,27 +130,19 @@ internal static unsafe partial class OpenClNative
     [LibraryImport(Library, EntryPoint = "clReleaseMemObject")]
     public static partial int ReleaseMemObject(nint buffer);
 
-    public static string PlatformInfoString(nint platform, uint parameter)
+    public static string PlatformInfoString(nint platform, uint parameter) => InfoString(&GetPlatformInfo, platform, parameter, "clGetPlatformInfo");
+
+    public static string DeviceInfoString(nint device, uint parameter) => InfoString(&GetDeviceInfo, device, parameter, "clGetDeviceInfo");
+
+    /// <summary>A string property through one of the clGet*Info calls, which share their shape: ask the size, then read.</summary>
+    private static string InfoString(delegate*<nint, uint, nuint, void*, nuint*, int> query, nint handle, uint parameter, string call)
     {
         nuint size = 0;
-        Check(GetPlatformInfo(platform, parameter, 0, null, &size), "clGetPlatformInfo");
+        Check(query(handle, parameter, 0, null, &size), call);
         var buffer = new byte[(int)size];
         fixed (byte* b = buffer)
         {
-            Check(GetPlatformInfo(platform, parameter, size, b, null), "clGetPlatformInfo");
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
-    }
-
-    public static string DeviceInfoString(nint device, uint parameter)
-    {
-        nuint size = 0;
-        Check(GetDeviceInfo(device, parameter, 0, null, &size), "clGetDeviceInfo");
-        var buffer = new byte[(int)size];
-        fixed (byte* b = buffer)
-        {
-            Check(GetDeviceInfo(device, parameter, size, b, null), "clGetDeviceInfo");
+            Check(query(handle, parameter, size, b, null), call);
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0').Trim();
