@@ -123,15 +123,15 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
                 // The id is claimed here, in arrival order: a request is in flight from the moment it is read, not
                 // from whenever a worker thread first runs it, so a later request with the same id is always the
                 // one refused.
-                var claim = ClaimId(frame.Value!);
+                var (id, claim) = ClaimId(frame.Value!);
                 if (IsLight(frame.Value!))
                 {
                     // Microseconds of work: answered in turn on this loop, without a hop to another task.
-                    await HandleAsync(frame.Value!, claim, started).ConfigureAwait(false);
+                    await HandleAsync(frame.Value!, id, claim, started).ConfigureAwait(false);
                     continue;
                 }
 
-                var task = Task.Run(() => HandleAsync(frame.Value!, claim, started), CancellationToken.None);
+                var task = Task.Run(() => HandleAsync(frame.Value!, id, claim, started), CancellationToken.None);
                 lock (_requests)
                 {
                     _requests.RemoveAll(t => t.IsCompleted);
@@ -157,29 +157,28 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
     private static ulong? IdOf(MsgPackValue request) =>
         request.Kind == MsgPackKind.Map && request["id"] is { Kind: MsgPackKind.Integer, IsNegative: false } given ? given.UInt : null;
 
-    private IdClaim ClaimId(MsgPackValue request)
+    private (ulong? Id, IdClaim Claim) ClaimId(MsgPackValue request)
     {
         if (IdOf(request) is not { } id)
         {
-            return IdClaim.None;
+            return (null, IdClaim.None);
         }
 
         lock (_ids)
         {
-            return _ids.Add(id) ? IdClaim.Held : IdClaim.Duplicate;
+            return (id, _ids.Add(id) ? IdClaim.Held : IdClaim.Duplicate);
         }
     }
 
-    private async Task HandleAsync(MsgPackValue request, IdClaim claim, long started)
+    /// <param name="id">The request's id as read with its frame (null where it has no usable one).</param>
+    private async Task HandleAsync(MsgPackValue request, ulong? id, IdClaim claim, long started)
     {
         server.Metrics.RequestStarted();
-        ulong? id = IdOf(request);
         string op = "(unknown)";
         string? errorCode = null;
         try
         {
             var envelope = Envelope.Read(request);
-            id = envelope.Id;
             op = envelope.Op;
             CheckToken(envelope.Token);
             if (claim == IdClaim.Duplicate)
@@ -208,7 +207,7 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
             {
                 lock (_ids)
                 {
-                    _ids.Remove(IdOf(request)!.Value);
+                    _ids.Remove(id!.Value);
                 }
             }
 
