@@ -117,17 +117,23 @@ public sealed partial class ShardcastServer : BackgroundService
                 continue;
             }
 
-            _connections[connection] = Task.Run(async () =>
-            {
-                try
-                {
-                    await connection.RunAsync(_stopReading.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _connections.TryRemove(connection, out _);
-                }
-            }, CancellationToken.None);
+            // Registered before it starts: a connection that is served and closed at once (its client wrote
+            // everything before the accept) removes itself after it was added, never before, so none is leaked.
+            var serve = new Task<Task>(() => ServeAsync(connection));
+            _connections[connection] = serve.Unwrap();
+            serve.Start(TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(Connection connection)
+    {
+        try
+        {
+            await connection.RunAsync(_stopReading.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
         }
     }
 
