@@ -352,7 +352,7 @@ public static class ClusterFileReader
         int i = 0;
         foreach (var row in element.EnumerateArray())
         {
-            matrix[i] = JsonFields.AsRow(row, JsonFields.Item(path, i), columns, "one value per resource");
+            matrix[i] = JsonFields.TryRow(row, columns) ?? throw JsonFields.RowError(row, JsonFields.Item(path, i), columns, "one value per resource");
             i++;
         }
 
@@ -714,18 +714,27 @@ public static class ClusterFileReader
             }
         }
 
+        // What a group can spread over depends only on its members' tenants: counted once per tenant combination,
+        // not once per group and node (a 100k-partition file has tens of thousands of groups and a thousand nodes).
+        var spread = new Dictionary<string, (int Nodes, int Zones)>(StringComparer.Ordinal);
         foreach (var (group, list) in members)
         {
-            // Nodes that every member may use bound what the group can spread over.
-            var usable = spec.Nodes.Where(n => list.All(i => Allowed(spec.Partitions[i], n))).ToList();
-            string where = declaredGroups.TryGetValue(group, out int gi) ? $"$.groups[{gi}]" : $"$.partitions[{list[0]}].group";
-            if (list.Count > usable.Count)
+            string key = TenantKey(spec, list);
+            if (!spread.TryGetValue(key, out var usable))
             {
-                throw new ClusterFileException(where, $"group '{group}' has {list.Count} members but only {usable.Count} nodes can hold all of them, so they cannot sit on distinct nodes");
+                // Nodes that every member may use bound what the group can spread over.
+                var nodes = spec.Nodes.Where(n => list.All(i => Allowed(spec.Partitions[i], n))).ToList();
+                spread[key] = usable = (nodes.Count, nodes.Select(n => n.Zone).Distinct(StringComparer.Ordinal).Count());
+            }
+
+            string where = declaredGroups.TryGetValue(group, out int gi) ? $"$.groups[{gi}]" : $"$.partitions[{list[0]}].group";
+            if (list.Count > usable.Nodes)
+            {
+                throw new ClusterFileException(where, $"group '{group}' has {list.Count} members but only {usable.Nodes} nodes can hold all of them, so they cannot sit on distinct nodes");
             }
 
             int minZones = gi >= 0 && declaredGroups.ContainsKey(group) ? spec.Groups[gi].MinZones : 1;
-            int zones = usable.Select(n => n.Zone).Distinct(StringComparer.Ordinal).Count();
+            int zones = usable.Zones;
             if (minZones > list.Count)
             {
                 throw new ClusterFileException($"{where}.min_zones", $"group '{group}' has {list.Count} members, too few to span {minZones} zones");
@@ -737,4 +746,8 @@ public static class ClusterFileReader
             }
         }
     }
+
+    /// <summary>The distinct tenants of a group's members, length-prefixed and in order ("-" for a member bound to none): equal keys, equal usable nodes.</summary>
+    private static string TenantKey(ClusterSpec spec, List<int> members) =>
+        string.Concat(members.Select(i => spec.Partitions[i].Tenant is { } t ? $"{t.Length}:{t}" : "-").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
 }

@@ -139,27 +139,55 @@ internal readonly struct JsonFields
     }
 
     /// <summary>An array of exactly <paramref name="count"/> finite non-negative numbers.</summary>
-    public static double[] AsRow(JsonElement element, string path, int count, string what)
-    {
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            throw new ClusterFileException(path, $"expected {what}: an array of {count} numbers, found {Describe(element)}");
-        }
+    public static double[] AsRow(JsonElement element, string path, int count, string what) =>
+        TryRow(element, count) ?? throw RowError(element, path, count, what);
 
-        int length = element.GetArrayLength();
-        if (length != count)
+    /// <summary>
+    /// An array of exactly <paramref name="count"/> finite non-negative numbers, or null. Load rows are most of a
+    /// large cluster file: the happy path builds no path strings (millions of them at 100k partitions).
+    /// </summary>
+    public static double[]? TryRow(JsonElement element, int count)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() != count)
         {
-            throw new ClusterFileException(path, $"expected {what}: {count} numbers, found {length}");
+            return null;
         }
 
         var row = new double[count];
         int i = 0;
         foreach (var item in element.EnumerateArray())
         {
-            row[i] = AsNonNegative(item, Item(path, i));
-            i++;
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out double value) || !double.IsFinite(value) || value < 0)
+            {
+                return null;
+            }
+
+            row[i++] = value;
         }
 
         return row;
+    }
+
+    /// <summary>What is wrong with a row that <see cref="TryRow"/> refused, naming the element.</summary>
+    public static ClusterFileException RowError(JsonElement element, string path, int count, string what)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new ClusterFileException(path, $"expected {what}: an array of {count} numbers, found {Describe(element)}");
+        }
+
+        int length = element.GetArrayLength();
+        if (length != count)
+        {
+            return new ClusterFileException(path, $"expected {what}: {count} numbers, found {length}");
+        }
+
+        int i = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            AsNonNegative(item, Item(path, i++));
+        }
+
+        throw new InvalidOperationException($"{path}: a row refused without a reason");
     }
 }

@@ -71,6 +71,8 @@ public class ClusterFileReaderTests
     [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7]]", "$.partitions[0].load", "expected 2 rows")]
     [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], [700]]", "$.partitions[0].load[1]", "2 numbers, found 1")]
     [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], [700, \"x\"]]", "$.partitions[0].load[1][1]", "finite number")]
+    [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], [700, -3]]", "$.partitions[0].load[1][1]", "must not be negative, found -3")]
+    [InlineData("\"load\": [[600, 3.1e7], [700, 3.3e7]]", "\"load\": [[600, 3.1e7], 700]", "$.partitions[0].load[1]", "an array of 2 numbers, found the number 700")]
     [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p1\", \"node\": \"n9\"", "$.partitions[1].node", "unknown node id 'n9'")]
     [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p0\", \"node\": \"n1\"", "$.partitions[1].id", "duplicate id 'p0'")]
     [InlineData("{\"id\": \"n1\"", "{\"id\": \"n0\"", "$.nodes[1].id", "duplicate id 'n0'")]
