@@ -112,6 +112,38 @@ public class ManagedSearchTests
     }
 
     [Fact]
+    public void Repair_OnAClusterOfManyNodes_SamplesNodesFirst_AndStillRemovesEveryBreakage()
+    {
+        // Over 1024 nodes a breaking partition tries a random sample of nodes before all of them: the start here
+        // piles every replica group onto one node and puts tenant partitions on nodes their tenant may not use.
+        var problem = RandomProblems.Create(21, partitions: 3000, nodes: 1500, steps: 2, resources: 2, budget: false);
+        var start = problem.Initial.ToArray();
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            var members = problem.MembersOf(g);
+            foreach (int p in members)
+            {
+                start[p] = start[members[0]];
+            }
+        }
+
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            if (!problem.Pinned[p] && problem.IsAllowed(p, start[p]) && !problem.IsAllowed(p, (start[p] + 1) % problem.Nodes))
+            {
+                start[p] = (start[p] + 1) % problem.Nodes;
+            }
+        }
+
+        int broken = ManagedBackend.Evaluate(problem, start).Violations;
+        Assert.True(broken > 100, $"the start breaks {broken} constraints");
+        var greedy = Backend.Search(problem, start, Steps(SearchAlgorithm.Greedy, steps: 1));
+        var again = Backend.Search(problem, start, Steps(SearchAlgorithm.Greedy, steps: 1));
+        Assert.Equal(0, greedy.Cost.Violations);
+        Assert.Equal(greedy.Assignment, again.Assignment);
+    }
+
+    [Fact]
     public void Search_RefusesAStartOfTheWrongLength()
     {
         var problem = RandomProblems.Create(1);
