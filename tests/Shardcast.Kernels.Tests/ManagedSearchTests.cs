@@ -96,15 +96,7 @@ public class ManagedSearchTests
     public void Anneal_RepairsAStartThatBreaksReplicaPlacement()
     {
         var problem = RandomProblems.Create(13, partitions: 90, nodes: 8, steps: 3, resources: 2, budget: false);
-        var start = problem.Initial.ToArray();
-        for (int g = 0; g < problem.Groups; g++)
-        {
-            var members = problem.MembersOf(g);
-            foreach (int p in members)
-            {
-                start[p] = start[members[0]];
-            }
-        }
+        var start = GroupsPiledOnOneNode(problem);
 
         Assert.True(ManagedBackend.Evaluate(problem, start).Violations > 0);
         var result = Backend.Search(problem, start, Steps(SearchAlgorithm.Anneal, steps: 40_000));
@@ -117,15 +109,7 @@ public class ManagedSearchTests
         // Over 1024 nodes a breaking partition tries a random sample of nodes before all of them: the start here
         // piles every replica group onto one node and puts tenant partitions on nodes their tenant may not use.
         var problem = RandomProblems.Create(21, partitions: 3000, nodes: 1500, steps: 2, resources: 2, budget: false);
-        var start = problem.Initial.ToArray();
-        for (int g = 0; g < problem.Groups; g++)
-        {
-            var members = problem.MembersOf(g);
-            foreach (int p in members)
-            {
-                start[p] = start[members[0]];
-            }
-        }
+        var start = GroupsPiledOnOneNode(problem);
 
         for (int p = 0; p < problem.Partitions; p++)
         {
@@ -141,6 +125,22 @@ public class ManagedSearchTests
         var again = Backend.Search(problem, start, Steps(SearchAlgorithm.Greedy, steps: 1));
         Assert.Equal(0, greedy.Cost.Violations);
         Assert.Equal(greedy.Assignment, again.Assignment);
+    }
+
+    /// <summary>The problem's start with every replica group's members on its first member's node.</summary>
+    private static int[] GroupsPiledOnOneNode(Problem.FlatProblem problem)
+    {
+        var start = problem.Initial.ToArray();
+        for (int g = 0; g < problem.Groups; g++)
+        {
+            var members = problem.MembersOf(g);
+            foreach (int p in members)
+            {
+                start[p] = start[members[0]];
+            }
+        }
+
+        return start;
     }
 
     [Fact]
