@@ -13,33 +13,28 @@ public static class CudaProbe
     private const int MultiprocessorCount = 16;
 
     /// <summary>Where NVRTC is looked for, in order: the loader's path, CUDA toolkits, pip's nvidia-cuda-nvrtc wheels.</summary>
-    public static IReadOnlyList<string> NvrtcCandidates()
+    public static IReadOnlyList<string> NvrtcCandidates() => NvrtcCandidates(Environment.GetEnvironmentVariable);
+
+    /// <param name="environment">Reads an environment variable (a test passes its own).</param>
+    internal static IReadOnlyList<string> NvrtcCandidates(Func<string, string?> environment)
     {
         var candidates = new List<string> { "libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2" };
-        foreach (string root in new[] { "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu", "/opt/cuda/lib64" })
+        var toolkits = new[] { environment("CUDA_HOME"), environment("CUDA_PATH"), "/usr/local/cuda", "/opt/cuda" }.OfType<string>().Where(t => t.Length > 0);
+        foreach (string toolkit in toolkits)
         {
-            candidates.Add(Path.Combine(root, "libnvrtc.so"));
+            candidates.Add(Path.Combine(toolkit, "lib64", "libnvrtc.so"));
+            candidates.Add(Path.Combine(toolkit, "targets", "x86_64-linux", "lib", "libnvrtc.so"));
         }
 
-        // pip's nvidia-cuda-nvrtc wheels (and torch's dependencies) under any Python 3 of the system or the user.
-        string home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
-        var sitePackages = new List<string> { "/usr/lib/python3/dist-packages" };
-        foreach (string parent in new[] { "/usr/local/lib", "/usr/lib", Path.Combine(home, ".local", "lib") })
-        {
-            if (Directory.Exists(parent))
-            {
-                foreach (string python in Directory.GetDirectories(parent, "python3*").Order(StringComparer.Ordinal))
-                {
-                    sitePackages.Add(Path.Combine(python, "dist-packages"));
-                    sitePackages.Add(Path.Combine(python, "site-packages"));
-                }
-            }
-        }
+        candidates.Add("/usr/lib/x86_64-linux-gnu/libnvrtc.so");
 
-        foreach (string site in sitePackages)
+        // pip's nvidia-cuda-nvrtc wheels (and torch's dependencies) under any Python 3 of the system, the user, a
+        // virtual or conda environment, or the python3 on the PATH (GPU images often keep theirs in /opt/*/.venv).
+        foreach (string site in SitePackages(environment))
         {
-            foreach (string folder in new[] { Path.Combine(site, "nvidia", "cuda_nvrtc", "lib"), Path.Combine(site, "nvidia", "cu13", "lib") })
+            foreach (string wheel in new[] { "cuda_nvrtc", "cu13", "cu12" })
             {
+                string folder = Path.Combine(site, "nvidia", wheel, "lib");
                 if (Directory.Exists(folder))
                 {
                     candidates.AddRange(Directory.GetFiles(folder, "libnvrtc.so*").Where(f => !f.Contains("builtins", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
@@ -47,15 +42,57 @@ public static class CudaProbe
             }
         }
 
-        return candidates;
+        return candidates.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Python package folders: Debian's, every python3* under the usual prefixes and the environments named or found.</summary>
+    private static List<string> SitePackages(Func<string, string?> environment)
+    {
+        string home = environment("HOME") ?? "/root";
+        var prefixes = new List<string> { "/usr/local", "/usr", Path.Combine(home, ".local") };
+        prefixes.AddRange(new[] { environment("VIRTUAL_ENV"), environment("CONDA_PREFIX") }.OfType<string>().Where(p => p.Length > 0));
+        foreach (string folder in (environment("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(folder, "python3")) && Path.GetDirectoryName(Path.GetFullPath(folder)) is { } prefix)
+            {
+                prefixes.Add(prefix);
+            }
+        }
+
+        if (Directory.Exists("/opt"))
+        {
+            foreach (string opt in Directory.GetDirectories("/opt").Order(StringComparer.Ordinal))
+            {
+                prefixes.AddRange(new[] { opt, Path.Combine(opt, ".venv"), Path.Combine(opt, "venv") }.Where(Directory.Exists));
+            }
+        }
+
+        var sites = new List<string> { "/usr/lib/python3/dist-packages" };
+        foreach (string prefix in prefixes.Distinct(StringComparer.Ordinal))
+        {
+            string lib = Path.Combine(prefix, "lib");
+            if (!Directory.Exists(lib))
+            {
+                continue;
+            }
+
+            foreach (string python in Directory.GetDirectories(lib, "python3*").Order(StringComparer.Ordinal))
+            {
+                sites.Add(Path.Combine(python, "dist-packages"));
+                sites.Add(Path.Combine(python, "site-packages"));
+            }
+        }
+
+        return sites;
     }
 
     public static BackendReport Probe()
     {
-        var tried = new List<string> { NativeLibraries.Cuda };
+        var tried = new List<string>();
         try
         {
             CudaNative.Check(CudaNative.Init(0), "cuInit");
+            tried.Add(NativeLibraries.LoadedCuda ?? NativeLibraries.Cuda);
             CudaNative.Check(CudaNative.DriverGetVersion(out int version), "cuDriverGetVersion");
             CudaNative.Check(CudaNative.DeviceGetCount(out int count), "cuDeviceGetCount");
             if (count == 0)
@@ -88,7 +125,7 @@ public static class CudaProbe
         }
         catch (DllNotFoundException)
         {
-            return new BackendReport("cuda", false, [], $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)", tried, null);
+            return new BackendReport("cuda", false, [], $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)", [.. NativeLibraries.CudaCandidates], null);
         }
         catch (NativeCallException e)
         {

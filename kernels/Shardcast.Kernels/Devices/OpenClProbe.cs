@@ -79,6 +79,16 @@ internal static class NativeLibraries
     public const string Cuda = "libcuda.so.1";
     private static int _registered;
 
+    /// <summary>
+    /// The CUDA driver by its soname, then where drivers sit when the loader's path does not say (containers mount
+    /// theirs under /usr/local/nvidia; WSL under /usr/lib/wsl).
+    /// </summary>
+    public static IReadOnlyList<string> CudaCandidates { get; } =
+        [Cuda, "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/local/nvidia/lib/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"];
+
+    /// <summary>The driver library that loaded, once one has.</summary>
+    public static string? LoadedCuda { get; private set; }
+
     public static void Register(Assembly assembly)
     {
         if (Interlocked.Exchange(ref _registered, 1) == 1)
@@ -89,8 +99,22 @@ internal static class NativeLibraries
         NativeLibrary.SetDllImportResolver(assembly, (name, _, _) => name switch
         {
             "OpenCL" => NativeLibrary.TryLoad(OpenCl, out nint openCl) ? openCl : throw new DllNotFoundException(OpenCl),
-            "cuda" => NativeLibrary.TryLoad(Cuda, out nint cuda) ? cuda : throw new DllNotFoundException(Cuda),
+            "cuda" => LoadCuda(),
             _ => nint.Zero,
         });
+    }
+
+    private static nint LoadCuda()
+    {
+        foreach (string candidate in CudaCandidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, out nint cuda))
+            {
+                LoadedCuda = candidate;
+                return cuda;
+            }
+        }
+
+        throw new DllNotFoundException($"{Cuda} (tried {string.Join(", ", CudaCandidates)})");
     }
 }
