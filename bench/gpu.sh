@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU verification of docs/kernels.md ("On a GPU machine"), in parts of one device call each, because the GPU machines have no .NET
-# and a carried tree is limited to 64 MiB (one self-contained build is ~40 MB):
+# The GPU verification of docs/kernels.md ("On a GPU machine"), in parts of one device call each, because the GPU
+# machines have no .NET and a carried tree is limited to 64 MiB (one self-contained build is ~40 MB):
 #
 #   here:     bench/gpu.sh stage cli      # .gpu/shardcast, single-file and self-contained (.gpu/ is git-ignored)
 #   there:    bash bench/gpu.sh verify    # carry [".gpu"]; writes its logs to $OUT (or bench/results/gpu)
