@@ -30,20 +30,12 @@ internal static class GreedyRebalancer
     public static (long Evaluated, long Accepted, int Iterations) Descend(SearchState state, SearchClock clock, CancellationToken cancellationToken)
     {
         var problem = state.Problem;
-        int[] nodesByPeak = Enumerable.Range(0, problem.Nodes).ToArray();
-        float[] peakKeys = new float[problem.Nodes];
+        var nodesByPeak = new PeakOrder(state.NodePeak);
         var candidates = new List<int>();
         long evaluated = 0, accepted = 0;
         int iterations = 0;
         while (!clock.ShouldStop(accepted, state.Energy, cancellationToken))
         {
-            for (int n = 0; n < problem.Nodes; n++)
-            {
-                nodesByPeak[n] = n;
-                peakKeys[n] = -state.NodePeak[n];
-            }
-
-            Array.Sort(peakKeys, nodesByPeak);
             bool moved = false;
             for (int s = 0; s < problem.Nodes && !moved; s++)
             {
@@ -83,6 +75,8 @@ internal static class GreedyRebalancer
                     state.ApplyMove(bestP, bestM, bestDelta - (float)(CostWeights.ViolationPenalty * bestDv), bestDv);
                     accepted++;
                     moved = true;
+                    nodesByPeak.Update(source, state.NodePeak[source]);
+                    nodesByPeak.Update(bestM, state.NodePeak[bestM]);
                 }
             }
 
