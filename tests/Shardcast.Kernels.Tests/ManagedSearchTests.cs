@@ -143,6 +143,29 @@ public class ManagedSearchTests
         return start;
     }
 
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Progress_IsToldTheBestEnergyAsItFalls_EndingAtTheResult(SearchAlgorithm algorithm)
+    {
+        var problem = RandomProblems.Create(9, partitions: 120, nodes: 8, budget: false);
+        var reports = new List<double>();
+        var options = Steps(algorithm) with { Progress = new Collect(reports) };
+        var result = Backend.Search(problem, problem.Initial, options);
+        Assert.NotEmpty(reports);
+        for (int i = 1; i < reports.Count; i++)
+        {
+            Assert.True(reports[i] <= reports[i - 1], $"report {i} rose from {reports[i - 1]} to {reports[i]}");
+        }
+
+        Assert.Equal(result.Trace[^1].BestEnergy, reports[^1]);
+    }
+
+    /// <summary>Collects reports as they come (Progress&lt;T&gt; would post them to the thread pool).</summary>
+    private sealed class Collect(List<double> into) : IProgress<TracePoint>
+    {
+        public void Report(TracePoint value) => into.Add(value.BestEnergy);
+    }
+
     [Fact]
     public void Search_RefusesAStartOfTheWrongLength()
     {

@@ -39,6 +39,7 @@ public static class CapacityAdvisor
         int probes = 0;
         var probeOptions = searchOptions with
         {
+            Progress = null,
             TimeBudget = TimeSpan.FromMilliseconds(Math.Max(200, (searchOptions.TimeBudget ?? TimeSpan.FromSeconds(2)).TotalMilliseconds / 4)),
         };
 

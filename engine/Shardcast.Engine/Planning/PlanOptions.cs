@@ -28,4 +28,7 @@ public sealed record PlanOptions
     public bool AdviseScaling { get; init; } = true;
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Told the search's best energy as it goes (see <see cref="SearchOptions.Progress"/>); null for none.</summary>
+    public IProgress<TracePoint>? Progress { get; init; }
 }

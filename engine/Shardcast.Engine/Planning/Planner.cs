@@ -83,6 +83,7 @@ public static class Planner
             Chains = options.Chains,
             Clock = options.Clock,
             TargetEnergy = options.TargetCost ?? double.NegativeInfinity,
+            Progress = options.Progress,
         };
     }
 

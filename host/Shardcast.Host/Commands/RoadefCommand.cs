@@ -88,8 +88,9 @@ public static class RoadefCommand
                     return ExitCodes.BadInput;
                 }
 
-                var solution = CommandGuard.Interruptible(token =>
-                    RoadefSolver.Solve(instance, initial, options with { TimeMs = (int)Math.Clamp(searchTime.TotalMilliseconds, 1, int.MaxValue) }, token));
+                int searchMs = (int)Math.Clamp(searchTime.TotalMilliseconds, 1, int.MaxValue);
+                var solution = CommandGuard.Interruptible(token => SearchProgressDisplay.Run(error, TimeSpan.FromMilliseconds(searchMs), progress =>
+                    RoadefSolver.Solve(instance, initial, options with { TimeMs = searchMs, Progress = progress }, token)));
                 RoadefFiles.WriteSolution(outputPath, solution.Assignment);
                 Report(instance, initial, solution, bound, clock.Elapsed, limit, outputPath, output);
                 return ExitCodes.Ok;

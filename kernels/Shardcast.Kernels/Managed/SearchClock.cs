@@ -56,5 +56,7 @@ internal sealed class SearchClock
         {
             _trace.Add(new TracePoint(Elapsed, bestEnergy));
         }
+
+        _options.Progress?.Report(new TracePoint(Elapsed, _trace[^1].BestEnergy));
     }
 }

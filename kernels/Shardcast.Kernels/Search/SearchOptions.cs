@@ -62,6 +62,12 @@ public sealed record SearchOptions
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Told the best energy each time a search records it (every epoch, every greedy step), on the searching thread;
+    /// null for none. The CLI draws its progress from it; searches nested in others (the capacity advice) leave it out.
+    /// </summary>
+    public IProgress<TracePoint>? Progress { get; init; }
+
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
     public int EffectiveChains => Chains > 0 ? Chains : Math.Max(2, EffectiveThreads);

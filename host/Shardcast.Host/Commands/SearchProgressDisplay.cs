@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using Shardcast.Kernels.Search;
+using Spectre.Console;
+
+namespace Shardcast.Host.Commands;
+
+/// <summary>
+/// A plan's search as it goes: a live bar of the time budget with the best energy on a terminal; where standard
+/// error is redirected, a line every few seconds, so a short plan prints nothing and a ten-minute one shows it is alive.
+/// </summary>
+internal static class SearchProgressDisplay
+{
+    /// <summary>Seconds between progress lines when standard error is not a terminal.</summary>
+    public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Runs <paramref name="search"/> with a progress reporter suited to <paramref name="error"/>.</summary>
+    public static T Run<T>(TextWriter error, TimeSpan? budget, Func<IProgress<TracePoint>, T> search)
+    {
+        if (Console.IsErrorRedirected || !ReferenceEquals(error, Console.Error))
+        {
+            return search(new LineProgress(error, budget, LineInterval));
+        }
+
+        T result = default!;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("searching", maxValue: budget?.TotalMilliseconds ?? 1);
+                task.IsIndeterminate = budget is null;
+                result = search(new BarProgress(task, budget));
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    public static string Describe(TimeSpan elapsed, TimeSpan? budget, double bestEnergy) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"searching: {elapsed.TotalSeconds:0.0} s{(budget is { } b ? $" of {b.TotalSeconds:0.#} s" : string.Empty)}, best energy {(Math.Abs(bestEnergy) >= 1e6 ? bestEnergy.ToString("N0", CultureInfo.InvariantCulture) : bestEnergy.ToString("G6", CultureInfo.InvariantCulture))}");
+
+    /// <summary>A line at most every <c>interval</c>, timed from the first report.</summary>
+    internal sealed class LineProgress(TextWriter error, TimeSpan? budget, TimeSpan interval) : IProgress<TracePoint>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _last;
+
+        public void Report(TracePoint value)
+        {
+            var elapsed = _clock.Elapsed;
+            if (elapsed - _last < interval)
+            {
+                return;
+            }
+
+            _last = elapsed;
+            error.WriteLine(Describe(elapsed, budget, value.BestEnergy));
+        }
+    }
+
+    private sealed class BarProgress(ProgressTask task, TimeSpan? budget) : IProgress<TracePoint>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Report(TracePoint value)
+        {
+            var elapsed = _clock.Elapsed;
+            if (budget is not null)
+            {
+                task.Value = Math.Min(elapsed.TotalMilliseconds, task.MaxValue);
+            }
+
+            task.Description = Markup.Escape(Describe(elapsed, budget, value.BestEnergy));
+        }
+    }
+}
