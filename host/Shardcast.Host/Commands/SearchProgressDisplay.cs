@@ -44,7 +44,7 @@ internal static class SearchProgressDisplay
     /// <summary>A line at most every <c>interval</c>, timed from the first report.</summary>
     internal sealed class LineProgress(TextWriter error, TimeSpan? budget, TimeSpan interval) : IProgress<TracePoint>
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly SearchTime _clock = new();
         private TimeSpan _last;
 
         public void Report(TracePoint value)
@@ -62,7 +62,7 @@ internal static class SearchProgressDisplay
 
     private sealed class BarProgress(ProgressTask task, TimeSpan? budget) : IProgress<TracePoint>
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly SearchTime _clock = new();
 
         public void Report(TracePoint value)
         {
@@ -74,5 +74,13 @@ internal static class SearchProgressDisplay
 
             task.Description = Markup.Escape(Describe(elapsed, budget, value.BestEnergy));
         }
+    }
+
+    /// <summary>Time since the search's first report: building the problem before it is not the search's budget.</summary>
+    private sealed class SearchTime
+    {
+        private Stopwatch? _clock;
+
+        public TimeSpan Elapsed => (_clock ??= Stopwatch.StartNew()).Elapsed;
     }
 }
