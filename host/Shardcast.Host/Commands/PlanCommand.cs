@@ -69,7 +69,7 @@ public static class PlanCommand
                 var spec = ClusterFileReader.ReadFile(inputPath);
 
                 // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
-                var budget = options.StepsPerChain is null ? TimeSpan.FromMilliseconds(options.TimeMs ?? spec.Search.TimeMs) : (TimeSpan?)null;
+                var budget = Planner.SearchOptionsFor(spec, options).TimeBudget;
                 var plan = CommandGuard.Interruptible(token =>
                     SearchProgressDisplay.Run(error, budget, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
                 if (outputPath == "-")

@@ -17,13 +17,13 @@ internal static class SearchProgressDisplay
     /// <summary>Runs <paramref name="search"/> with a progress reporter suited to <paramref name="error"/>.</summary>
     public static T Run<T>(TextWriter error, TimeSpan? budget, Func<IProgress<TracePoint>, T> search)
     {
-        if (Console.IsErrorRedirected || !ReferenceEquals(error, Console.Error))
+        if (!ErrorConsole.IsLive(error))
         {
             return search(new LineProgress(error, budget, LineInterval));
         }
 
         T result = default!;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = ErrorConsole.Create();
         console.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())

@@ -103,13 +103,13 @@ public static class TrainCommand
     /// <summary>A live progress bar on a terminal; plain lines per epoch when standard error is redirected.</summary>
     private static LstmTrainingResult TrainWithProgress(IReadOnlyList<TimeSeries> set, LstmHyperParameters hyper, LstmTrainingOptions options, TextWriter error, CancellationToken token)
     {
-        if (Console.IsErrorRedirected || !ReferenceEquals(error, Console.Error))
+        if (!ErrorConsole.IsLive(error))
         {
             return LstmTrainer.Train(set, hyper, options, new LineProgress(error), token);
         }
 
         LstmTrainingResult? result = null;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = ErrorConsole.Create();
         console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
