@@ -11,7 +11,7 @@ namespace Shardcast.Host.Commands;
 /// </summary>
 internal static class SearchProgressDisplay
 {
-    /// <summary>Seconds between progress lines when standard error is not a terminal.</summary>
+    /// <summary>Time between progress lines when standard error is not a terminal.</summary>
     public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Runs <paramref name="search"/> with a progress reporter suited to <paramref name="error"/>.</summary>
