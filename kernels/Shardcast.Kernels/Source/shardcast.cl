@@ -127,6 +127,7 @@
 #define JOIN_SHARE 0x19999999UL
 #define SWAP_HOME_FROM 0x9999999AUL
 #define SWAP_HOME_TRIES 4
+#define PARTNER_CANDIDATES 32
 
 #define PROBLEM_ARGS \
     GLOBAL const int* dims, GLOBAL const double* params, \
@@ -1305,6 +1306,138 @@ INLINE void try_swap_home(const Problem* p, Chain* c, int biased, float inverse_
     apply_move(p, c, q, m, -dq, -dvq);
 }
 
+/* ---- balancing swaps on native clusters (AnnealingChain.BalancingExchange) ---- */
+
+/* AnnealingChain.BalanceScore over the pair (n, m) that PreparePairScore fills: the balance change (up to w_bal) of
+   moving row a, less row q where q is given, from n to m; the pair's terms are formed per lane as the host forms them. */
+INLINE float balance_score(const Problem* p, const Chain* c, int n, int m, GLOBAL const float* a, GLOBAL const float* q)
+{
+    float acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = 0.0f;
+    long on = (long)n * p->stride;
+    long om = (long)m * p->stride;
+    for (int k = 0; k < p->stride; k += 8)
+    {
+        for (int j = 0; j < 8; j++)
+        {
+            long i = k + j;
+            float pull = 2.0f * (((c->node_load[on + i] - p->balance_target[on + i]) * p->inverse_capacity[on + i])
+                - ((c->node_load[om + i] - p->balance_target[om + i]) * p->inverse_capacity[om + i]));
+            float curvature = p->inverse_capacity[on + i] + p->inverse_capacity[om + i];
+            float y = q != 0 ? a[i] - q[i] : a[i];
+            acc[j] += y * ((y * curvature) - pull);
+        }
+    }
+
+    return sum8(acc);
+}
+
+INLINE void judge_move(const Problem* p, Chain* c, int partition, int m, float inverse_t)
+{
+    if (certainly_breaks(p, c, partition, m))
+    {
+        return;
+    }
+
+    int dv = violation_delta(p, c, partition, m);
+    if (dv > 0)
+    {
+        return;
+    }
+
+    float delta = move_delta(p, c, partition, m);
+    c->longs[L_EVALUATED] += 1;
+    if (accept(c, delta + (float)(p->violation_penalty * dv), inverse_t))
+    {
+        apply_move(p, c, partition, m, delta, dv);
+        c->longs[L_ACCEPTED] += 1;
+    }
+}
+
+INLINE void judge_swap(const Problem* p, Chain* c, int a, int b, float inverse_t)
+{
+    if (swap_certainly_breaks(p, c, a, b))
+    {
+        return;
+    }
+
+    int dv = swap_violation_delta(p, c, a, b);
+    if (dv > 0)
+    {
+        return;
+    }
+
+    int na = c->assign[a];
+    int nb = c->assign[b];
+    float delta = swap_delta(p, c, a, b);
+    c->longs[L_EVALUATED] += 1;
+    if (accept(c, delta + (float)(p->violation_penalty * dv), inverse_t))
+    {
+        apply_move(p, c, a, nb, delta, dv);
+        apply_move(p, c, b, na, 0.0f, 0);
+        c->longs[L_ACCEPTED] += 1;
+    }
+}
+
+/* Partition a onto node m, alone or swapped with the member of m the balance term favours; a node whose member slots
+   are full takes neither (a swap passes through one more member). */
+INLINE void balancing_exchange(const Problem* p, Chain* c, int a, int m, float inverse_t)
+{
+    int n = c->assign[a];
+    if (m == n || p->pinned[a] || c->member_count[m] >= p->slots)
+    {
+        return;
+    }
+
+    GLOBAL const float* row_a = p->load + (long)a * p->stride;
+    int move_fits = within_budget(p, c, a, m);
+    int have = move_fits;
+    float best_score = move_fits ? balance_score(p, c, n, m, row_a, 0) : 0.0f;
+    int partner = -1;
+    int count = c->member_count[m];
+    int group_a = p->group_of[a];
+    int tries = count < PARTNER_CANDIDATES ? count : PARTNER_CANDIDATES;
+    for (int t = 0; t < tries; t++)
+    {
+        int q = c->member_list[(long)m * p->slots + (count <= PARTNER_CANDIDATES ? t : next_int(c, count))];
+        if (p->pinned[q] || (group_a >= 0 && group_a == p->group_of[q]) || !swap_within_budget(p, c, a, q))
+        {
+            continue;
+        }
+
+        float score = balance_score(p, c, n, m, row_a, p->load + (long)q * p->stride);
+        if (!have || score < best_score)
+        {
+            best_score = score;
+            partner = q;
+            have = 1;
+        }
+    }
+
+    if (partner >= 0)
+    {
+        judge_swap(p, c, a, partner, inverse_t);
+    }
+    else if (move_fits)
+    {
+        judge_move(p, c, a, m, inverse_t);
+    }
+}
+
+/* AnnealingChain.TryBalancingSwap: a hot partition (or, with the budget spent, a moved one) toward a random allowed node. */
+INLINE void try_balancing_swap(const Problem* p, Chain* c, float inverse_t)
+{
+    int moves = c->ints[C_MOVES];
+    int a = moves > 0 && budget_tight(p, c) && (next_u64(c) & 1UL) == 0
+        ? c->moved_list[next_int(c, moves)]
+        : hot_partition(p, c, hot_node(p, c));
+    int m = allowed_node(p, c, a);
+    if (m >= 0)
+    {
+        balancing_exchange(p, c, a, m, inverse_t);
+    }
+}
+
 INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ulong bits)
 {
     int partition;
@@ -1341,6 +1474,11 @@ INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ul
         int e = next_int(c, p->edges);
         partition = p->edge_source[e];
         m = c->assign[p->coupling_target[e]];
+        if (!p->x_present)
+        {
+            balancing_exchange(p, c, partition, m, inverse_t);
+            return;
+        }
     }
     else if (biased)
     {
@@ -1871,7 +2009,14 @@ KERNEL void shardcast_anneal(PROBLEM_ARGS, STATE_ARGS, EXT_ARGS, GLOBAL const fl
         int biased = (uint)((bits >> 16) & 0xFFFFUL) < p->bias_threshold;
         if (swap)
         {
-            try_swap(p, c, biased, inverse_t);
+            if (biased && !p->x_present)
+            {
+                try_balancing_swap(p, c, inverse_t);
+            }
+            else
+            {
+                try_swap(p, c, biased, inverse_t);
+            }
         }
         else
         {
