@@ -54,6 +54,35 @@ public class BalancingExchangeTests
         }).Check(Runs);
     }
 
+    [Fact]
+    public void ResidualDistance_IsTheSquaredDistanceBetweenTwoNodesUtilisationResiduals()
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<ulong>(), seed =>
+        {
+            var problem = RandomProblems.Create(seed, partitions: 60, nodes: 6, steps: 3, resources: 3);
+            var state = new SearchState(problem);
+            state.Reset(problem.Initial);
+            var chain = Chain(state, seed);
+            int stride = problem.Stride;
+            for (int n = 0; n < problem.Nodes; n++)
+            {
+                for (int m = 0; m < problem.Nodes; m++)
+                {
+                    double expected = 0;
+                    for (int k = 0; k < problem.Steps * problem.Resources; k++)
+                    {
+                        int i = (n * stride) + k, j = (m * stride) + k;
+                        double d = ((state.NodeLoad[i] - problem.BalanceTarget[i]) / (double)problem.Capacity[i])
+                            - ((state.NodeLoad[j] - problem.BalanceTarget[j]) / (double)problem.Capacity[j]);
+                        expected += d * d;
+                    }
+
+                    Assert.Equal(expected, chain.ResidualDistance(n, m), 1e-4 * (1 + expected));
+                }
+            }
+        }).Check(Runs);
+    }
+
     /// <summary>
     /// Two nodes out of balance in opposite resources, (3, 1) and (1.5, 4): of the target's four members one,
     /// (1.25, 1.5), swapped for the partition (2, 0) evens them exactly; moving the partition alone makes them worse

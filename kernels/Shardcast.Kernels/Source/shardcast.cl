@@ -128,6 +128,7 @@
 #define SWAP_HOME_FROM 0x9999999AUL
 #define SWAP_HOME_TRIES 4
 #define PARTNER_CANDIDATES 32
+#define TARGET_CHOICES 4
 
 #define PROBLEM_ARGS \
     GLOBAL const int* dims, GLOBAL const double* params, \
@@ -1424,14 +1425,54 @@ INLINE void balancing_exchange(const Problem* p, Chain* c, int a, int m, float i
     }
 }
 
-/* AnnealingChain.TryBalancingSwap: a hot partition (or, with the budget spent, a moved one) toward a random allowed node. */
+/* AnnealingChain.ResidualDistance: the squared distance between two nodes' utilisation residuals. */
+INLINE float residual_distance(const Problem* p, const Chain* c, int n, int m)
+{
+    float acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = 0.0f;
+    long on = (long)n * p->stride;
+    long om = (long)m * p->stride;
+    for (int k = 0; k < p->stride; k += 8)
+    {
+        for (int j = 0; j < 8; j++)
+        {
+            long i = k + j;
+            float d = ((c->node_load[on + i] - p->balance_target[on + i]) * p->inverse_capacity[on + i])
+                - ((c->node_load[om + i] - p->balance_target[om + i]) * p->inverse_capacity[om + i]);
+            acc[j] += d * d;
+        }
+    }
+
+    return sum8(acc);
+}
+
+/* AnnealingChain.TryBalancingSwap: a hot partition (or, with the budget spent, a moved one) toward the allowed node,
+   of a few drawn, most out of balance with its own. */
 INLINE void try_balancing_swap(const Problem* p, Chain* c, float inverse_t)
 {
     int moves = c->ints[C_MOVES];
     int a = moves > 0 && budget_tight(p, c) && (next_u64(c) & 1UL) == 0
         ? c->moved_list[next_int(c, moves)]
         : hot_partition(p, c, hot_node(p, c));
-    int m = allowed_node(p, c, a);
+    int n = c->assign[a];
+    int m = -1;
+    float farthest = -1.0f;
+    for (int i = 0; i < TARGET_CHOICES; i++)
+    {
+        int candidate = allowed_node(p, c, a);
+        if (candidate < 0 || candidate == n)
+        {
+            continue;
+        }
+
+        float distance = residual_distance(p, c, n, candidate);
+        if (distance > farthest)
+        {
+            farthest = distance;
+            m = candidate;
+        }
+    }
+
     if (m >= 0)
     {
         balancing_exchange(p, c, a, m, inverse_t);
