@@ -365,24 +365,9 @@ internal sealed class AnnealingChain
             return;
         }
 
-        if (!state.SwapWithinBudget(a, b) || state.SwapCertainlyBreaks(a, b))
+        if (state.SwapWithinBudget(a, b))
         {
-            return;
-        }
-
-        int dv = state.SwapViolationDelta(a, b);
-        if (dv > 0)
-        {
-            return;
-        }
-
-        float delta = state.SwapDelta(a, b);
-        float total = delta + (float)(CostWeights.ViolationPenalty * dv);
-        Evaluated++;
-        if (Accept(total, inverseT))
-        {
-            state.ApplySwap(a, b, delta, dv);
-            Accepted++;
+            JudgeSwap(a, b, inverseT);
         }
     }
 

@@ -1599,25 +1599,9 @@ INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
         return;
     }
 
-    if (!swap_within_budget(p, c, a, b) || swap_certainly_breaks(p, c, a, b))
+    if (swap_within_budget(p, c, a, b))
     {
-        return;
-    }
-
-    int dv = swap_violation_delta(p, c, a, b);
-    if (dv > 0)
-    {
-        return;
-    }
-
-    float delta = swap_delta(p, c, a, b);
-    float total = delta + (float)(p->violation_penalty * dv);
-    c->longs[L_EVALUATED] += 1;
-    if (accept(c, total, inverse_t))
-    {
-        apply_move(p, c, a, nb, delta, dv);
-        apply_move(p, c, b, na, 0.0f, 0);
-        c->longs[L_ACCEPTED] += 1;
+        judge_swap(p, c, a, b, inverse_t);
     }
 }
 
