@@ -36,7 +36,7 @@ internal sealed class AnnealingChain
         _swapHome = state.Problem.Extensions is { HasTransient: true };
 
         // Partners chosen by the native balance term; where the challenge's terms are on, their own costs rule and the
-        // ROADEF measurements were made with drawn partners (docs/benchmarks.md), so those searches are unchanged.
+        // ROADEF measurements were made with drawn partners (docs/architecture.md, Balancing swaps), so those searches are unchanged.
         _balancingPartners = state.Problem.Extensions is null;
         _pairPull = new float[state.Problem.Stride];
         _pairCurvature = new float[state.Problem.Stride];
