@@ -5,8 +5,8 @@ using Shardcast.Kernels.OpenCl;
 namespace Shardcast.Kernels.Devices;
 
 /// <summary>
-/// Finds OpenCL platforms and devices through libOpenCL.so.1 (the ICD loader; on a machine without a GPU, PoCL
-/// provides a CPU device). Enumeration only: it creates no OpenCL object, so there is nothing to release.
+/// Reports OpenCL platforms and devices found through libOpenCL.so.1 (the ICD loader; on a machine without a GPU, PoCL
+/// provides a CPU device), from the process's one <see cref="OpenClInventory"/>. It creates no OpenCL object.
 /// </summary>
 public static class OpenClProbe
 {
@@ -15,52 +15,15 @@ public static class OpenClProbe
         string[] tried = [NativeLibraries.OpenCl];
         try
         {
-            uint platformCount = 0;
-
-            // Through the ICD loader, clGetPlatformIDs says CL_PLATFORM_NOT_FOUND_KHR when no platform is installed.
-            int status = OpenClNative.GetPlatformIds(0, null, ref platformCount);
-            if (status == OpenClNative.PlatformNotFound || (status == 0 && platformCount == 0))
-            {
-                return new BackendReport("opencl", false, [], "no OpenCL platform is installed (on a machine without a GPU, install PoCL: Debian pocl-opencl-icd)", tried, null);
-            }
-
-            OpenClNative.Check(status, "clGetPlatformIDs");
-            var platforms = new nint[platformCount];
-            OpenClNative.Check(OpenClNative.GetPlatformIds(platformCount, platforms, ref platformCount), "clGetPlatformIDs");
-            var devices = new List<DeviceReport>();
-            foreach (nint platform in platforms)
-            {
-                string vendor = OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformVendor);
-                uint deviceCount = 0;
-                status = OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, 0, null, ref deviceCount);
-                if (status == OpenClNative.DeviceNotFound || deviceCount == 0)
-                {
-                    continue;
-                }
-
-                OpenClNative.Check(status, "clGetDeviceIDs");
-                var ids = new nint[deviceCount];
-                OpenClNative.Check(OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, deviceCount, ids, ref deviceCount), "clGetDeviceIDs");
-                foreach (nint device in ids)
-                {
-                    ulong type = OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceType);
-                    devices.Add(new DeviceReport(
-                        OpenClNative.DeviceInfoString(device, OpenClNative.DeviceName), (type & 4) != 0 ? "gpu" : (type & 2) != 0 ? "cpu" : (type & 8) != 0 ? "accelerator" : "other", vendor,
-                        OpenClNative.DeviceInfoString(device, OpenClNative.DeviceVersion) + " on " + OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformName) + " "
-                            + OpenClNative.PlatformInfoString(platform, OpenClNative.PlatformVersion),
-                        (int)OpenClNative.DeviceInfo<uint>(device, OpenClNative.DeviceMaxComputeUnits), (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceGlobalMemSize),
-                        (long)OpenClNative.DeviceInfo<nuint>(device, OpenClNative.DeviceMaxWorkGroupSize)));
-                }
-            }
-
-            return devices.Count == 0
-                ? new BackendReport("opencl", false, [], $"{platformCount} OpenCL platform(s), no device", tried, null)
-                : new BackendReport("opencl", true, [.. devices.OrderBy(d => d.Kind == "gpu" ? 0 : 1)], null, tried,
+            var inventory = OpenClInventory.Shared;
+            var devices = inventory.Devices
+                .Select(d => new DeviceReport(d.Name, d.Kind, d.Platform.Vendor, $"{d.Version} on {d.Platform.Name} {d.Platform.Version}", d.ComputeUnits, d.GlobalMemory, d.MaxWorkGroupSize))
+                .OrderBy(d => d.Kind == "gpu" ? 0 : 1)
+                .ToArray();
+            return devices.Length == 0
+                ? new BackendReport("opencl", false, [], $"{inventory.Platforms.Count} OpenCL platform(s), no device", tried, null)
+                : new BackendReport("opencl", true, devices, null, tried,
                     "anneals on the first device listed (the kernel source is compiled for it on first use); auto picks OpenCL only for a GPU");
-        }
-        catch (DllNotFoundException)
-        {
-            return new BackendReport("opencl", false, [], $"{NativeLibraries.OpenCl} not found (install an OpenCL ICD loader and a platform: Debian ocl-icd-libopencl1 and pocl-opencl-icd)", tried, null);
         }
         catch (NativeCallException e)
         {

@@ -15,7 +15,6 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
 
     private static readonly SharedRuntime<OpenClRuntime> Instance = new(Create, e => e switch
     {
-        DllNotFoundException => $"{NativeLibraries.OpenCl} not found",
         NativeCallException or EntryPointNotFoundException => e.Message,
         _ => null,
     });
@@ -60,50 +59,13 @@ internal sealed unsafe class OpenClRuntime : IDeviceRuntime, IDisposable
 
     private static OpenClRuntime Create()
     {
-        var (device, isGpu) = ChooseDevice();
-        nint id = device;
+        var devices = OpenClInventory.Shared.Devices;
+        var device = devices.FirstOrDefault(d => d.IsGpu) ?? devices.FirstOrDefault() ?? throw new NativeCallException("OpenCL platforms found, but no device");
+        nint id = device.Id;
         var context = OpenClNative.Own<ClContext>(OpenClNative.CreateContext(null, 1, &id, 0, 0, out int status), status, "clCreateContext");
-        var queue = OpenClNative.Own<ClQueue>(OpenClNative.CreateCommandQueue(context, device, 0, out status), status, "clCreateCommandQueue");
-        var program = Build(context, device);
-        return new OpenClRuntime(device, OpenClNative.DeviceInfoString(device, OpenClNative.DeviceName), isGpu, (int)OpenClNative.DeviceInfo<uint>(device, OpenClNative.DeviceMaxComputeUnits),
-            (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceGlobalMemSize), (long)OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceMaxMemAllocSize), context, queue, program);
-    }
-
-    private static (nint Device, bool IsGpu) ChooseDevice()
-    {
-        uint platformCount = 0;
-        int status = OpenClNative.GetPlatformIds(0, null, ref platformCount);
-        if (status == OpenClNative.PlatformNotFound || platformCount == 0)
-        {
-            throw new NativeCallException("no OpenCL platform is installed (on a machine without a GPU, install PoCL: Debian pocl-opencl-icd)");
-        }
-
-        OpenClNative.Check(status, "clGetPlatformIDs");
-        var platforms = new nint[platformCount];
-        OpenClNative.Check(OpenClNative.GetPlatformIds(platformCount, platforms, ref platformCount), "clGetPlatformIDs");
-        nint fallback = 0;
-        foreach (nint platform in platforms)
-        {
-            uint count = 0;
-            if (OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, 0, null, ref count) != 0 || count == 0)
-            {
-                continue;
-            }
-
-            var devices = new nint[count];
-            OpenClNative.Check(OpenClNative.GetDeviceIds(platform, OpenClNative.DeviceTypeAll, count, devices, ref count), "clGetDeviceIDs");
-            foreach (nint device in devices)
-            {
-                if ((OpenClNative.DeviceInfo<ulong>(device, OpenClNative.DeviceType) & 4) != 0)
-                {
-                    return (device, true);
-                }
-
-                fallback = fallback == 0 ? device : fallback;
-            }
-        }
-
-        return fallback != 0 ? (fallback, false) : throw new NativeCallException("OpenCL platforms found, but no device");
+        var queue = OpenClNative.Own<ClQueue>(OpenClNative.CreateCommandQueue(context, id, 0, out status), status, "clCreateCommandQueue");
+        var program = Build(context, id);
+        return new OpenClRuntime(id, device.Name, device.IsGpu, device.ComputeUnits, device.GlobalMemory, device.MaxAllocation, context, queue, program);
     }
 
     private static ClProgram Build(ClContext context, nint device)
