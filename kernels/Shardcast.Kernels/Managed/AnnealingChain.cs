@@ -160,24 +160,12 @@ internal sealed class AnnealingChain
         }
 
         // The budget first: once it is spent, most proposals fail it, and it costs a fraction of the constraint check.
-        if (problem.Pinned[p] || m == state.Assignment[p] || !state.WithinBudget(p, m) || state.CertainlyBreaks(p, m))
+        if (problem.Pinned[p] || m == state.Assignment[p] || !state.WithinBudget(p, m))
         {
             return;
         }
 
-        int dv = state.ViolationDelta(p, m);
-        if (dv > 0)
-        {
-            return;
-        }
-
-        float delta = state.MoveDelta(p, m) + (float)(CostWeights.ViolationPenalty * dv);
-        Evaluated++;
-        if (Accept(delta, inverseT))
-        {
-            state.ApplyMove(p, m, delta - (float)(CostWeights.ViolationPenalty * dv), dv);
-            Accepted++;
-        }
+        JudgeMove(p, m, inverseT);
     }
 
     /// <summary>Move proposals whose kind (of 2^32) is at least this are swap-homes where resources are transient: the top two fifths, once anything has moved.</summary>

@@ -1538,25 +1538,12 @@ INLINE void try_move(const Problem* p, Chain* c, int biased, float inverse_t, ul
         m = next_int(c, p->nodes);
     }
 
-    if (p->pinned[partition] || m == c->assign[partition] || !within_budget(p, c, partition, m) || certainly_breaks(p, c, partition, m)
-        || c->member_count[m] >= p->slots)
+    if (p->pinned[partition] || m == c->assign[partition] || !within_budget(p, c, partition, m) || c->member_count[m] >= p->slots)
     {
         return;
     }
 
-    int dv = violation_delta(p, c, partition, m);
-    if (dv > 0)
-    {
-        return;
-    }
-
-    float delta = move_delta(p, c, partition, m) + (float)(p->violation_penalty * dv);
-    c->longs[L_EVALUATED] += 1;
-    if (accept(c, delta, inverse_t))
-    {
-        apply_move(p, c, partition, m, delta - (float)(p->violation_penalty * dv), dv);
-        c->longs[L_ACCEPTED] += 1;
-    }
+    judge_move(p, c, partition, m, inverse_t);
 }
 
 INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
