@@ -464,6 +464,23 @@ internal sealed class ExtensionState
         return delta;
     }
 
+    /// <summary>A node's own terms (safety excess, balance, transient overload at its penalty) as last applied.</summary>
+    public double NodeEnergy(int node) => _nodeEnergy[node];
+
+    /// <summary>
+    /// What the hard capacity judges on a node, lane by lane: its load plus, on transient lanes, what partitions
+    /// that left it as their initial node still hold there.
+    /// </summary>
+    public void HeldUsage(int node, Span<double> into)
+    {
+        var load = _load.AsSpan(node * _width, _width);
+        var departed = _departed.AsSpan(node * _width, _width);
+        for (int k = 0; k < _width; k++)
+        {
+            into[k] = load[k] + (_x.Transient[k % _x.Resources] ? departed[k] : 0);
+        }
+    }
+
     private void AddRow(double[] target, int node, int partition, int sign)
     {
         var row = _x.LoadRow(partition);

@@ -35,6 +35,13 @@ internal static class ParallelAnnealer
     /// <summary>Share of a time budget kept for <see cref="LocalPolish"/> at the end.</summary>
     private const double PolishShare = 0.01;
 
+    /// <summary>
+    /// Share of a time budget kept for <see cref="PairRepack"/> before the polish, where it applies: measured on the
+    /// ROADEF A instances, where annealing's last fifth gains less than the exact pairs find (docs/benchmarks.md).
+    /// </summary>
+    private const double RepackShare = 0.2;
+
+
     public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken) =>
         Run(problem, start, options, backend, (movable, count) => new ManagedChainSet(problem, movable, options, count), options.EffectiveChains, cancellationToken);
 
@@ -48,7 +55,11 @@ internal static class ParallelAnnealer
     {
         var fullClock = new SearchClock(options);
         int[] movable = Movable(problem);
-        var clock = new SearchClock(LocalPolish.PassFits(problem, movable) ? options with { TimeBudget = options.TimeBudget * (1 - PolishShare) } : options);
+        bool polish = LocalPolish.PassFits(problem, movable);
+        bool repack = PairRepack.SweepFits(problem);
+        var repackClock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - (polish ? PolishShare : 0)) });
+        double kept = (polish ? PolishShare : 0) + (repack ? RepackShare : 0);
+        var clock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - kept) });
         var first = new SearchState(problem);
         first.Reset(start);
         var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
@@ -90,39 +101,79 @@ internal static class ParallelAnnealer
         }
 
         var chainTemperature = new double[chainCount];
-        while (!clock.ShouldStop(steps, bestEnergy, cancellationToken))
+        void Anneal(SearchClock until)
         {
-            for (int r = 0; r < chainCount; r++)
+            while (!until.ShouldStop(steps, bestEnergy, cancellationToken))
             {
-                chainTemperature[order[r]] = rankTemperature[r];
-            }
-
-            chains.RunEpoch(chainTemperature, stepsPerEpoch);
-            SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), acceptanceScale);
-            steps += stepsPerEpoch;
-            epoch++;
-            if (epoch % ResynchroniseEvery == 0)
-            {
-                chains.Resynchronise();
-            }
-
-            for (int i = 0; i < chainCount; i++)
-            {
-                if (chains.Energy(i) < bestEnergy)
+                for (int r = 0; r < chainCount; r++)
                 {
-                    bestEnergy = chains.Energy(i);
-                    chains.CopyAssignment(i, best);
+                    chainTemperature[order[r]] = rankTemperature[r];
                 }
-            }
 
-            clock.Record(bestEnergy);
-            ExchangeReplicas(chains, order, chainTemperature, epoch, ref exchangeRng);
+                chains.RunEpoch(chainTemperature, stepsPerEpoch);
+                SteerTemperatures(chains, order, rankTemperature, clock.Progress(steps + stepsPerEpoch), acceptanceScale);
+                steps += stepsPerEpoch;
+                epoch++;
+                if (epoch % ResynchroniseEvery == 0)
+                {
+                    chains.Resynchronise();
+                }
+
+                for (int i = 0; i < chainCount; i++)
+                {
+                    if (chains.Energy(i) < bestEnergy)
+                    {
+                        bestEnergy = chains.Energy(i);
+                        chains.CopyAssignment(i, best);
+                    }
+                }
+
+                clock.Record(bestEnergy);
+                ExchangeReplicas(chains, order, chainTemperature, epoch, ref exchangeRng);
+            }
         }
 
-        var (evaluated, accepted) = chains.Totals();
-        evaluated += warmEvaluated;
-        accepted += warmAccepted;
-        if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy && LocalPolish.PassFits(problem, movable))
+        Anneal(clock);
+        long evaluated = warmEvaluated, accepted = warmAccepted;
+        if (repack)
+        {
+            var repackRng = new CounterRng(options.Seed, 0x2EBAC4UL);
+
+            // Under a step budget the pairs get the same share of it, in divisions visited, as of a time budget.
+            long repackVisits = options.TimeBudget is null && options.MaxStepsPerChain is { } stepBudget
+                ? (long)(stepBudget * chainCount * RepackShare / (1 - RepackShare))
+                : long.MaxValue;
+            while (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy)
+            {
+                var repacked = first;
+                repacked.Reset(best);
+                var (_, visited, improved) = new PairRepack(repacked).Sweep(ref repackRng, repackVisits, () => repackClock.ShouldStop(0, repacked.Energy, cancellationToken));
+                evaluated += visited;
+                accepted += improved;
+                if (repacked.Energy < bestEnergy)
+                {
+                    bestEnergy = repacked.Energy;
+                    repacked.Assignment.CopyTo(best, 0);
+                    clock.Record(bestEnergy);
+                }
+
+                // Every pair is exhausted and the repack's share is not: the chains go on, cold, from the repacked
+                // plan for half of what is left, then the pairs are tried again on what they find.
+                if (options.TimeBudget is not { } budget || repackClock.ShouldStop(0, bestEnergy, cancellationToken))
+                {
+                    break;
+                }
+
+                var left = (budget * (1 - (polish ? PolishShare : 0))) - repackClock.Elapsed;
+                chains.Start(best);
+                Anneal(new SearchClock(options with { TimeBudget = left / 2, MaxStepsPerChain = null }));
+            }
+        }
+
+        var (chainEvaluated, chainAccepted) = chains.Totals();
+        evaluated += chainEvaluated;
+        accepted += chainAccepted;
+        if (!cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy && polish)
         {
             var polished = first;
             polished.Reset(best);

@@ -55,6 +55,9 @@ internal sealed class SearchState
 
     public NodeMembership Members { get; }
 
+    /// <summary>The extended model's exact bookkeeping, where the problem has one.</summary>
+    public ExtensionState? Extension => _extension;
+
     /// <summary>Partitions away from their initial node: the move budget used.</summary>
     public int Moves { get; private set; }
 
