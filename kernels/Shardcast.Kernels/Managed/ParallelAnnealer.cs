@@ -41,7 +41,6 @@ internal static class ParallelAnnealer
     /// </summary>
     private const double RepackShare = 0.2;
 
-
     public static SearchResult Run(FlatProblem problem, ReadOnlySpan<int> start, SearchOptions options, string backend, CancellationToken cancellationToken) =>
         Run(problem, start, options, backend, (movable, count) => new ManagedChainSet(problem, movable, options, count), options.EffectiveChains, cancellationToken);
 
@@ -133,6 +132,17 @@ internal static class ParallelAnnealer
             }
         }
 
+        // The host phases after the chains (repack, polish) work on a copy of the best and hand it back when better.
+        void KeepIfBetter(SearchState candidate)
+        {
+            if (candidate.Energy < bestEnergy)
+            {
+                bestEnergy = candidate.Energy;
+                candidate.Assignment.CopyTo(best, 0);
+                clock.Record(bestEnergy);
+            }
+        }
+
         Anneal(clock);
         long evaluated = warmEvaluated, accepted = warmAccepted;
         if (repack)
@@ -150,12 +160,7 @@ internal static class ParallelAnnealer
                 var (_, visited, improved) = new PairRepack(repacked).Sweep(ref repackRng, repackVisits, () => repackClock.ShouldStop(0, repacked.Energy, cancellationToken));
                 evaluated += visited;
                 accepted += improved;
-                if (repacked.Energy < bestEnergy)
-                {
-                    bestEnergy = repacked.Energy;
-                    repacked.Assignment.CopyTo(best, 0);
-                    clock.Record(bestEnergy);
-                }
+                KeepIfBetter(repacked);
 
                 // Every pair is exhausted and the repack's share is not: the chains go on, cold, from the repacked
                 // plan for half of what is left, then the pairs are tried again on what they find.
@@ -182,12 +187,7 @@ internal static class ParallelAnnealer
             polished.Resynchronise();
             evaluated += polishEvaluated;
             accepted += polishApplied;
-            if (polished.Energy < bestEnergy)
-            {
-                bestEnergy = polished.Energy;
-                polished.Assignment.CopyTo(best, 0);
-                clock.Record(bestEnergy);
-            }
+            KeepIfBetter(polished);
         }
 
         return Finish(problem, best, backend, SearchAlgorithm.Anneal, new SearchStatistics(evaluated, accepted, epoch, clock.Elapsed), clock.Trace);
