@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 
@@ -63,9 +64,6 @@ internal sealed class PairRepack
     /// <summary>Whether sweeping every pair fits: the neighbourhood applies and the nodes are few enough.</summary>
     public static bool SweepFits(FlatProblem problem) => Applies(problem) && problem.Nodes is >= 2 and <= MaxSweepNodes;
 
-    /// <summary>Divisions visited by the last <see cref="Run"/>.</summary>
-    public long Visited => _visited;
-
     /// <summary>
     /// Re-divides the members of a and b as well as the bounded search finds; leaves the state exact (resynchronised)
     /// when it changed it. Returns the energy gained (0 when the division is unchanged).
@@ -82,10 +80,9 @@ internal sealed class PairRepack
             return 0;
         }
 
-        double startEnergy = state.Energy;
         _allowedViolations = state.Violations;
-        _bestEnergy = startEnergy - Threshold(startEnergy);
-        bool found = false;
+        double mustBeat = state.Energy - Threshold(state.Energy);
+        _bestEnergy = mustBeat;
 
         // Park every member on a; the search then only ever moves them a -> b and back.
         for (int i = 0; i < _count; i++)
@@ -99,18 +96,11 @@ internal sealed class PairRepack
 
         _extension.HeldUsage(a, _heldA);
         PrepareBounds();
-        Search(0, ref found);
+        Search(0);
 
         // Back to where they were, then to the best division if one beat the start.
-        for (int i = 0; i < _count; i++)
-        {
-            if (state.Assignment[_items[i]] != _origin[i])
-            {
-                Move(_items[i], _origin[i]);
-            }
-        }
-
-        if (!found)
+        Place(bestDivision: false);
+        if (_bestEnergy >= mustBeat)
         {
             return 0;
         }
@@ -118,15 +108,7 @@ internal sealed class PairRepack
         state.Resynchronise();
         double exactStart = state.Energy;
         int startViolations = state.Violations;
-        for (int i = 0; i < _count; i++)
-        {
-            int target = _bestOnB[i] ? b : a;
-            if (state.Assignment[_items[i]] != target)
-            {
-                Move(_items[i], target);
-            }
-        }
-
+        Place(bestDivision: true);
         state.Resynchronise();
         if (state.Energy < exactStart && state.Violations <= startViolations)
         {
@@ -134,16 +116,22 @@ internal sealed class PairRepack
         }
 
         // The float bookkeeping misjudged a near tie: the exact recomputation has the last word.
-        for (int i = 0; i < _count; i++)
-        {
-            if (state.Assignment[_items[i]] != _origin[i])
-            {
-                Move(_items[i], _origin[i]);
-            }
-        }
-
+        Place(bestDivision: false);
         state.Resynchronise();
         return 0;
+    }
+
+    /// <summary>Puts every member on its node from before the search, or on its side of the best division found.</summary>
+    private void Place(bool bestDivision)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            int target = bestDivision ? (_bestOnB[i] ? _b : _a) : _origin[i];
+            if (_state.Assignment[_items[i]] != target)
+            {
+                Move(_items[i], target);
+            }
+        }
     }
 
     /// <summary>
@@ -279,14 +267,13 @@ internal sealed class PairRepack
     }
 
     /// <summary>Every division reachable by sending members from index <paramref name="start"/> on to b.</summary>
-    private void Search(int start, ref bool found)
+    private void Search(int start)
     {
         var state = _state;
         if (state.Violations <= _allowedViolations && state.Energy < _bestEnergy)
         {
             _bestEnergy = state.Energy;
             Array.Copy(_onB, _bestOnB, _count);
-            found = true;
         }
 
         if (++_visited >= _budget)
@@ -314,9 +301,9 @@ internal sealed class PairRepack
             int dv = state.ViolationDelta(p, _b);
             state.ApplyMove(p, _b, delta, dv);
             _onB[j] = true;
-            Subtract(_heldA, _release.AsSpan(j * w, w));
-            Search(j + 1, ref found);
-            Add(_heldA, _release.AsSpan(j * w, w));
+            TensorPrimitives.Subtract(_heldA, _release.AsSpan(j * w, w), _heldA);
+            Search(j + 1);
+            TensorPrimitives.Add(_heldA, _release.AsSpan(j * w, w), _heldA);
             _onB[j] = false;
             state.ApplyMove(p, _a, -delta, -dv);
             if (_visited >= _budget)
@@ -338,22 +325,6 @@ internal sealed class PairRepack
         }
 
         return false;
-    }
-
-    private static void Subtract(double[] into, ReadOnlySpan<double> row)
-    {
-        for (int k = 0; k < row.Length; k++)
-        {
-            into[k] -= row[k];
-        }
-    }
-
-    private static void Add(double[] into, ReadOnlySpan<double> row)
-    {
-        for (int k = 0; k < row.Length; k++)
-        {
-            into[k] += row[k];
-        }
     }
 
     private void Move(int p, int node) => _state.ApplyMove(p, node, _state.MoveDelta(p, node), _state.ViolationDelta(p, node));

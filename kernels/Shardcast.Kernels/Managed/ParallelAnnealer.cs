@@ -56,7 +56,8 @@ internal static class ParallelAnnealer
         int[] movable = Movable(problem);
         bool polish = LocalPolish.PassFits(problem, movable);
         bool repack = PairRepack.SweepFits(problem);
-        var repackClock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - (polish ? PolishShare : 0)) });
+        var repackBudget = options.TimeBudget * (1 - (polish ? PolishShare : 0));
+        var repackClock = new SearchClock(options with { TimeBudget = repackBudget });
         double kept = (polish ? PolishShare : 0) + (repack ? RepackShare : 0);
         var clock = new SearchClock(options with { TimeBudget = options.TimeBudget * (1 - kept) });
         var first = new SearchState(problem);
@@ -164,12 +165,12 @@ internal static class ParallelAnnealer
 
                 // Every pair is exhausted and the repack's share is not: the chains go on, cold, from the repacked
                 // plan for half of what is left, then the pairs are tried again on what they find.
-                if (options.TimeBudget is not { } budget || repackClock.ShouldStop(0, bestEnergy, cancellationToken))
+                if (repackBudget is not { } budget || repackClock.ShouldStop(0, bestEnergy, cancellationToken))
                 {
                     break;
                 }
 
-                var left = (budget * (1 - (polish ? PolishShare : 0))) - repackClock.Elapsed;
+                var left = budget - repackClock.Elapsed;
                 chains.Start(best);
                 Anneal(new SearchClock(options with { TimeBudget = left / 2, MaxStepsPerChain = null }));
             }
