@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Shardcast.Kernels.Problem;
@@ -410,23 +409,22 @@ internal sealed class AnnealingChain
     {
         var problem = State.Problem;
         int stride = problem.Stride;
-        ref float load = ref MemoryMarshal.GetArrayDataReference(State.NodeLoad);
-        ref float target = ref MemoryMarshal.GetArrayDataReference(problem.BalanceTarget);
-        ref float inverse = ref MemoryMarshal.GetArrayDataReference(problem.InverseCapacity);
-        nuint on = (nuint)(n * stride), om = (nuint)(m * stride);
         if (!Vector256.IsHardwareAccelerated)
         {
             float sum = 0;
-            for (nuint k = 0; k < (nuint)stride; k++)
+            for (int k = 0; k < stride; k++)
             {
-                float d = ((Unsafe.Add(ref load, on + k) - Unsafe.Add(ref target, on + k)) * Unsafe.Add(ref inverse, on + k))
-                    - ((Unsafe.Add(ref load, om + k) - Unsafe.Add(ref target, om + k)) * Unsafe.Add(ref inverse, om + k));
+                float d = ResidualGap(n * stride, m * stride, k);
                 sum += d * d;
             }
 
             return sum;
         }
 
+        ref float load = ref MemoryMarshal.GetArrayDataReference(State.NodeLoad);
+        ref float target = ref MemoryMarshal.GetArrayDataReference(problem.BalanceTarget);
+        ref float inverse = ref MemoryMarshal.GetArrayDataReference(problem.InverseCapacity);
+        nuint on = (nuint)(n * stride), om = (nuint)(m * stride);
         var acc = Vector256<float>.Zero;
         for (nuint k = 0; k < (nuint)stride; k += (nuint)Vector256<float>.Count)
         {
@@ -494,15 +492,22 @@ internal sealed class AnnealingChain
     {
         var problem = State.Problem;
         int stride = problem.Stride;
-        var load = State.NodeLoad;
-        var target = problem.BalanceTarget;
         var inverse = problem.InverseCapacity;
         int on = n * stride, om = m * stride;
         for (int k = 0; k < stride; k++)
         {
-            _pairPull[k] = 2 * (((load[on + k] - target[on + k]) * inverse[on + k]) - ((load[om + k] - target[om + k]) * inverse[om + k]));
+            _pairPull[k] = 2 * ResidualGap(on, om, k);
             _pairCurvature[k] = inverse[on + k] + inverse[om + k];
         }
+    }
+
+    /// <summary>Lane k's normalised residual (load - target) / capacity on the node at row offset on, less the one at om.</summary>
+    private float ResidualGap(int on, int om, int k)
+    {
+        var load = State.NodeLoad;
+        var target = State.Problem.BalanceTarget;
+        var inverse = State.Problem.InverseCapacity;
+        return ((load[on + k] - target[on + k]) * inverse[on + k]) - ((load[om + k] - target[om + k]) * inverse[om + k]);
     }
 
     /// <summary>

@@ -136,9 +136,10 @@ internal sealed class PairRepack
 
     /// <summary>
     /// Repacks pairs until a whole sweep over every pair gains nothing, <paramref name="visitLimit"/> divisions are
-    /// visited (a budget in steps, so a run without a clock stays deterministic) or <paramref name="stop"/> says so. Each sweep orders nodes by their own terms, costliest first, and pairs each
-    /// with the cheapest first: the pairs where a full node could hand load to one with room come early. Returns
-    /// the pairs run, the divisions visited and the pairs improved.
+    /// visited (a budget in steps, so a run without a clock stays deterministic) or <paramref name="stop"/> says so.
+    /// Each sweep orders nodes by their own terms, costliest first, and pairs each with the cheapest first: the pairs
+    /// where a full node could hand load to one with room come early. Returns the pairs run, the divisions visited and
+    /// the pairs improved.
     /// </summary>
     public (long Pairs, long Visited, long Improved) Sweep(ref CounterRng rng, long visitLimit, Func<bool> stop)
     {

@@ -1309,6 +1309,14 @@ INLINE void try_swap_home(const Problem* p, Chain* c, int biased, float inverse_
 
 /* ---- balancing swaps on native clusters (AnnealingChain.BalancingExchange) ---- */
 
+/* AnnealingChain.ResidualGap: lane i's normalised residual (load - target) / capacity on node n less node m's, at
+   offsets on = n * stride and om = m * stride. */
+INLINE float residual_gap(const Problem* p, const Chain* c, long on, long om, long i)
+{
+    return ((c->node_load[on + i] - p->balance_target[on + i]) * p->inverse_capacity[on + i])
+        - ((c->node_load[om + i] - p->balance_target[om + i]) * p->inverse_capacity[om + i]);
+}
+
 /* AnnealingChain.BalanceScore over the pair (n, m) that PreparePairScore fills: the balance change (up to w_bal) of
    moving row a, less row q where q is given, from n to m; the pair's terms are formed per lane as the host forms them. */
 INLINE float balance_score(const Problem* p, const Chain* c, int n, int m, GLOBAL const float* a, GLOBAL const float* q)
@@ -1322,8 +1330,7 @@ INLINE float balance_score(const Problem* p, const Chain* c, int n, int m, GLOBA
         for (int j = 0; j < 8; j++)
         {
             long i = k + j;
-            float pull = 2.0f * (((c->node_load[on + i] - p->balance_target[on + i]) * p->inverse_capacity[on + i])
-                - ((c->node_load[om + i] - p->balance_target[om + i]) * p->inverse_capacity[om + i]));
+            float pull = 2.0f * residual_gap(p, c, on, om, i);
             float curvature = p->inverse_capacity[on + i] + p->inverse_capacity[om + i];
             float y = q != 0 ? a[i] - q[i] : a[i];
             acc[j] += y * ((y * curvature) - pull);
@@ -1437,8 +1444,7 @@ INLINE float residual_distance(const Problem* p, const Chain* c, int n, int m)
         for (int j = 0; j < 8; j++)
         {
             long i = k + j;
-            float d = ((c->node_load[on + i] - p->balance_target[on + i]) * p->inverse_capacity[on + i])
-                - ((c->node_load[om + i] - p->balance_target[om + i]) * p->inverse_capacity[om + i]);
+            float d = residual_gap(p, c, on, om, i);
             acc[j] += d * d;
         }
     }
