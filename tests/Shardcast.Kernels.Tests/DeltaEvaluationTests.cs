@@ -65,7 +65,7 @@ public class DeltaEvaluationTests
             {
                 int a = rng.NextInt(problem.Partitions);
                 int b = rng.NextInt(problem.Partitions);
-                if (state.Assignment[a] == state.Assignment[b] || (problem.GroupOf[a] >= 0 && problem.GroupOf[a] == problem.GroupOf[b]))
+                if (state.Assignment[a] == state.Assignment[b])
                 {
                     continue;
                 }
@@ -119,7 +119,7 @@ public class DeltaEvaluationTests
                 }
                 else
                 {
-                    if (state.Assignment[a] == state.Assignment[b] || (problem.GroupOf[a] >= 0 && problem.GroupOf[a] == problem.GroupOf[b]))
+                    if (state.Assignment[a] == state.Assignment[b])
                     {
                         continue;
                     }

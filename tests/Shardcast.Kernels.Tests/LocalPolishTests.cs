@@ -43,4 +43,65 @@ public class LocalPolishTests
 
         Assert.True(improving == 0, $"{improving} improving moves left after {applied} applied");
     }
+
+    /// <summary>
+    /// Two members of one group differ in load (a ROADEF service's processes do), so exchanging their nodes can pay
+    /// where neither may move alone: the polish must try it. Only the pair is left movable, so the swap is the
+    /// partner it samples.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Polish_SwapsTwoMembersOfOneGroup_WhenThatPays(bool extended)
+    {
+        var problem = RandomProblems.Create(23, partitions: 120, nodes: 9, steps: 3, resources: 2, budget: false);
+        if (extended)
+        {
+            RandomProblems.WithExtensions(problem, 23, hardCapacity: false);
+        }
+
+        var state = new SearchState(problem);
+        state.Reset(extended ? RandomProblems.FeasibleStart(problem) : problem.Initial);
+        var (a, b, gain) = BestSameGroupSwap(state);
+        Assert.True(a >= 0, "this problem has no paying swap inside a group: the test proves nothing");
+
+        for (int p = 0; p < problem.Partitions; p++)
+        {
+            problem.Pinned[p] = p != a && p != b;
+        }
+
+        double before = state.Energy;
+        int violations = state.Violations;
+        var rng = new CounterRng(5, 5);
+        LocalPolish.Run(state, ParallelAnnealer.Movable(problem), ref rng, () => false);
+        state.Resynchronise();
+        Assert.True(state.Violations <= violations);
+        Assert.True(state.Energy <= before - gain + ((1e-4 * Math.Abs(before)) + 1e-3), $"polish reached {state.Energy}, the swap alone {before - gain}");
+    }
+
+    /// <summary>The pair of one group, on different nodes, whose exchange lowers the energy most without breaking anything.</summary>
+    private static (int A, int B, double Gain) BestSameGroupSwap(SearchState state)
+    {
+        var problem = state.Problem;
+        (int A, int B, double Gain) best = (-1, -1, 0);
+        for (int a = 0; a < problem.Partitions; a++)
+        {
+            for (int b = a + 1; b < problem.Partitions; b++)
+            {
+                if (!state.SameGroup(a, b) || problem.Pinned[a] || problem.Pinned[b] || state.Assignment[a] == state.Assignment[b]
+                    || state.SwapViolationDelta(a, b) > 0)
+                {
+                    continue;
+                }
+
+                double gain = -state.SwapDelta(a, b);
+                if (gain > best.Gain + ((1e-4 * Math.Abs(state.Energy)) + 1e-3))
+                {
+                    best = (a, b, gain);
+                }
+            }
+        }
+
+        return best;
+    }
 }

@@ -346,8 +346,10 @@ internal sealed class AnnealingChain
             return;
         }
 
-        int ga = problem.GroupOf[a];
-        if (ga >= 0 && ga == problem.GroupOf[b])
+        // Two members of one group are not exchanged here, though it can pay where their loads differ: chains that
+        // did so ended higher on ROADEF a1_4 (docs/benchmarks.md), trading large processes of one service between
+        // machines early and spending both machines' transient capacity. The polish takes such exchanges at the end.
+        if (state.SameGroup(a, b))
         {
             return;
         }
@@ -460,12 +462,11 @@ internal sealed class AnnealingChain
         float bestScore = moveFits ? BalanceScore(rowA, rowA, exchange: false) : float.PositiveInfinity;
         int partner = -1;
         int count = state.Members.Count(m);
-        int groupA = problem.GroupOf[a];
         int tries = Math.Min(PartnerCandidates, count);
         for (int t = 0; t < tries; t++)
         {
             int q = state.Members.At(m, count <= PartnerCandidates ? t : _rng.NextInt(count));
-            if (problem.Pinned[q] || (groupA >= 0 && groupA == problem.GroupOf[q]) || !state.SwapWithinBudget(a, q))
+            if (problem.Pinned[q] || state.SameGroup(a, q) || !state.SwapWithinBudget(a, q))
             {
                 continue;
             }

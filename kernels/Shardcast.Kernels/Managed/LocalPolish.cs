@@ -88,7 +88,7 @@ internal static class LocalPolish
                 for (int t = 0; t < SwapPartners; t++)
                 {
                     int q = movable[rng.NextInt(movable.Length)];
-                    if (state.Assignment[q] == state.Assignment[p] || (problem.GroupOf[p] >= 0 && problem.GroupOf[p] == problem.GroupOf[q])
+                    if (state.Assignment[q] == state.Assignment[p]
                         || state.SwapCertainlyBreaks(p, q) || !state.SwapWithinBudget(p, q) || state.SwapViolationDelta(p, q) > 0)
                     {
                         continue;

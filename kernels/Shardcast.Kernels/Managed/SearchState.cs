@@ -261,7 +261,7 @@ internal sealed class SearchState
     {
         var p = _problem;
         int from = Assignment[partition];
-        int delta = (p.IsAllowed(partition, node) ? 0 : 1) - (p.IsAllowed(partition, from) ? 0 : 1);
+        int delta = AllowedDelta(partition, from, node);
         int g = p.GroupOf[partition];
         if (g < 0)
         {
@@ -468,15 +468,25 @@ internal sealed class SearchState
     }
 
     /// <summary>
-    /// Violation change of a swap. Partitions of one group are never swapped (it cannot help), so each
-    /// side's group sees only its own member move and the single-move rule applies to both.
+    /// Violation change of a swap. Partitions of different groups: each side's group sees only its own member move,
+    /// and the single-move rule applies to both. Two members of one group (a service's processes, which differ in
+    /// load): the group keeps its nodes and zones, so only where each may be allowed changes.
     /// </summary>
     public int SwapViolationDelta(int a, int b)
     {
         int na = Assignment[a];
         int nb = Assignment[b];
-        return NativeViolationDelta(a, nb) + NativeViolationDelta(b, na) + (_extension?.SwapViolationDelta(a, b) ?? 0);
+        int native = SameGroup(a, b)
+            ? AllowedDelta(a, na, nb) + AllowedDelta(b, nb, na)
+            : NativeViolationDelta(a, nb) + NativeViolationDelta(b, na);
+        return native + (_extension?.SwapViolationDelta(a, b) ?? 0);
     }
+
+    /// <summary>Whether a and b are members of one group.</summary>
+    public bool SameGroup(int a, int b) => _problem.GroupOf[a] >= 0 && _problem.GroupOf[a] == _problem.GroupOf[b];
+
+    private int AllowedDelta(int partition, int from, int to) =>
+        (_problem.IsAllowed(partition, to) ? 0 : 1) - (_problem.IsAllowed(partition, from) ? 0 : 1);
 
     public bool SwapWithinBudget(int a, int b)
     {

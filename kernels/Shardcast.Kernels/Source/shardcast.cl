@@ -978,10 +978,20 @@ INLINE int budget_tight(const Problem* p, const Chain* c)
     return c->ints[C_MOVES] >= p->max_moves - 1 || c->doubles[1] >= 0.98 * p->max_bytes;
 }
 
+INLINE int allowed_delta(const Problem* p, int partition, int from, int to)
+{
+    return (is_allowed(p, partition, to) ? 0 : 1) - (is_allowed(p, partition, from) ? 0 : 1);
+}
+
+INLINE int same_group(const Problem* p, int a, int b)
+{
+    return p->group_of[a] >= 0 && p->group_of[a] == p->group_of[b];
+}
+
 INLINE int native_violation_delta(const Problem* p, const Chain* c, int partition, int node)
 {
     int from = c->assign[partition];
-    int delta = (is_allowed(p, partition, node) ? 0 : 1) - (is_allowed(p, partition, from) ? 0 : 1);
+    int delta = allowed_delta(p, partition, from, node);
     int g = p->group_of[partition];
     if (g < 0)
     {
@@ -1029,7 +1039,11 @@ INLINE int swap_violation_delta(const Problem* p, Chain* c, int a, int b)
 {
     int na = c->assign[a];
     int nb = c->assign[b];
-    return native_violation_delta(p, c, a, nb) + native_violation_delta(p, c, b, na) + (p->x_present ? x_swap_violation_delta(p, c, a, b) : 0);
+    /* Two members of one group keep the group's nodes and zones: only where each may be allowed changes. */
+    int native = same_group(p, a, b)
+        ? allowed_delta(p, a, na, nb) + allowed_delta(p, b, nb, na)
+        : native_violation_delta(p, c, a, nb) + native_violation_delta(p, c, b, na);
+    return native + (p->x_present ? x_swap_violation_delta(p, c, a, b) : 0);
 }
 
 /* True only when the move certainly adds a violation: nothing is broken now and the target would overflow a hard capacity. */
@@ -1403,12 +1417,11 @@ INLINE void balancing_exchange(const Problem* p, Chain* c, int a, int m, float i
     float best_score = move_fits ? balance_score(p, c, n, m, row_a, 0) : 0.0f;
     int partner = -1;
     int count = c->member_count[m];
-    int group_a = p->group_of[a];
     int tries = count < PARTNER_CANDIDATES ? count : PARTNER_CANDIDATES;
     for (int t = 0; t < tries; t++)
     {
         int q = c->member_list[(long)m * p->slots + (count <= PARTNER_CANDIDATES ? t : next_int(c, count))];
-        if (p->pinned[q] || (group_a >= 0 && group_a == p->group_of[q]) || !swap_within_budget(p, c, a, q))
+        if (p->pinned[q] || same_group(p, a, q) || !swap_within_budget(p, c, a, q))
         {
             continue;
         }
@@ -1586,8 +1599,8 @@ INLINE void try_swap(const Problem* p, Chain* c, int biased, float inverse_t)
         return;
     }
 
-    int ga = p->group_of[a];
-    if (ga >= 0 && ga == p->group_of[b])
+    /* Not two members of one group: see AnnealingChain.TrySwap. */
+    if (same_group(p, a, b))
     {
         return;
     }
