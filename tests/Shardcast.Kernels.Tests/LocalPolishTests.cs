@@ -10,14 +10,8 @@ public class LocalPolishTests
     [InlineData(true)]
     public void AfterPolish_NoSingleMoveImproves_AndNothingIsBroken(bool extended)
     {
-        var problem = RandomProblems.Create(17, partitions: 120, nodes: 9, steps: 3, resources: 2, budget: false);
-        if (extended)
-        {
-            RandomProblems.WithExtensions(problem, 17, hardCapacity: false);
-        }
-
-        var state = new SearchState(problem);
-        state.Reset(extended ? RandomProblems.FeasibleStart(problem) : problem.Initial);
+        var state = StartState(17, extended);
+        var problem = state.Problem;
         int violations = state.Violations;
         double before = state.Energy;
         var rng = new CounterRng(3, 3);
@@ -54,14 +48,8 @@ public class LocalPolishTests
     [InlineData(true)]
     public void Polish_SwapsTwoMembersOfOneGroup_WhenThatPays(bool extended)
     {
-        var problem = RandomProblems.Create(23, partitions: 120, nodes: 9, steps: 3, resources: 2, budget: false);
-        if (extended)
-        {
-            RandomProblems.WithExtensions(problem, 23, hardCapacity: false);
-        }
-
-        var state = new SearchState(problem);
-        state.Reset(extended ? RandomProblems.FeasibleStart(problem) : problem.Initial);
+        var state = StartState(23, extended);
+        var problem = state.Problem;
         var (a, b, gain) = BestSameGroupSwap(state);
         Assert.True(a >= 0, "this problem has no paying swap inside a group: the test proves nothing");
 
@@ -103,5 +91,19 @@ public class LocalPolishTests
         }
 
         return best;
+    }
+
+    /// <summary>A random problem of 120 partitions on 9 nodes (the extended terms on where asked) at its start.</summary>
+    private static SearchState StartState(ulong seed, bool extended)
+    {
+        var problem = RandomProblems.Create(seed, partitions: 120, nodes: 9, steps: 3, resources: 2, budget: false);
+        if (extended)
+        {
+            RandomProblems.WithExtensions(problem, seed, hardCapacity: false);
+        }
+
+        var state = new SearchState(problem);
+        state.Reset(extended ? RandomProblems.FeasibleStart(problem) : problem.Initial);
+        return state;
     }
 }
