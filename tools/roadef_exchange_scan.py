@@ -50,17 +50,32 @@ def assignment(path):
     return list(map(int, open(path).read().split()))
 
 
+def usage(model, initial, plan):
+    """Per machine and resource, the load of the processes on it and the transient load held by those that left it."""
+    resources, machines, _, processes, _, _ = model
+    use = [[0] * len(resources) for _ in machines]
+    held = [[0] * len(resources) for _ in machines]
+    for p, proc in enumerate(processes):
+        for r, (transient, _) in enumerate(resources):
+            use[plan[p]][r] += proc['req'][r]
+            if transient and plan[p] != initial[p]:
+                held[initial[p]][r] += proc['req'][r]
+    return use, held
+
+
+def machine_cost(model, m, use):
+    """Machine m's load cost (over safety capacity) and balance cost at the given usage."""
+    resources, machines, _, _, balances, _ = model
+    mach = machines[m]
+    load = sum(w * max(0, use[r] - mach['sc'][r]) for r, (_, w) in enumerate(resources))
+    return load + sum(w * max(0, t * (mach['cap'][a] - use[a]) - (mach['cap'][b] - use[b])) for (a, b, t, w) in balances)
+
+
 def objective(model, initial, plan):
     """The challenge's objective and its broken constraints, from scratch."""
     resources, machines, services, processes, balances, weights = model
     R, M = len(resources), len(machines)
-    use = [[0] * R for _ in range(M)]
-    held = [[0] * R for _ in range(M)]
-    for p, proc in enumerate(processes):
-        for r in range(R):
-            use[plan[p]][r] += proc['req'][r]
-            if resources[r][0] and plan[p] != initial[p]:
-                held[initial[p]][r] += proc['req'][r]
+    use, held = usage(model, initial, plan)
     broken = [('capacity', m, r) for m in range(M) for r in range(R) if use[m][r] + held[m][r] > machines[m]['cap'][r]]
     on, locations, hoods = (collections.defaultdict(set) for _ in range(3))
     for p, proc in enumerate(processes):
@@ -73,14 +88,12 @@ def objective(model, initial, plan):
     for s, (spread, deps) in enumerate(services):
         broken += [('spread', s)] if len(locations[s]) < spread else []
         broken += [('dependency', s, d) for d in deps if not hoods[s] <= hoods[d]]
-    load = sum(resources[r][1] * max(0, use[m][r] - machines[m]['sc'][r]) for m in range(M) for r in range(R))
-    balance = sum(w * max(0, t * (machines[m]['cap'][a] - use[m][a]) - (machines[m]['cap'][b] - use[m][b]))
-                  for m in range(M) for (a, b, t, w) in balances)
+    machine_costs = sum(machine_cost(model, m, use[m]) for m in range(M))
     moved = [p for p in range(len(processes)) if plan[p] != initial[p]]
     per_service = collections.Counter(processes[p]['s'] for p in moved)
     moves = (weights[0] * sum(processes[p]['pmc'] for p in moved) + weights[1] * max(per_service.values(), default=0)
              + weights[2] * sum(machines[initial[p]]['mc'][plan[p]] for p in range(len(processes))))
-    return load + balance + moves, broken
+    return machine_costs + moves, broken
 
 
 class Steps:
@@ -88,27 +101,16 @@ class Steps:
 
     def __init__(self, model, initial, plan):
         self.resources, self.machines, self.services, self.processes, self.balances, self.weights = model
-        self.initial, self.plan = initial, plan
-        R, M = len(self.resources), len(self.machines)
-        self.use = [[0] * R for _ in range(M)]
-        self.held = [[0] * R for _ in range(M)]
-        self.on = [collections.Counter() for _ in range(M)]
+        self.model, self.initial, self.plan = model, initial, plan
+        self.use, self.held = usage(model, initial, plan)
+        self.on = [collections.Counter() for _ in self.machines]
         for p, proc in enumerate(self.processes):
             self.on[plan[p]][proc['s']] += 1
-            for r in range(R):
-                self.use[plan[p]][r] += proc['req'][r]
-                if self.resources[r][0] and plan[p] != initial[p]:
-                    self.held[initial[p]][r] += proc['req'][r]
         self.dependents = collections.defaultdict(set)
         for s, (_, deps) in enumerate(self.services):
             for d in deps:
                 self.dependents[d].add(s)
-        self.base = [self.cost(m, self.use[m]) for m in range(M)]
-
-    def cost(self, m, use):
-        mach = self.machines[m]
-        load = sum(w * max(0, use[r] - mach['sc'][r]) for r, (_, w) in enumerate(self.resources))
-        return load + sum(w * max(0, t * (mach['cap'][a] - use[a]) - (mach['cap'][b] - use[b])) for (a, b, t, w) in self.balances)
+        self.base = [machine_cost(model, m, self.use[m]) for m in range(len(self.machines))]
 
     def moved_cost(self, p, m):
         if m == self.initial[p]:
@@ -142,7 +144,7 @@ class Steps:
         if leaving is not None and count(proc[leaving]['s']) == 0:
             if any(count(s) > 0 for s in self.dependents[proc[leaving]['s']]):
                 return None
-        delta = self.cost(m, use) - self.base[m]
+        delta = machine_cost(self.model, m, use) - self.base[m]
         if arriving is not None:
             delta += self.moved_cost(arriving, m) - self.moved_cost(arriving, self.plan[arriving])
         return delta
