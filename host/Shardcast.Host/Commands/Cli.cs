@@ -16,6 +16,7 @@ public static class Cli
             PlanCommand.Create(output, error),
             GenerateCommand.Create(output, error, openStdout),
             RoadefCommand.Create(output, error),
+            RoadefCheckCommand.Create(output, error),
             BacktestCommand.Create(output, error),
             TrainCommand.Create(output, error),
             ForecastCommand.Create(output, error),

@@ -98,7 +98,8 @@ public static class RoadefCommand
             e => e is RoadefFormatException ? e.Message : null);
     }
 
-    private static long ReadBound(string text)
+    /// <summary>A lower bound given as a number or as a file holding one (lb_*.txt).</summary>
+    internal static long ReadBound(string text)
     {
         string value = File.Exists(text) ? File.ReadAllText(text).Trim() : text.Trim();
         return long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long bound) && bound >= 0
@@ -108,34 +109,8 @@ public static class RoadefCommand
 
     private static void Report(RoadefInstance instance, int[] initial, RoadefSolution solution, long? bound, TimeSpan wall, TimeSpan limit, string outputPath, TextWriter output)
     {
-        var s = solution.Final;
-        var i = solution.Initial;
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(c, $"instance: {instance.Processes.Length} processes, {instance.Machines.Length} machines, {instance.Resources.Length} resources, {instance.Services.Length} services"));
-        output.WriteLine($"{"term",-20} {"initial",16} {"solution",16}");
-        foreach (var (name, before, after) in new[]
-        {
-            ("load cost", i.LoadCost, s.LoadCost),
-            ("balance cost", i.BalanceCost, s.BalanceCost),
-            ("process move cost", i.ProcessMoveCost, s.ProcessMoveCost),
-            ("service move cost", i.ServiceMoveCost, s.ServiceMoveCost),
-            ("machine move cost", i.MachineMoveCost, s.MachineMoveCost),
-            ("objective", i.Objective, s.Objective),
-        })
-        {
-            output.WriteLine(string.Create(c, $"{name,-20} {before,16:N0} {after,16:N0}"));
-        }
-
-        int moved = solution.Assignment.Where((m, p) => m != initial[p]).Count();
-        output.WriteLine(string.Create(c, $"processes moved: {moved}"));
-        output.WriteLine(s.Feasible ? "feasible: yes" : $"feasible: no ({s.Violations.Count} broken: {s.Violations[0].Detail})");
-        if (bound is { } lb)
-        {
-            output.WriteLine(lb > 0
-                ? string.Create(c, $"gap to lower bound {lb:N0}: {100.0 * (s.Objective - lb) / lb:0.000} %")
-                : string.Create(c, $"lower bound {lb}: gap {s.Objective:N0} (absolute)"));
-        }
-
+        WriteJudgement(instance, initial, solution.Assignment, solution.Initial, solution.Final, bound, output);
         if (solution.Note is { } note)
         {
             output.WriteLine($"note: {note}");
@@ -147,5 +122,60 @@ public static class RoadefCommand
         }
 
         output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s ({solution.EvaluatedMoves / Math.Max(1e-9, solution.SearchTime.TotalSeconds) / 1e6:0.0} M moves/s evaluated), wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
+    }
+
+    /// <summary>Broken constraints listed one per line at most; the rest are counted.</summary>
+    private const int ListedViolations = 20;
+
+    /// <summary>
+    /// The exact judgement of a solution against its initial assignment: the objective by term, the processes moved,
+    /// feasibility (every broken constraint counted by family, the first few named), and the gap to a lower bound.
+    /// </summary>
+    internal static void WriteJudgement(
+        RoadefInstance instance, IReadOnlyList<int> initial, IReadOnlyList<int> assignment, RoadefEvaluation before, RoadefEvaluation after, long? bound, TextWriter output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(c, $"instance: {instance.Processes.Length} processes, {instance.Machines.Length} machines, {instance.Resources.Length} resources, {instance.Services.Length} services"));
+        output.WriteLine($"{"term",-20} {"initial",16} {"solution",16}");
+        foreach (var (name, was, now) in new[]
+        {
+            ("load cost", before.LoadCost, after.LoadCost),
+            ("balance cost", before.BalanceCost, after.BalanceCost),
+            ("process move cost", before.ProcessMoveCost, after.ProcessMoveCost),
+            ("service move cost", before.ServiceMoveCost, after.ServiceMoveCost),
+            ("machine move cost", before.MachineMoveCost, after.MachineMoveCost),
+            ("objective", before.Objective, after.Objective),
+        })
+        {
+            output.WriteLine(string.Create(c, $"{name,-20} {was,16:N0} {now,16:N0}"));
+        }
+
+        int moved = assignment.Where((m, p) => m != initial[p]).Count();
+        output.WriteLine(string.Create(c, $"processes moved: {moved}"));
+        if (after.Feasible)
+        {
+            output.WriteLine("feasible: yes");
+        }
+        else
+        {
+            var families = after.Violations.GroupBy(v => v.Family).Select(g => string.Create(c, $"{g.Key.ToString().ToLowerInvariant()} {g.Count()}"));
+            output.WriteLine(string.Create(c, $"feasible: no ({after.Violations.Count} broken: {string.Join(", ", families)})"));
+            foreach (var violation in after.Violations.Take(ListedViolations))
+            {
+                output.WriteLine($"  {violation.Family.ToString().ToLowerInvariant()}: {violation.Detail}");
+            }
+
+            if (after.Violations.Count > ListedViolations)
+            {
+                output.WriteLine(string.Create(c, $"  and {after.Violations.Count - ListedViolations} more"));
+            }
+        }
+
+        if (bound is { } lb)
+        {
+            output.WriteLine(lb > 0
+                ? string.Create(c, $"gap to lower bound {lb:N0}: {100.0 * (after.Objective - lb) / lb:0.000} %")
+                : string.Create(c, $"lower bound {lb}: gap {after.Objective:N0} (absolute)"));
+        }
     }
 }

@@ -66,6 +66,58 @@ public sealed class CliTests : IDisposable
         Assert.Contains("resource 1 transient flag", error, StringComparison.Ordinal);
     }
 
+    private static string ObjectiveLine(string output) => output.Split('\n').Single(line => line.StartsWith("objective", StringComparison.Ordinal)).Trim();
+
+    [Fact]
+    public void RoadefCheck_TheInitialAssignment_IsFeasibleAndCostsItsOriginalCost()
+    {
+        var (code, output, error, _) = Run("roadef-check", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--solution", Roadef("assignment"), "--lb", Roadef("lb"));
+        Assert.True(code == ExitCodes.Ok, error);
+        long original = long.Parse(File.ReadAllText(Roadef("original_cost")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        string cost = original.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Matches($"^objective +{cost} +{cost}$", ObjectiveLine(output));
+        Assert.Contains("processes moved: 0", output, StringComparison.Ordinal);
+        Assert.Contains("feasible: yes", output, StringComparison.Ordinal);
+        Assert.Contains("gap to lower bound 44,306,390", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RoadefCheck_JudgesWhatRoadefWrote_AsRoadefJudgedIt()
+    {
+        string solution = Path.Combine(_folder, "solution.txt");
+        var (code, solved, error, _) = Run("roadef", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--output", solution, "--time-s", "2");
+        Assert.True(code == ExitCodes.Ok, error);
+        (code, var checkedOutput, error, _) = Run("roadef-check", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--solution", solution);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal(ObjectiveLine(solved), ObjectiveLine(checkedOutput));
+        Assert.NotEqual(ObjectiveLine(solved), ObjectiveLine(Run("roadef-check", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--solution", Roadef("assignment")).Output));
+    }
+
+    [Fact]
+    public void RoadefCheck_TwoProcessesOfOneServiceOnOneMachine_ExitsInfeasibleNamingTheConflict()
+    {
+        var instance = Engine.Roadef.RoadefFiles.ReadModel(Roadef("model"));
+        var assignment = Engine.Roadef.RoadefFiles.ReadAssignment(Roadef("assignment"), instance);
+        var service = Enumerable.Range(0, instance.Processes.Length).GroupBy(p => instance.Processes[p].Service).First(g => g.Count() >= 2).ToArray();
+        assignment[service[1]] = assignment[service[0]];
+        string solution = Path.Combine(_folder, "conflict.txt");
+        Engine.Roadef.RoadefFiles.WriteSolution(solution, assignment);
+        var (code, output, _, _) = Run("roadef-check", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--solution", solution);
+        Assert.Equal(ExitCodes.Infeasible, code);
+        Assert.Contains("feasible: no (", output, StringComparison.Ordinal);
+        Assert.Contains($"conflict: service {instance.Processes[service[0]].Service} has two processes on machine {assignment[service[0]]}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RoadefCheck_ASolutionCoveringTooFewProcesses_ExitsWithBadInputNamingIt()
+    {
+        string solution = Path.Combine(_folder, "short.txt");
+        File.WriteAllText(solution, "0 1 2");
+        var (code, _, error, _) = Run("roadef-check", "--model", Roadef("model"), "--initial", Roadef("assignment"), "--solution", solution);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("short.txt: ends before the machine of process 3", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Plan_TheShippedExample_PrintsASummaryAndWritesThePlanFile()
     {
