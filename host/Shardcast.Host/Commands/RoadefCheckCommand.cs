@@ -30,19 +30,18 @@ public static class RoadefCheckCommand
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        return CommandGuard.Run(
+        return RoadefCommand.WithInstance(
+            modelPath,
+            initialPath,
+            lowerBound,
             error,
-            () =>
+            (instance, initial, bound) =>
             {
-                var instance = RoadefFiles.ReadModel(modelPath);
-                var initial = RoadefFiles.ReadAssignment(initialPath, instance);
                 var assignment = RoadefFiles.ReadAssignment(solutionPath, instance);
-                long? bound = lowerBound is null ? null : RoadefCommand.ReadBound(lowerBound);
                 var before = RoadefChecker.Evaluate(instance, initial, initial);
                 var after = RoadefChecker.Evaluate(instance, initial, assignment);
                 RoadefCommand.WriteJudgement(instance, initial, assignment, before, after, bound, output);
                 return after.Feasible ? ExitCodes.Ok : ExitCodes.Infeasible;
-            },
-            e => e is RoadefFormatException ? e.Message : null);
+            });
     }
 }

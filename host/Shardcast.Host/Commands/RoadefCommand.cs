@@ -68,13 +68,13 @@ public static class RoadefCommand
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        return CommandGuard.Run(
+        return WithInstance(
+            modelPath,
+            initialPath,
+            lowerBound,
             error,
-            () =>
+            (instance, initial, bound) =>
             {
-                var instance = RoadefFiles.ReadModel(modelPath);
-                var initial = RoadefFiles.ReadAssignment(initialPath, instance);
-                long? bound = lowerBound is null ? null : ReadBound(lowerBound);
                 if (exportPath is not null)
                 {
                     using var stream = File.Create(exportPath);
@@ -94,9 +94,23 @@ public static class RoadefCommand
                 RoadefFiles.WriteSolution(outputPath, solution.Assignment);
                 Report(instance, initial, solution, bound, clock.Elapsed, limit, outputPath, output);
                 return ExitCodes.Ok;
+            });
+    }
+
+    /// <summary>
+    /// Reads the model, the initial assignment and the lower bound, then runs <paramref name="body"/> on them; a file
+    /// that does not parse is bad input, reported with the file, the token and what was expected there.
+    /// </summary>
+    internal static int WithInstance(string modelPath, string initialPath, string? lowerBound, TextWriter error, Func<RoadefInstance, int[], long?, int> body) =>
+        CommandGuard.Run(
+            error,
+            () =>
+            {
+                var instance = RoadefFiles.ReadModel(modelPath);
+                var initial = RoadefFiles.ReadAssignment(initialPath, instance);
+                return body(instance, initial, lowerBound is null ? null : ReadBound(lowerBound));
             },
             e => e is RoadefFormatException ? e.Message : null);
-    }
 
     /// <summary>A lower bound given as a number or as a file holding one (lb_*.txt).</summary>
     internal static long ReadBound(string text)
