@@ -45,29 +45,9 @@ public static class RoadefChecker
             throw new ArgumentException($"assignments must cover the {processes} processes");
         }
 
+        var (usage, transientUsage) = Usage(instance, initial, assignment);
         int machines = instance.Machines.Length;
         int resources = instance.Resources.Length;
-        var usage = new long[machines, resources];
-        var transientUsage = new long[machines, resources];
-        for (int p = 0; p < processes; p++)
-        {
-            var need = instance.Processes[p].Requirement;
-            int m = assignment[p];
-            if ((uint)m >= (uint)machines)
-            {
-                throw new ArgumentException($"process {p} is on machine {m}, outside 0..{machines - 1}");
-            }
-
-            for (int r = 0; r < resources; r++)
-            {
-                usage[m, r] += need[r];
-                if (instance.Resources[r].Transient && initial[p] != m)
-                {
-                    transientUsage[initial[p], r] += need[r];
-                }
-            }
-        }
-
         var violations = new List<RoadefViolation>();
         long loadCost = 0, balanceCost = 0;
         for (int m = 0; m < machines; m++)
@@ -120,6 +100,38 @@ public static class RoadefChecker
             instance.WeightServiceMove * serviceMove,
             instance.WeightMachineMove * machineMove,
             violations);
+    }
+
+    /// <summary>
+    /// Per machine and resource, the requirement of the processes on it, and (transient resources only) the requirement
+    /// still held there by the processes that started on it and moved away.
+    /// </summary>
+    internal static (long[,] Usage, long[,] Held) Usage(RoadefInstance instance, IReadOnlyList<int> initial, IReadOnlyList<int> assignment)
+    {
+        int machines = instance.Machines.Length;
+        int resources = instance.Resources.Length;
+        var usage = new long[machines, resources];
+        var held = new long[machines, resources];
+        for (int p = 0; p < instance.Processes.Length; p++)
+        {
+            var need = instance.Processes[p].Requirement;
+            int m = assignment[p];
+            if ((uint)m >= (uint)machines)
+            {
+                throw new ArgumentException($"process {p} is on machine {m}, outside 0..{machines - 1}");
+            }
+
+            for (int r = 0; r < resources; r++)
+            {
+                usage[m, r] += need[r];
+                if (instance.Resources[r].Transient && initial[p] != m)
+                {
+                    held[initial[p], r] += need[r];
+                }
+            }
+        }
+
+        return (usage, held);
     }
 
     private static void CheckServices(RoadefInstance instance, IReadOnlyList<int> assignment, List<RoadefViolation> violations)

@@ -138,6 +138,39 @@ public static class RoadefCommand
         output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s ({solution.EvaluatedMoves / Math.Max(1e-9, solution.SearchTime.TotalSeconds) / 1e6:0.0} M moves/s evaluated), wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
     }
 
+    /// <summary>Machines named at most under the load cost above its aggregate bound.</summary>
+    private const int ListedGapMachines = 10;
+
+    /// <summary>
+    /// The load cost against the bound every plan obeys: each resource's share above it, and the machines that hold
+    /// it, with the capacity they have left for newcomers (transient usage held for processes that left included).
+    /// </summary>
+    private static void WriteLoadGap(RoadefInstance instance, RoadefLoadGapReport gap, TextWriter output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(c, $"load cost above its aggregate bound {gap.AggregateBound:N0}: {gap.AboveBound:N0}"));
+        foreach (var r in gap.Resources.Where(r => r.Cost > 0))
+        {
+            string kind = instance.Resources[r.Resource].Transient ? " (transient)" : "";
+            output.WriteLine(string.Create(c, $"  resource {r.Resource}{kind}: {r.Room:N0} left under safety capacity on {MachineCount(r.MachinesUnder)}, {r.Excess:N0} over it on {MachineCount(r.MachinesOver)}: {r.Cost:N0}"));
+        }
+
+        foreach (var m in gap.Machines.Take(ListedGapMachines))
+        {
+            bool room = gap.Resources[m.Resource].RoomBinds;
+            string held = m.Held > 0 ? string.Create(c, $", {m.Held:N0} held for processes moved away") : "";
+            string left = string.Join(" / ", m.CapacityLeft.Select(x => x.ToString("N0", c)));
+            output.WriteLine(string.Create(c, $"    machine {m.Machine}, resource {m.Resource}: {m.Amount:N0} {(room ? "under" : "over")} safety capacity (usage {m.Usage:N0}{held}); capacity left for newcomers by resource {left}"));
+        }
+
+        if (gap.Machines.Count > ListedGapMachines)
+        {
+            output.WriteLine(string.Create(c, $"    and {gap.Machines.Count - ListedGapMachines} more machines"));
+        }
+    }
+
+    private static string MachineCount(int count) => count == 1 ? "1 machine" : string.Create(CultureInfo.InvariantCulture, $"{count} machines");
+
     /// <summary>Broken constraints listed one per line at most; the rest are counted.</summary>
     private const int ListedViolations = 20;
 
@@ -166,6 +199,7 @@ public static class RoadefCommand
 
         int moved = assignment.Where((m, p) => m != initial[p]).Count();
         output.WriteLine(string.Create(c, $"processes moved: {moved}"));
+        WriteLoadGap(instance, RoadefLoadGap.Analyze(instance, initial, assignment), output);
         if (after.Feasible)
         {
             output.WriteLine("feasible: yes");

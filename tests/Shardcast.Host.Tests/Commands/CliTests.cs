@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Shardcast.Host.Commands;
 
 namespace Shardcast.Host.Tests.Commands;
@@ -79,7 +80,16 @@ public sealed class CliTests : IDisposable
         Assert.Contains("processes moved: 0", output, StringComparison.Ordinal);
         Assert.Contains("feasible: yes", output, StringComparison.Ordinal);
         Assert.Contains("gap to lower bound 44,306,390", output, StringComparison.Ordinal);
+
+        // The load cost, split into the bound every plan obeys and what the resources add above it.
+        var split = Regex.Match(output, @"^load cost above its aggregate bound ([\d,]+): ([\d,]+)$", RegexOptions.Multiline);
+        Assert.True(split.Success, output);
+        var loadCost = Regex.Match(output, @"^load cost +[\d,]+ +([\d,]+)$", RegexOptions.Multiline);
+        Assert.Equal(Number(loadCost.Groups[1].Value), Number(split.Groups[1].Value) + Number(split.Groups[2].Value));
+        Assert.Matches(@"(?m)^    machine \d+, resource \d+: [\d,]+ (under|over) safety capacity \(usage [\d,]+.*\); capacity left for newcomers by resource -?[\d,]+( / -?[\d,]+)*$", output);
     }
+
+    private static long Number(string digits) => long.Parse(digits, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public void RoadefCheck_JudgesWhatRoadefWrote_AsRoadefJudgedIt()
