@@ -106,11 +106,7 @@ public class RoadefCheckerTests
     {
         var (instance, initial) = RoadefData.Load("a1_2");
         int r = Array.FindIndex(instance.Resources, x => x.Transient);
-        var usage = new long[instance.Machines.Length];
-        for (int p = 0; p < initial.Length; p++)
-        {
-            usage[initial[p]] += instance.Processes[p].Requirement[r];
-        }
+        var usage = RoadefData.Usage(instance, initial, r);
 
         // Move p off machine m and a process q onto m that fits in what p freed but not beside p's transient usage.
         for (int p = 0; p < initial.Length; p++)

@@ -17,6 +17,18 @@ internal static class RoadefData
         return (model, RoadefFiles.ReadAssignment(File("assignment", instance), model));
     }
 
+    /// <summary>Per machine, the requirement of resource r of the processes an assignment puts on it.</summary>
+    public static long[] Usage(RoadefInstance instance, int[] assignment, int r)
+    {
+        var usage = new long[instance.Machines.Length];
+        for (int p = 0; p < assignment.Length; p++)
+        {
+            usage[assignment[p]] += instance.Processes[p].Requirement[r];
+        }
+
+        return usage;
+    }
+
     public static long OriginalCost(string instance) => long.Parse(System.IO.File.ReadAllText(File("original_cost", instance)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Find()

@@ -41,11 +41,7 @@ public class RoadefLoadGapTests
     {
         var (instance, initial) = RoadefData.Load("a1_2");
         int r = Array.FindIndex(instance.Resources, x => x.Transient);
-        var usage = new long[instance.Machines.Length];
-        for (int p = 0; p < initial.Length; p++)
-        {
-            usage[initial[p]] += instance.Processes[p].Requirement[r];
-        }
+        var usage = RoadefData.Usage(instance, initial, r);
 
         // The largest process (on the transient resource) whose leaving takes its machine under safety capacity.
         int leaver = Enumerable.Range(0, initial.Length)
