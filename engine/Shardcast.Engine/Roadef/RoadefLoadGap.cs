@@ -3,7 +3,7 @@ namespace Shardcast.Engine.Roadef;
 /// <summary>
 /// One resource's share of the load cost above the aggregate bound: <see cref="Excess"/> units over safety capacity
 /// on some machines while <see cref="Room"/> units are left under it on others; the smaller of the two, weighted,
-/// is what no placement of the same processes could avoid paying less than (<see cref="Cost"/>).
+/// is what this plan pays on the resource above the aggregate bound (<see cref="Cost"/>).
 /// </summary>
 public sealed record RoadefResourceGap(int Resource, long Excess, int MachinesOver, long Room, int MachinesUnder, long Cost)
 {
