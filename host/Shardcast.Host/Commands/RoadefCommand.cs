@@ -113,7 +113,7 @@ public static class RoadefCommand
             e => e is RoadefFormatException ? e.Message : null);
 
     /// <summary>A lower bound given as a number or as a file holding one (lb_*.txt).</summary>
-    internal static long ReadBound(string text)
+    private static long ReadBound(string text)
     {
         string value = File.Exists(text) ? File.ReadAllText(text).Trim() : text.Trim();
         return long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long bound) && bound >= 0
