@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -38,23 +39,77 @@ public static class ClusterFileReader
 
     public static ClusterSpec Parse(ReadOnlyMemory<byte> utf8)
     {
-        JsonDocument document;
+        var (top, partitions) = Split(utf8);
+        using (top)
+        {
+            return Read(top.RootElement, utf8, partitions);
+        }
+    }
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+
+    /// <summary>
+    /// One pass of the tokenizer over the whole file, so every syntax error is reported here with its line. Every
+    /// top-level member is copied into a small document except the items of the partitions array, whose place in the
+    /// file is returned instead: a document of a whole 1M-partition file costs twice the file in memory that must be
+    /// allocated and cleared, while the partitions are read one small document at a time.
+    /// </summary>
+    private static (JsonDocument Top, Range? Partitions) Split(ReadOnlyMemory<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8.Span, ReaderOptions);
+        var copy = new ArrayBufferWriter<byte>();
+        Range? partitions = null;
         try
         {
-            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            using (var writer = new Utf8JsonWriter(copy, new JsonWriterOptions { SkipValidation = true }))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    // Not an object: the small document is the value itself, refused by the usual checks.
+                    long at = reader.TokenStartIndex;
+                    reader.Skip();
+                    writer.WriteRawValue(utf8.Span[(int)at..(int)reader.BytesConsumed], skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteStartObject();
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        bool isPartitions = reader.ValueTextEquals("partitions"u8);
+                        writer.WritePropertyName(reader.GetString()!);
+                        reader.Read();
+                        long start = reader.TokenStartIndex;
+                        reader.Skip();
+                        int end = (int)reader.BytesConsumed;
+                        if (isPartitions && reader.TokenType == JsonTokenType.EndArray)
+                        {
+                            partitions = (int)start..end;
+                            writer.WriteStartArray();
+                            writer.WriteEndArray();
+                        }
+                        else
+                        {
+                            writer.WriteRawValue(utf8.Span[(int)start..end], skipInputValidation: true);
+                        }
+                    }
+
+                    writer.WriteEndObject();
+                }
+            }
+
+            // Anything after the top-level value is refused by the tokenizer itself.
+            reader.Read();
         }
         catch (JsonException e)
         {
             throw new ClusterFileException($"$ (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", $"not valid JSON: {e.Message}");
         }
 
-        using (document)
-        {
-            return Read(document.RootElement);
-        }
+        return (JsonDocument.Parse(copy.WrittenMemory.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth }), partitions);
     }
 
-    private static ClusterSpec Read(JsonElement root)
+    private static ClusterSpec Read(JsonElement root, ReadOnlyMemory<byte> utf8, Range? partitionItems)
     {
         var top = JsonFields.Of(root, "$", TopKeys);
         var resources = ReadResources(top);
@@ -65,7 +120,7 @@ public static class ClusterFileReader
         var tenantIds = IndexOf(tenants.Select(t => t.Id), "$.tenants", "id");
         var groups = ReadGroups(top);
         var groupIds = IndexOf(groups.Select(g => g.Id), "$.groups", "id");
-        var partitions = ReadPartitions(top, resources.Count, horizon, nodeIds, tenantIds);
+        var partitions = ReadPartitions(top, utf8, partitionItems, resources.Count, horizon, nodes, nodeIds, tenants, tenantIds);
         var partitionIds = IndexOf(partitions.Select(p => p.Id), "$.partitions", "id");
         CheckParents(partitions, partitionIds);
         var affinity = ReadAffinity(top, partitionIds);
@@ -263,63 +318,38 @@ public static class ClusterFileReader
         return groups;
     }
 
-    private static List<PartitionSpec> ReadPartitions(JsonFields top, int resources, HorizonSpec horizon, Dictionary<string, int> nodeIds, Dictionary<string, int> tenantIds)
+    private static readonly string[] PartitionKeys = ["id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost"];
+
+    /// <summary>
+    /// Partitions are most of a large file (a million objects of a dozen rows each), so this loop builds no JSON path
+    /// and no key string unless something is refused, and repeated names (node and tenant ids, tag keys and values)
+    /// share one string each rather than one per partition.
+    /// </summary>
+    private static List<PartitionSpec> ReadPartitions(
+        JsonFields top, ReadOnlyMemory<byte> utf8, Range? items, int resources, HorizonSpec horizon, List<NodeSpec> nodes, Dictionary<string, int> nodeIds,
+        List<TenantSpec> tenants, Dictionary<string, int> tenantIds)
     {
         var partitions = new List<PartitionSpec>();
-        int i = 0;
-        foreach (var item in top.RequiredArray("partitions"))
+        var strings = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        // The top document holds the partitions array only when it is not one (then refused here by its shape).
+        var copied = top.RequiredArray("partitions");
+        if (items is { } range)
         {
-            string path = JsonFields.Item("$.partitions", i++);
-            var p = JsonFields.Of(item, path, "id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost");
-            string id = p.RequiredString("id");
-            string node = p.RequiredString("node");
-            if (!nodeIds.ContainsKey(node))
+            var reader = new Utf8JsonReader(utf8.Span[range], ReaderOptions);
+            reader.Read();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                throw new ClusterFileException(p.PathOf("node"), $"unknown node id '{node}'");
+                using var item = JsonDocument.ParseValue(ref reader);
+                partitions.Add(ReadPartition(item.RootElement, partitions.Count, resources, horizon, nodes, nodeIds, tenants, tenantIds, strings));
             }
-
-            double size = p.Optional("size_bytes") is { } s ? JsonFields.AsNonNegative(s, p.PathOf("size_bytes")) : 0;
-            string? tenant = p.OptionalString("tenant");
-            if (tenant is not null && !tenantIds.ContainsKey(tenant))
+        }
+        else
+        {
+            foreach (var item in copied)
             {
-                throw new ClusterFileException(p.PathOf("tenant"), $"unknown tenant id '{tenant}'");
+                partitions.Add(ReadPartition(item, partitions.Count, resources, horizon, nodes, nodeIds, tenants, tenantIds, strings));
             }
-
-            var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (p.Optional("tags") is { } tagObject)
-            {
-                if (tagObject.ValueKind != JsonValueKind.Object)
-                {
-                    throw new ClusterFileException(p.PathOf("tags"), $"expected an object of strings, found {JsonFields.Describe(tagObject)}");
-                }
-
-                foreach (var tag in tagObject.EnumerateObject())
-                {
-                    string tagPath = JsonFields.Child(p.PathOf("tags"), tag.Name);
-                    if (tag.Value.ValueKind != JsonValueKind.String)
-                    {
-                        throw new ClusterFileException(tagPath, $"expected a string, found {JsonFields.Describe(tag.Value)}");
-                    }
-
-                    if (!tags.TryAdd(tag.Name, tag.Value.GetString()!))
-                    {
-                        throw new ClusterFileException(tagPath, "duplicate key");
-                    }
-                }
-            }
-
-            double[][]? load = p.Optional("load") is { } l ? ReadMatrix(l, p.PathOf("load"), horizon.Steps, resources, exactRows: true) : null;
-            HistorySpec? history = p.Optional("history") is { } h ? ReadHistory(h, p.PathOf("history"), resources) : null;
-            if (load is null && history is null)
-            {
-                throw new ClusterFileException(p.PathOf("load"), "required unless history is given (the planning load is then forecast from it)");
-            }
-
-            double moveCost = p.Optional("move_cost") is { } mc ? JsonFields.AsNonNegative(mc, p.PathOf("move_cost")) : 0;
-            partitions.Add(new PartitionSpec(id, node, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history)
-            {
-                MoveCost = moveCost,
-            });
         }
 
         if (partitions.Count == 0)
@@ -330,29 +360,101 @@ public static class ClusterFileReader
         return partitions;
     }
 
-    private static double[][] ReadMatrix(JsonElement element, string path, int rows, int columns, bool exactRows)
+    private static PartitionSpec ReadPartition(
+        JsonElement item, int index, int resources, HorizonSpec horizon, List<NodeSpec> nodes, Dictionary<string, int> nodeIds,
+        List<TenantSpec> tenants, Dictionary<string, int> tenantIds, Dictionary<string, string> strings)
     {
+        var p = JsonFields.Of(item, "$.partitions", index, PartitionKeys);
+        string id = p.RequiredString("id");
+        string node = p.RequiredString("node");
+        if (!nodeIds.TryGetValue(node, out int nodeIndex))
+        {
+            throw new ClusterFileException(p.PathOf("node"), $"unknown node id '{node}'");
+        }
+
+        double size = p.OptionalNonNegative("size_bytes", 0);
+        string? tenant = p.OptionalString("tenant");
+        if (tenant is not null)
+        {
+            tenant = tenantIds.TryGetValue(tenant, out int tenantIndex)
+                ? tenants[tenantIndex].Id
+                : throw new ClusterFileException(p.PathOf("tenant"), $"unknown tenant id '{tenant}'");
+        }
+
+        IReadOnlyDictionary<string, string> tags = p.Optional("tags") is { } tagObject ? ReadTags(tagObject, p, strings) : NoTags;
+        double[][]? load = p.Optional("load") is { } l ? ReadMatrix(l, p, "load", horizon.Steps, resources, exactRows: true) : null;
+        HistorySpec? history = p.Optional("history") is { } h ? ReadHistory(h, p.PathOf("history"), resources) : null;
+        if (load is null && history is null)
+        {
+            throw new ClusterFileException(p.PathOf("load"), "required unless history is given (the planning load is then forecast from it)");
+        }
+
+        return new PartitionSpec(id, nodes[nodeIndex].Id, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history)
+        {
+            MoveCost = p.OptionalNonNegative("move_cost", 0),
+        };
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> NoTags = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+
+    private static Dictionary<string, string> ReadTags(JsonElement tagObject, JsonFields owner, Dictionary<string, string> strings)
+    {
+        if (tagObject.ValueKind != JsonValueKind.Object)
+        {
+            throw new ClusterFileException(owner.PathOf("tags"), $"expected an object of strings, found {JsonFields.Describe(tagObject)}");
+        }
+
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tagObject.EnumerateObject())
+        {
+            if (tag.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new ClusterFileException(JsonFields.Child(owner.PathOf("tags"), tag.Name), $"expected a string, found {JsonFields.Describe(tag.Value)}");
+            }
+
+            if (!tags.TryAdd(Shared(strings, tag.Name), Shared(strings, tag.Value.GetString()!)))
+            {
+                throw new ClusterFileException(JsonFields.Child(owner.PathOf("tags"), tag.Name), "duplicate key");
+            }
+        }
+
+        return tags;
+    }
+
+    /// <summary>One instance of each distinct string: tag keys and values repeat across a million partitions.</summary>
+    private static string Shared(Dictionary<string, string> strings, string value)
+    {
+        ref string? shared = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(strings, value, out _);
+        shared ??= value;
+        return shared;
+    }
+
+    /// <summary>The matrix at <paramref name="key"/> of <paramref name="owner"/>; its path is built only to name a refusal.</summary>
+    private static double[][] ReadMatrix(JsonElement element, JsonFields owner, string key, int rows, int columns, bool exactRows)
+    {
+        string path() => owner.PathOf(key);
+
         if (element.ValueKind != JsonValueKind.Array)
         {
-            throw new ClusterFileException(path, $"expected {(exactRows ? rows.ToString(System.Globalization.CultureInfo.InvariantCulture) : "some")} rows of {columns} numbers, found {JsonFields.Describe(element)}");
+            throw new ClusterFileException(path(), $"expected {(exactRows ? rows.ToString(System.Globalization.CultureInfo.InvariantCulture) : "some")} rows of {columns} numbers, found {JsonFields.Describe(element)}");
         }
 
         int length = element.GetArrayLength();
         if (exactRows && length != rows)
         {
-            throw new ClusterFileException(path, $"expected {rows} rows (one per horizon step) of {columns} numbers, found {length} rows");
+            throw new ClusterFileException(path(), $"expected {rows} rows (one per horizon step) of {columns} numbers, found {length} rows");
         }
 
         if (!exactRows && length == 0)
         {
-            throw new ClusterFileException(path, "needs at least one row");
+            throw new ClusterFileException(path(), "needs at least one row");
         }
 
         var matrix = new double[length][];
         int i = 0;
         foreach (var row in element.EnumerateArray())
         {
-            matrix[i] = JsonFields.TryRow(row, columns) ?? throw JsonFields.RowError(row, JsonFields.Item(path, i), columns, "one value per resource");
+            matrix[i] = JsonFields.TryRow(row, columns) ?? throw JsonFields.RowError(row, JsonFields.Item(path(), i), columns, "one value per resource");
             i++;
         }
 
@@ -369,7 +471,7 @@ public static class ClusterFileReader
         }
 
         double? end = history.Optional("end") is { } e ? JsonFields.AsNumber(e, history.PathOf("end")) : null;
-        return new HistorySpec(step, ReadMatrix(history.Required("values"), history.PathOf("values"), 0, resources, exactRows: false), end);
+        return new HistorySpec(step, ReadMatrix(history.Required("values"), history, "values", 0, resources, exactRows: false), end);
     }
 
     private static void CheckParents(List<PartitionSpec> partitions, Dictionary<string, int> ids)

@@ -4,42 +4,77 @@ namespace Shardcast.Engine.Cluster;
 
 /// <summary>
 /// Strict reading of one JSON object: every key must be known, none may repeat, and every refusal names the
-/// JSON path of the offending field.
+/// JSON path of the offending field. Nothing is allocated on the happy path (no key strings, no field map, no
+/// path strings): a large cluster file has a million of these objects, and the paths are only ever needed to
+/// name what was refused.
 /// </summary>
 internal readonly struct JsonFields
 {
-    private readonly Dictionary<string, JsonElement> _fields;
+    /// <summary>Keys an object may allow at most: the duplicate check is one bit per allowed key.</summary>
+    private const int MaxAllowed = 64;
 
-    private JsonFields(string path, Dictionary<string, JsonElement> fields)
+    private readonly JsonElement _element;
+    private readonly string _basePath;
+    private readonly int _index;
+
+    private JsonFields(JsonElement element, string basePath, int index)
     {
-        Path = path;
-        _fields = fields;
+        _element = element;
+        _basePath = basePath;
+        _index = index;
     }
 
-    public string Path { get; }
+    /// <summary>The object's JSON path, built when asked (only to name a refusal, off the happy path).</summary>
+    public string Path => _index < 0 ? _basePath : Item(_basePath, _index);
 
-    public static JsonFields Of(JsonElement element, string path, params string[] allowed)
+    public static JsonFields Of(JsonElement element, string path, params string[] allowed) => Of(element, path, -1, allowed);
+
+    /// <summary>The object at <paramref name="arrayPath"/>[<paramref name="index"/>], its path built only if it is refused.</summary>
+    public static JsonFields Of(JsonElement element, string arrayPath, int index, string[] allowed)
     {
+        if (allowed.Length > MaxAllowed)
+        {
+            throw new ArgumentException($"at most {MaxAllowed} keys can be allowed", nameof(allowed));
+        }
+
+        var fields = new JsonFields(element, arrayPath, index);
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw new ClusterFileException(path, $"expected an object, found {Describe(element)}");
+            throw new ClusterFileException(fields.Path, $"expected an object, found {Describe(element)}");
         }
 
-        var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        ulong seen = 0;
         foreach (var property in element.EnumerateObject())
         {
-            if (Array.IndexOf(allowed, property.Name) < 0)
+            int key = IndexOfKey(property, allowed);
+            if (key < 0)
             {
-                throw new ClusterFileException(Child(path, property.Name), $"unknown key (allowed here: {string.Join(", ", allowed)})");
+                throw new ClusterFileException(Child(fields.Path, property.Name), $"unknown key (allowed here: {string.Join(", ", allowed)})");
             }
 
-            if (!fields.TryAdd(property.Name, property.Value))
+            ulong bit = 1UL << key;
+            if ((seen & bit) != 0)
             {
-                throw new ClusterFileException(Child(path, property.Name), "duplicate key");
+                throw new ClusterFileException(Child(fields.Path, property.Name), "duplicate key");
+            }
+
+            seen |= bit;
+        }
+
+        return fields;
+    }
+
+    private static int IndexOfKey(JsonProperty property, string[] allowed)
+    {
+        for (int i = 0; i < allowed.Length; i++)
+        {
+            if (property.NameEquals(allowed[i]))
+            {
+                return i;
             }
         }
 
-        return new JsonFields(path, fields);
+        return -1;
     }
 
     public static string Child(string path, string key) => $"{path}.{key}";
@@ -59,23 +94,33 @@ internal readonly struct JsonFields
 
     public string PathOf(string key) => Child(Path, key);
 
-    public bool Has(string key) => _fields.TryGetValue(key, out var e) && e.ValueKind != JsonValueKind.Null;
+    public bool Has(string key) => Optional(key) is not null;
 
     public JsonElement Required(string key) =>
-        _fields.TryGetValue(key, out var e) && e.ValueKind != JsonValueKind.Null
-            ? e
-            : throw new ClusterFileException(PathOf(key), "required");
+        Optional(key) is { } e ? e : throw new ClusterFileException(PathOf(key), "required");
 
+    // Keys are unique (checked by Of), so the first match is the only one.
     public JsonElement? Optional(string key) =>
-        _fields.TryGetValue(key, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
+        _element.TryGetProperty(key, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
 
-    public string RequiredString(string key) => AsString(Required(key), PathOf(key));
+    public string RequiredString(string key) => StringAt(Required(key), key);
 
-    public string? OptionalString(string key) => Optional(key) is { } e ? AsString(e, PathOf(key)) : null;
+    public string? OptionalString(string key) => Optional(key) is { } e ? StringAt(e, key) : null;
 
-    public double RequiredNumber(string key) => AsNumber(Required(key), PathOf(key));
+    public double RequiredNumber(string key) => NumberAt(Required(key), key);
 
-    public double OptionalNumber(string key, double fallback) => Optional(key) is { } e ? AsNumber(e, PathOf(key)) : fallback;
+    public double OptionalNumber(string key, double fallback) => Optional(key) is { } e ? NumberAt(e, key) : fallback;
+
+    public double OptionalNonNegative(string key, double fallback)
+    {
+        if (Optional(key) is not { } e)
+        {
+            return fallback;
+        }
+
+        double value = NumberAt(e, key);
+        return value >= 0 ? value : AsNonNegative(e, PathOf(key));
+    }
 
     public bool OptionalBool(string key, bool fallback)
     {
@@ -92,7 +137,18 @@ internal readonly struct JsonFields
         };
     }
 
-    public JsonElement.ArrayEnumerator RequiredArray(string key) => AsArray(Required(key), PathOf(key));
+    public JsonElement.ArrayEnumerator RequiredArray(string key)
+    {
+        var e = Required(key);
+        return e.ValueKind == JsonValueKind.Array ? e.EnumerateArray() : AsArray(e, PathOf(key));
+    }
+
+    /// <summary>The string at <paramref name="key"/>; the path is built only to refuse it.</summary>
+    private string StringAt(JsonElement e, string key) =>
+        e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 } value ? value : AsString(e, PathOf(key));
+
+    private double NumberAt(JsonElement e, string key) =>
+        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double value) && double.IsFinite(value) ? value : AsNumber(e, PathOf(key));
 
     public static JsonElement.ArrayEnumerator AsArray(JsonElement element, string path) =>
         element.ValueKind == JsonValueKind.Array

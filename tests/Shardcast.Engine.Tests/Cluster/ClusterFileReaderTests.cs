@@ -90,6 +90,14 @@ public class ClusterFileReaderTests
     [InlineData("\"zone_distance\": [{\"a\": \"a\"", "\"zone_distance\": [{\"a\": \"q\"", "$.zone_distance[0].a", "no node is in zone 'q'")]
     [InlineData("\"state\": \"new\"", "\"state\": \"retired\"", "$.nodes[2].state", "active, draining or new")]
     [InlineData("\"resources\": [\"read_rps\", \"read_bytes\"]", "\"resources\": [\"read_rps\", \"read_rps\"]", "$.resources[1]", "duplicate id 'read_rps'")]
+    [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p1\", \"colour\": 3, \"node\": \"n1\"", "$.partitions[1].colour", "unknown key")]
+    [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"p1\", \"node\": \"n1\", \"node\": \"n0\"", "$.partitions[1].node", "duplicate key")]
+    [InlineData("\"id\": \"p1\", \"node\": \"n1\"", "\"id\": \"\", \"node\": \"n1\"", "$.partitions[1].id", "must not be empty")]
+    [InlineData("\"size_bytes\": 1.0e9, \"tenant\": \"t1\"", "\"size_bytes\": -1, \"tenant\": \"t1\"", "$.partitions[1].size_bytes", "must not be negative")]
+    [InlineData("\"size_bytes\": 1.0e9, \"tenant\": \"t1\"", "\"size_bytes\": \"big\", \"tenant\": \"t1\"", "$.partitions[1].size_bytes", "finite number")]
+    [InlineData("\"tags\": {\"topic\": \"orders\"}", "\"tags\": {\"topic\": 3}", "$.partitions[2].tags.topic", "expected a string")]
+    [InlineData("\"tags\": {\"topic\": \"orders\"}", "\"tags\": [\"orders\"]", "$.partitions[2].tags", "expected an object of strings")]
+    [InlineData("\"tenants\": [", "\"partitions\": [], \"tenants\": [", "$.partitions", "duplicate key")]
     public void Parse_RefusesBadInput_NamingTheFieldAndTheReason(string from, string to, string field, string reason)
     {
         var e = Refused(Edit(from, to));
@@ -138,9 +146,33 @@ public class ClusterFileReaderTests
     [InlineData("[]", "expected an object")]
     [InlineData("{\"resources\": [\"a\"], \"resources\": [\"b\"]}", "duplicate key")]
     [InlineData("{\"resources\": [\"a\"], \"horizon\": {\"steps\": 1, \"step_seconds\": 1}, \"nodes\": [], \"partitions\": []}", "at least one node")]
+    [InlineData("{\"resources\": [\"a\"], \"horizon\": {\"steps\": 1, \"step_seconds\": 1}, \"nodes\": [{\"id\": \"n0\", \"capacity\": [1]}], \"partitions\": 3}", "$.partitions: expected an array, found the number 3")]
+    [InlineData("{\"resources\": [\"a\"], \"horizon\": {\"steps\": 1, \"step_seconds\": 1}, \"nodes\": [{\"id\": \"n0\", \"capacity\": [1]}], \"partitions\": []}", "at least one partition")]
+    [InlineData("{\"resources\": [\"a\"], \"horizon\": {\"steps\": 1, \"step_seconds\": 1}, \"nodes\": [{\"id\": \"n0\", \"capacity\": [1]}], \"partitions\": [7]}", "$.partitions[0]: expected an object, found the number 7")]
+    [InlineData("{\"resources\": [\"a\"]} {}", "not valid JSON")]
+    [InlineData("\"cluster\"", "expected an object, found a string")]
     public void Parse_RefusesMalformedDocuments(string json, string reason)
     {
         Assert.Contains(reason, Refused(json).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ASyntaxErrorInsideThePartitions_NamesItsLine()
+    {
+        var e = Refused(Edit("\"size_bytes\": 1.0e9, \"tenant\"", "\"size_bytes\": 1.0e9,, \"tenant\""));
+        Assert.StartsWith("$ (line 12, byte ", e.Field, StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_PartitionsRepeatingNames_ShareOneStringForEach()
+    {
+        var spec = ClusterFileReader.Parse(Clusters.Small.Replace("\"parent\": \"p0\", \"tags\"", "\"tenant\": \"t1\", \"parent\": \"p0\", \"tags\"", StringComparison.Ordinal));
+        Assert.Same(spec.Partitions[0].Node, spec.Partitions[2].Node);
+        Assert.Same(spec.Nodes[0].Id, spec.Partitions[0].Node);
+        Assert.Same(spec.Partitions[0].Tenant, spec.Partitions[2].Tenant);
+        Assert.Empty(spec.Partitions[0].Tags);
+        Assert.Equal("orders", spec.Partitions[2].Tags["topic"]);
     }
 
     [Fact]
