@@ -332,8 +332,9 @@ public static class ClusterFileReader
         var partitions = new List<PartitionSpec>();
         var strings = new Dictionary<string, string>(StringComparer.Ordinal);
 
-        // The top document holds the partitions array only when it is not one (then refused here by its shape).
-        var copied = top.RequiredArray("partitions");
+        // The top document holds an empty placeholder where the partitions array was, or the value itself where it
+        // is not an array, refused here by its shape.
+        top.RequiredArray("partitions");
         if (items is { } range)
         {
             var reader = new Utf8JsonReader(utf8.Span[range], ReaderOptions);
@@ -342,13 +343,6 @@ public static class ClusterFileReader
             {
                 using var item = JsonDocument.ParseValue(ref reader);
                 partitions.Add(ReadPartition(item.RootElement, partitions.Count, resources, horizon, nodes, nodeIds, tenants, tenantIds, strings));
-            }
-        }
-        else
-        {
-            foreach (var item in copied)
-            {
-                partitions.Add(ReadPartition(item, partitions.Count, resources, horizon, nodes, nodeIds, tenants, tenantIds, strings));
             }
         }
 
