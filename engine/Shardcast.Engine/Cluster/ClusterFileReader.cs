@@ -106,7 +106,7 @@ public static class ClusterFileReader
             throw new ClusterFileException($"$ (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", $"not valid JSON: {e.Message}");
         }
 
-        return (JsonDocument.Parse(copy.WrittenMemory.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth }), partitions);
+        return (JsonDocument.Parse(copy.WrittenMemory, new JsonDocumentOptions { MaxDepth = MaxDepth }), partitions);
     }
 
     private static ClusterSpec Read(JsonElement root, ReadOnlyMemory<byte> utf8, Range? partitionItems)
@@ -321,9 +321,10 @@ public static class ClusterFileReader
     private static readonly string[] PartitionKeys = ["id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost"];
 
     /// <summary>
-    /// Partitions are most of a large file (a million objects of a dozen rows each), so this loop builds no JSON path
-    /// and no key string unless something is refused, and repeated names (node and tenant ids, tag keys and values)
-    /// share one string each rather than one per partition.
+    /// Partitions are most of a large file (a million objects of a dozen rows each), so a partition given by its load
+    /// builds no JSON path and no key string unless something is refused (one given by a history builds its history's
+    /// path), and repeated names (node and tenant ids, tag keys and values) share one string each rather than one per
+    /// partition.
     /// </summary>
     private static List<PartitionSpec> ReadPartitions(
         JsonFields top, ReadOnlyMemory<byte> utf8, Range? items, int resources, HorizonSpec horizon, List<NodeSpec> nodes, Dictionary<string, int> nodeIds,

@@ -94,8 +94,6 @@ internal readonly struct JsonFields
 
     public string PathOf(string key) => Child(Path, key);
 
-    public bool Has(string key) => Optional(key) is not null;
-
     public JsonElement Required(string key) =>
         Optional(key) is { } e ? e : throw new ClusterFileException(PathOf(key), "required");
 
