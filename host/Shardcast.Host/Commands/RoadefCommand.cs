@@ -165,7 +165,8 @@ public static class RoadefCommand
 
         if (gap.Machines.Count > ListedGapMachines)
         {
-            output.WriteLine(string.Create(c, $"    and {gap.Machines.Count - ListedGapMachines} more machines"));
+            int unlisted = gap.Machines.Count - ListedGapMachines;
+            output.WriteLine(string.Create(c, $"    and {unlisted} more {(unlisted == 1 ? "machine" : "machines")}"));
         }
     }
 
