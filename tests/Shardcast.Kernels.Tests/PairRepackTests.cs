@@ -17,7 +17,7 @@ public class PairRepackTests
     [InlineData(3UL)]
     public void Run_NeverWorsens_KeepsTheStateExact_AndRedividesOnlyThePair(ulong seed)
     {
-        var problem = TightProblem(seed, partitions: 70, nodes: 7);
+        var problem = RandomProblems.Tight(seed, partitions: 70, nodes: 7);
         var state = new SearchState(problem);
         state.Reset(RandomProblems.FeasibleStart(problem));
         var repack = new PairRepack(state);
@@ -55,7 +55,7 @@ public class PairRepackTests
     public void Run_FindsTheDivisionABruteForceFinds(ulong seed)
     {
         // Four nodes and 28 partitions: about 14 members per pair, every division enumerable.
-        var problem = TightProblem(seed, partitions: 28, nodes: 4);
+        var problem = RandomProblems.Tight(seed, partitions: 28, nodes: 4);
         var start = RandomProblems.FeasibleStart(problem);
         var rng = new CounterRng(seed, 9);
         int improvable = 0;
@@ -84,7 +84,7 @@ public class PairRepackTests
         int improvedSeeds = 0;
         for (ulong seed = 10; seed < 14; seed++)
         {
-            var problem = TightProblem(seed, partitions: 90, nodes: 9);
+            var problem = RandomProblems.Tight(seed, partitions: 90, nodes: 9);
             var state = new SearchState(problem);
             state.Reset(RandomProblems.FeasibleStart(problem));
             var rng = new CounterRng(seed, 11);
@@ -110,7 +110,7 @@ public class PairRepackTests
     [Fact]
     public void Applies_OnlyWhereCapacityIsHardAndNoBudgetBinds()
     {
-        Assert.True(PairRepack.Applies(TightProblem(1, partitions: 30, nodes: 4)));
+        Assert.True(PairRepack.Applies(RandomProblems.Tight(1, partitions: 30, nodes: 4)));
         Assert.False(PairRepack.Applies(RandomProblems.WithExtensions(RandomProblems.Create(1, budget: false), 1, hardCapacity: false)));
         Assert.False(PairRepack.Applies(RandomProblems.WithExtensions(RandomProblems.Create(1, budget: true), 1, hardCapacity: true)));
         Assert.False(PairRepack.Applies(RandomProblems.Create(1, budget: false)));
@@ -147,12 +147,4 @@ public class PairRepackTests
     }
 
     private static double Tolerance(double energy) => 1e-3 + (1e-6 * Math.Abs(energy));
-
-    /// <summary>Every extended term on, capacity hard and 8 % above the start's loads, no move budget.</summary>
-    private static FlatProblem TightProblem(ulong seed, int partitions, int nodes)
-    {
-        var problem = RandomProblems.WithExtensions(RandomProblems.Create(seed, partitions, nodes, steps: 2, resources: 2, budget: false), seed, hardCapacity: true);
-        RandomProblems.TightenCapacities(problem, RandomProblems.FeasibleStart(problem), 0.08);
-        return problem;
-    }
 }

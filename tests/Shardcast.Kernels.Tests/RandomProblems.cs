@@ -277,6 +277,14 @@ internal static class RandomProblems
         return start;
     }
 
+    /// <summary>Every extended term on, capacity hard and 8 % above the feasible start's loads, no move budget.</summary>
+    public static FlatProblem Tight(ulong seed, int partitions, int nodes)
+    {
+        var problem = WithExtensions(Create(seed, partitions, nodes, steps: 2, resources: 2, budget: false), seed, hardCapacity: true);
+        TightenCapacities(problem, FeasibleStart(problem), 0.08);
+        return problem;
+    }
+
     /// <summary>Sets each hard capacity just above what the start holds (transient load included), by the given share.</summary>
     public static void TightenCapacities(FlatProblem problem, int[] start, double slack)
     {

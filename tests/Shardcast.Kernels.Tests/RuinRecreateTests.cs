@@ -17,7 +17,7 @@ public class RuinRecreateTests
     [InlineData(3UL)]
     public void Round_NeverWorsens_KeepsTheStateExact_AndLeavesPinnedPartitions(ulong seed)
     {
-        var problem = TightProblem(seed, partitions: 80, nodes: 8);
+        var problem = RandomProblems.Tight(seed, partitions: 80, nodes: 8);
         var start = RandomProblems.FeasibleStart(problem);
 
         // Pinned where the start puts them: a round must leave them there.
@@ -58,7 +58,7 @@ public class RuinRecreateTests
     [Fact]
     public void Run_LeavesTheTrackedEnergyExact()
     {
-        var problem = TightProblem(7, partitions: 120, nodes: 10);
+        var problem = RandomProblems.Tight(7, partitions: 120, nodes: 10);
         var state = new SearchState(problem);
         state.Reset(RandomProblems.FeasibleStart(problem));
         var rng = new CounterRng(7, 3);
@@ -77,7 +77,7 @@ public class RuinRecreateTests
         int improvedSeeds = 0;
         for (ulong seed = 10; seed < 14; seed++)
         {
-            var problem = TightProblem(seed, partitions: 90, nodes: 9);
+            var problem = RandomProblems.Tight(seed, partitions: 90, nodes: 9);
             var state = new SearchState(problem);
             state.Reset(RandomProblems.FeasibleStart(problem));
             var rng = new CounterRng(seed, 11);
@@ -102,19 +102,11 @@ public class RuinRecreateTests
     [Fact]
     public void Fits_WhereThePairsApplyAndThereAreNodesToParkOn()
     {
-        Assert.True(RuinRecreate.Fits(TightProblem(1, partitions: 30, nodes: 4)));
-        Assert.False(RuinRecreate.Fits(TightProblem(1, partitions: 10, nodes: 2)));
+        Assert.True(RuinRecreate.Fits(RandomProblems.Tight(1, partitions: 30, nodes: 4)));
+        Assert.False(RuinRecreate.Fits(RandomProblems.Tight(1, partitions: 10, nodes: 2)));
         Assert.False(RuinRecreate.Fits(RandomProblems.WithExtensions(RandomProblems.Create(1, budget: false), 1, hardCapacity: false)));
         Assert.False(RuinRecreate.Fits(RandomProblems.WithExtensions(RandomProblems.Create(1, budget: true), 1, hardCapacity: true)));
     }
 
     private static double Tolerance(double energy) => 1e-3 + (1e-6 * Math.Abs(energy));
-
-    /// <summary>Every extended term on, capacity hard and 8 % above the start's loads, no move budget.</summary>
-    private static FlatProblem TightProblem(ulong seed, int partitions, int nodes)
-    {
-        var problem = RandomProblems.WithExtensions(RandomProblems.Create(seed, partitions, nodes, steps: 2, resources: 2, budget: false), seed, hardCapacity: true);
-        RandomProblems.TightenCapacities(problem, RandomProblems.FeasibleStart(problem), 0.08);
-        return problem;
-    }
 }
