@@ -1,5 +1,4 @@
 using Shardcast.Kernels.Managed;
-using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 
 namespace Shardcast.Kernels.Tests;
