@@ -77,7 +77,7 @@ internal static class LocalPolish
 
                 if (bestNode >= 0)
                 {
-                    state.ApplyMove(p, bestNode, state.MoveDelta(p, bestNode), state.ViolationDelta(p, bestNode));
+                    state.MoveTo(p, bestNode);
                     applied++;
                     improved = true;
                     continue;

@@ -81,7 +81,7 @@ internal sealed class PairRepack
         }
 
         _allowedViolations = state.Violations;
-        double mustBeat = state.Energy - Threshold(state.Energy);
+        double mustBeat = state.Energy - SearchState.FloatNoise(state.Energy);
         _bestEnergy = mustBeat;
 
         // Park every member on a; the search then only ever moves them a -> b and back.
@@ -90,7 +90,7 @@ internal sealed class PairRepack
             _onB[i] = false;
             if (_origin[i] == b)
             {
-                Move(_items[i], a);
+                _state.MoveTo(_items[i], a);
             }
         }
 
@@ -129,7 +129,7 @@ internal sealed class PairRepack
             int target = bestDivision ? (_bestOnB[i] ? _b : _a) : _origin[i];
             if (_state.Assignment[_items[i]] != target)
             {
-                Move(_items[i], target);
+                _state.MoveTo(_items[i], target);
             }
         }
     }
@@ -183,9 +183,6 @@ internal sealed class PairRepack
         _state.Resynchronise();
         return (pairs, visited, improved);
     }
-
-    /// <summary>Improvements smaller than this are float noise in a tracked energy of this size.</summary>
-    private static double Threshold(double energy) => (1e-7 * Math.Abs(energy)) + 1e-6;
 
     /// <summary>The movable members of a and b allowed on both, largest (relative to a's capacity) first.</summary>
     private bool Collect(ref CounterRng rng)
@@ -327,6 +324,4 @@ internal sealed class PairRepack
 
         return false;
     }
-
-    private void Move(int p, int node) => _state.ApplyMove(p, node, _state.MoveDelta(p, node), _state.ViolationDelta(p, node));
 }

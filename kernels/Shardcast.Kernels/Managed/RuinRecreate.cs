@@ -103,7 +103,7 @@ internal sealed class RuinRecreate
         int startViolations = state.Violations;
         for (int i = 0; i < _count; i++)
         {
-            Move(_removed[i], park);
+            _state.MoveTo(_removed[i], park);
         }
 
         Order(ref rng);
@@ -113,7 +113,7 @@ internal sealed class RuinRecreate
             placed = PlaceBest(_removed[i], park);
         }
 
-        if (placed && state.Violations <= startViolations && state.Energy <= startEnergy + Threshold(startEnergy))
+        if (placed && state.Violations <= startViolations && state.Energy <= startEnergy + SearchState.FloatNoise(startEnergy))
         {
             // Judged against the exact energy of the plan the round started from, never the tracked one, so float
             // drift cannot let sideways rounds creep upward.
@@ -136,9 +136,6 @@ internal sealed class RuinRecreate
 
         return 0;
     }
-
-    /// <summary>Improvements smaller than this are float noise in a tracked energy of this size.</summary>
-    private static double Threshold(double energy) => (1e-7 * Math.Abs(energy)) + 1e-6;
 
     /// <summary>Chooses the ruined nodes, the members taken and a parking node; false when this round has nothing to do.</summary>
     private bool Ruin(ref CounterRng rng, out int park)
@@ -351,7 +348,7 @@ internal sealed class RuinRecreate
             return false;
         }
 
-        Move(p, best);
+        _state.MoveTo(p, best);
         return true;
     }
 
@@ -362,12 +359,10 @@ internal sealed class RuinRecreate
         {
             if (_state.Assignment[_removed[i]] != _from[i])
             {
-                Move(_removed[i], _from[i]);
+                _state.MoveTo(_removed[i], _from[i]);
             }
         }
     }
-
-    private void Move(int p, int node) => _state.ApplyMove(p, node, _state.MoveDelta(p, node), _state.ViolationDelta(p, node));
 
     /// <summary>Partitions grouped by initial node (CSR), so the partitions that left a node are found without a scan.</summary>
     private static (int[] Start, int[] List) ByInitialNode(FlatProblem problem)

@@ -411,6 +411,12 @@ internal sealed class SearchState
         return delta;
     }
 
+    /// <summary>Moves partition to node with the deltas computed here: for host phases that apply what they chose, not what a chain proposed.</summary>
+    public void MoveTo(int partition, int node) => ApplyMove(partition, node, MoveDelta(partition, node), ViolationDelta(partition, node));
+
+    /// <summary>Energy differences smaller than this are float noise in a tracked energy of this size.</summary>
+    public static double FloatNoise(double energy) => (1e-7 * Math.Abs(energy)) + 1e-6;
+
     public void ApplyMove(int partition, int node, float energyDelta, int violationDelta)
     {
         var p = _problem;
