@@ -190,15 +190,14 @@ internal static class ParallelAnnealer
 
         if (ruin && !cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy)
         {
-            var ruined = first;
-            ruined.Reset(best);
-            var ruinRng = new CounterRng(options.Seed, 0x5A1E0FUL);
+            // One lane per chain, so the rounds use the cores the chains used; capped, since a device runs thousands.
+            var lanes = new RuinLanes(problem, first, best, Math.Min(chainCount, RuinLanes.MaxLanes), options.Seed, options.EffectiveThreads);
 
             // Under a step budget the rounds get the same share of it as of a time budget.
             long ruinRounds = options.TimeBudget is null && options.MaxStepsPerChain is { } stepBudget
                 ? (long)(stepBudget * chainCount * RuinShare / (1 - RuinShare) / StepsPerRuinRound)
                 : long.MaxValue;
-            var (rounds, gained) = new RuinRecreate(ruined).Run(ref ruinRng, ruinRounds, idleLimit: long.MaxValue, () => ruinClock.ShouldStop(0, ruined.Energy, cancellationToken));
+            var (ruined, rounds, gained) = lanes.Run(ruinRounds, lane => ruinClock.ShouldStop(0, lane.Energy, cancellationToken));
             evaluated += rounds;
             accepted += gained;
             KeepIfBetter(ruined);

@@ -45,7 +45,7 @@ internal sealed class RuinRecreate
     private int _rejectedSinceSync;
     private double _exactEnergy;
 
-    /// <summary>Works on <paramref name="state"/>, which nothing else may change between rounds.</summary>
+    /// <summary>Works on <paramref name="state"/>, which nothing else may change between rounds, except before a <see cref="Rebase"/>.</summary>
     public RuinRecreate(SearchState state)
     {
         _state = state;
@@ -53,8 +53,18 @@ internal sealed class RuinRecreate
         _problem = state.Problem;
         (_homeStart, _homeList) = ByInitialNode(_problem);
         _scratch = new int[Math.Max(MaxRemoved, _problem.Partitions / Math.Max(1, _problem.Nodes) * 4)];
-        state.Resynchronise();
-        _exactEnergy = state.Energy;
+        Rebase();
+    }
+
+    /// <summary>The state the rounds work on.</summary>
+    public SearchState State => _state;
+
+    /// <summary>Takes the state as it now is as the plan the next round starts from, after it was reset from outside.</summary>
+    public void Rebase()
+    {
+        _state.Resynchronise();
+        _exactEnergy = _state.Energy;
+        _rejectedSinceSync = 0;
     }
 
     /// <summary>Whether this neighbourhood serves the problem: as for the exact pairs, and with enough nodes to ruin some and park elsewhere.</summary>
