@@ -214,20 +214,11 @@ internal sealed class PairRepack
             (_candidates[i], _candidates[j]) = (_candidates[j], _candidates[i]);
         }
 
-        int stride = problem.Stride;
-        var inverse = problem.InverseCapacity.AsSpan(_a * stride, stride);
         for (int i = 0; i < _count; i++)
         {
             int p = _candidates[i];
-            var row = problem.LoadRow(p);
-            float size = 0;
-            for (int k = 0; k < stride; k++)
-            {
-                size += row[k] * inverse[k];
-            }
-
             _items[i] = p;
-            _size[i] = size;
+            _size[i] = problem.RelativeSize(p, _a);
         }
 
         Array.Sort(_size, _items, 0, _count);

@@ -276,28 +276,11 @@ internal sealed class RuinRecreate
     /// <summary>Half the rounds place the largest first (relative to their initial node's capacity), half at random.</summary>
     private void Order(ref CounterRng rng)
     {
-        var problem = _problem;
-        int stride = problem.Stride;
         bool largestFirst = rng.NextInt(2) == 0;
         for (int i = 0; i < _count; i++)
         {
             int p = _removed[i];
-            if (largestFirst)
-            {
-                var row = problem.LoadRow(p);
-                var inverse = problem.InverseCapacity.AsSpan(problem.Initial[p] * stride, stride);
-                float size = 0;
-                for (int k = 0; k < stride; k++)
-                {
-                    size += row[k] * inverse[k];
-                }
-
-                _size[i] = -size;
-            }
-            else
-            {
-                _size[i] = (float)rng.NextDouble();
-            }
+            _size[i] = largestFirst ? -_problem.RelativeSize(p, _problem.Initial[p]) : (float)rng.NextDouble();
         }
 
         // _from travels with _removed, so the walk back still finds each member's node.

@@ -152,6 +152,20 @@ public sealed class FlatProblem
 
     public ReadOnlySpan<float> LoadRow(int partition) => Load.AsSpan(partition * Stride, Stride);
 
+    /// <summary>A partition's load relative to a node's capacity, summed over every lane: the size the host phases rank members by.</summary>
+    public float RelativeSize(int partition, int node)
+    {
+        var row = LoadRow(partition);
+        var inverse = InverseCapacity.AsSpan(node * Stride, Stride);
+        float size = 0;
+        for (int k = 0; k < row.Length; k++)
+        {
+            size += row[k] * inverse[k];
+        }
+
+        return size;
+    }
+
     /// <summary>Members of the largest group (0 without groups).</summary>
     public int LargestGroup()
     {
