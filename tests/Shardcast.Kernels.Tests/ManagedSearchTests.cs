@@ -64,6 +64,28 @@ public class ManagedSearchTests
     }
 
     [Fact]
+    public void Chain_Reseeded_DoesWhatAFreshChainOnThatStreamDoes_WhateverItRanBefore()
+    {
+        // The genetic search lends one chain to two individuals in whichever order the threads reach them; reseeding
+        // per individual is what keeps its plan the same on one thread and on two.
+        var problem = RandomProblems.Create(5, partitions: 120, nodes: 9, steps: 4, resources: 2);
+        var proposer = new MoveProposer(problem, ParallelAnnealer.Movable(problem));
+        var fresh = new AnnealingChain(new SearchState(problem), proposer, 7, 0x51, 0.3, 0.6) { Temperature = 0 };
+        var lent = new AnnealingChain(new SearchState(problem), proposer, 7, 3, 0.3, 0.6) { Temperature = 0 };
+
+        lent.State.Reset(problem.Initial);
+        lent.Run(3_000);
+        lent.State.Reset(problem.Initial);
+        lent.Reseed(7, 0x51UL);
+        lent.Run(2_000);
+        fresh.State.Reset(problem.Initial);
+        fresh.Run(2_000);
+
+        Assert.Equal(fresh.State.Assignment.ToArray(), lent.State.Assignment.ToArray());
+        Assert.NotEqual(problem.Initial, lent.State.Assignment.ToArray());
+    }
+
+    [Fact]
     public void Anneal_WithADifferentSeed_ExploresDifferently()
     {
         var problem = RandomProblems.Create(5, partitions: 120, nodes: 9, steps: 4, resources: 2);

@@ -58,6 +58,12 @@ internal sealed class AnnealingChain
 
     public void ResetUphillCounts() => (UphillProposed, UphillAccepted) = (0, 0);
 
+    /// <summary>
+    /// Starts the chain's random stream again at (seed, stream), so what it does next depends on that stream alone and
+    /// not on the runs it made before: a chain lent in turn to several pieces of work gives each the same result in any order.
+    /// </summary>
+    public void Reseed(ulong seed, ulong stream) => _rng = new CounterRng(seed, stream);
+
     /// <summary>Runs a number of proposal steps at the current temperature; allocation-free.</summary>
     public void Run(int steps)
     {

@@ -42,7 +42,9 @@ internal static class GeneticSearch
         int localSteps = options.StepsPerEpoch;
         int[] startCopy = start.ToArray();
 
-        // The first population: the start itself, then mutants of it, all repaired and improved.
+        // The first population: the start itself, then mutants of it, all repaired and improved. There are more
+        // individuals than workers, so some workers improve two, in whichever order the threads reach them; each
+        // improvement reseeds the chain from the individual's own stream, so the order changes nothing.
         var population = new Individual[size];
         Parallel.For(0, size, parallel, i =>
         {
@@ -56,7 +58,7 @@ internal static class GeneticSearch
                     Mutate(worker.State, movable, MutationMoves * 4, ref rng);
                 }
 
-                population[i] = Improve(worker, localSteps, ref rng);
+                population[i] = Improve(worker, options.Seed, localSteps, ref rng);
             }
         });
         Array.Sort(population, (a, b) => a.Energy.CompareTo(b.Energy));
@@ -77,7 +79,7 @@ internal static class GeneticSearch
                 var b = Tournament(parents, ref rng);
                 Crossover(worker.State, a.Assignment, b.Assignment, ref rng);
                 Mutate(worker.State, movable, MutationMoves, ref rng);
-                offspring[i] = Improve(worker, localSteps, ref rng);
+                offspring[i] = Improve(worker, options.Seed, localSteps, ref rng);
             });
 
             var next = new Individual[size];
@@ -153,8 +155,9 @@ internal static class GeneticSearch
         }
     }
 
-    private static Individual Improve(Worker worker, int steps, ref CounterRng rng)
+    private static Individual Improve(Worker worker, ulong seed, int steps, ref CounterRng rng)
     {
+        worker.Chain.Reseed(seed, rng.NextUInt64());
         ConstraintRepair.Repair(worker.State, ref rng);
         worker.Chain.Run(steps);
         worker.State.Resynchronise();
