@@ -10,6 +10,22 @@ namespace Shardcast.Kernels.Tests;
 /// </summary>
 public class RuinRecreateTests
 {
+    [Fact]
+    public void ANodeHasRoomUnderSafety_OnlyWhereSomeLoadIsBelowAPricedSafetyLevel()
+    {
+        var problem = RandomProblems.Tight(4, partitions: 60, nodes: 6);
+        var x = problem.Extensions!;
+        var state = new SearchState(problem);
+        state.Reset(RandomProblems.FeasibleStart(problem));
+        Array.Fill(x.Safety, 0);
+        x.Safety[(2 * x.Resources) + 1] = 1e12;
+        Assert.Equal([false, false, true, false, false, false], Enumerable.Range(0, problem.Nodes).Select(state.Extension!.HasRoomUnderSafety));
+
+        // Room under a safety level that costs nothing is not room the cost sees.
+        x.SafetyWeight[1] = 0;
+        Assert.DoesNotContain(true, Enumerable.Range(0, problem.Nodes).Select(state.Extension!.HasRoomUnderSafety));
+    }
+
     [Theory]
     [InlineData(1UL)]
     [InlineData(2UL)]

@@ -467,6 +467,22 @@ internal sealed class ExtensionState
     /// <summary>A node's own terms (safety excess, balance, transient overload at its penalty) as last applied.</summary>
     public double NodeEnergy(int node) => _nodeEnergy[node];
 
+    /// <summary>Whether load under a priced safety level is left on the node, on some resource and step: load arriving there costs no excess.</summary>
+    public bool HasRoomUnderSafety(int node)
+    {
+        var load = _load.AsSpan(node * _width, _width);
+        for (int k = 0; k < _width; k++)
+        {
+            int r = k % _x.Resources;
+            if (_x.SafetyWeight[r] > 0 && load[k] < _x.Safety[(node * _x.Resources) + r])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// What the hard capacity judges on a node, lane by lane: its load plus, on transient lanes, what partitions
     /// that left it as their initial node still hold there.
