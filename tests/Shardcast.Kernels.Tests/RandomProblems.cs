@@ -1,3 +1,4 @@
+using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 
@@ -283,6 +284,15 @@ internal static class RandomProblems
         var problem = WithExtensions(Create(seed, partitions, nodes, steps: 2, resources: 2, budget: false), seed, hardCapacity: true);
         TightenCapacities(problem, FeasibleStart(problem), 0.08);
         return problem;
+    }
+
+    /// <summary>A search state over <see cref="Tight"/>, at the problem's feasible start.</summary>
+    public static SearchState TightState(ulong seed, int partitions, int nodes)
+    {
+        var problem = Tight(seed, partitions, nodes);
+        var state = new SearchState(problem);
+        state.Reset(FeasibleStart(problem));
+        return state;
     }
 
     /// <summary>Sets each hard capacity just above what the start holds (transient load included), by the given share.</summary>

@@ -13,10 +13,9 @@ public class RuinRecreateTests
     [Fact]
     public void ANodeHasRoomUnderSafety_OnlyWhereSomeLoadIsBelowAPricedSafetyLevel()
     {
-        var problem = RandomProblems.Tight(4, partitions: 60, nodes: 6);
+        var state = RandomProblems.TightState(4, partitions: 60, nodes: 6);
+        var problem = state.Problem;
         var x = problem.Extensions!;
-        var state = new SearchState(problem);
-        state.Reset(RandomProblems.FeasibleStart(problem));
         Array.Fill(x.Safety, 0);
         x.Safety[(2 * x.Resources) + 1] = 1e12;
         Assert.Equal([false, false, true, false, false, false], Enumerable.Range(0, problem.Nodes).Select(state.Extension!.HasRoomUnderSafety));
@@ -73,9 +72,7 @@ public class RuinRecreateTests
     [Fact]
     public void Run_LeavesTheTrackedEnergyExact()
     {
-        var problem = RandomProblems.Tight(7, partitions: 120, nodes: 10);
-        var state = new SearchState(problem);
-        state.Reset(RandomProblems.FeasibleStart(problem));
+        var state = RandomProblems.TightState(7, partitions: 120, nodes: 10);
         var rng = new CounterRng(7, 3);
 
         var (rounds, _) = new RuinRecreate(state).Run(ref rng, roundLimit: 3_000, idleLimit: long.MaxValue, () => false);
@@ -92,9 +89,8 @@ public class RuinRecreateTests
         int improvedSeeds = 0;
         for (ulong seed = 10; seed < 14; seed++)
         {
-            var problem = RandomProblems.Tight(seed, partitions: 90, nodes: 9);
-            var state = new SearchState(problem);
-            state.Reset(RandomProblems.FeasibleStart(problem));
+            var state = RandomProblems.TightState(seed, partitions: 90, nodes: 9);
+            var problem = state.Problem;
             var rng = new CounterRng(seed, 11);
             var movable = ParallelAnnealer.Movable(problem);
             LocalPolish.Run(state, movable, ref rng, () => false);
