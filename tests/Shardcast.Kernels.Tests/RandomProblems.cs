@@ -295,6 +295,18 @@ internal static class RandomProblems
         return state;
     }
 
+    /// <summary>
+    /// <see cref="Tight"/> with the native terms that are not linear in the assignment (balance, headroom, coupling)
+    /// at weight 0, as the ROADEF mapping has them: the problems exact node sets serve.
+    /// </summary>
+    public static FlatProblem Linear(ulong seed, int partitions, int nodes)
+    {
+        var problem = Tight(seed, partitions, nodes);
+        problem.Weights = problem.Weights with { Balance = 0, Headroom = 0, Affinity = 0, Lineage = 0 };
+        Array.Clear(problem.CouplingWeight);
+        return problem;
+    }
+
     /// <summary>Sets each hard capacity just above what the start holds (transient load included), by the given share.</summary>
     public static void TightenCapacities(FlatProblem problem, int[] start, double slack)
     {

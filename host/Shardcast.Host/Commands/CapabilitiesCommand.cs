@@ -4,6 +4,7 @@ using System.Text.Json;
 using Shardcast.Engine.Planning;
 using Shardcast.Kernels.Cuda;
 using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Exact;
 using Shardcast.Kernels.OpenCl;
 using Shardcast.Kernels.Search;
 
@@ -53,6 +54,7 @@ public static class CapabilitiesCommand
                     }
                 }
 
+                output.WriteLine($"exact node sets (managed search): {ExactNodeSets.Status}");
                 return parse.GetValue(verify) ? Verify(reports, output) : ExitCodes.Ok;
             },
             _ => null));

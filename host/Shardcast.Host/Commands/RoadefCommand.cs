@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Shardcast.Engine.Planning;
 using Shardcast.Engine.Roadef;
+using Shardcast.Kernels.Exact;
 
 namespace Shardcast.Host.Commands;
 
@@ -135,6 +136,7 @@ public static class RoadefCommand
             output.WriteLine($"backend {fallback.Requested} did not search: {fallback.Reason}");
         }
 
+        output.WriteLine($"exact node sets: {ExactNodeSets.Status}; {ExactNodeSets.Tally}");
         output.WriteLine(string.Create(c, $"backend {solution.Backend}, search {solution.SearchTime.TotalSeconds:0.00} s ({solution.EvaluatedMoves / Math.Max(1e-9, solution.SearchTime.TotalSeconds) / 1e6:0.0} M moves/s evaluated), wall {wall.TotalSeconds:0.00} s of {limit.TotalSeconds:0.##} s; solution written to {outputPath}"));
     }
 

@@ -1,3 +1,4 @@
+using Shardcast.Kernels.Exact;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 using Shardcast.Kernels.Search;
@@ -191,13 +192,15 @@ internal static class ParallelAnnealer
         if (ruin && !cancellationToken.IsCancellationRequested && bestEnergy > options.TargetEnergy)
         {
             // One lane per chain, so the rounds use the cores the chains used; capped, since a device runs thousands.
-            var lanes = new RuinLanes(problem, first, best, Math.Min(chainCount, RuinLanes.MaxLanes), options.Seed, options.EffectiveThreads);
+            // Lane 0 re-divides node sets exactly from the second leg on, where cbc is installed and the cost suits it.
+            var lanes = new RuinLanes(problem, first, best, Math.Min(chainCount, RuinLanes.MaxLanes), options.Seed, options.EffectiveThreads,
+                exactLane: NodeSetRepack.Fits(problem));
 
             // Under a step budget the rounds get the same share of it as of a time budget.
             long ruinRounds = options.TimeBudget is null && options.MaxStepsPerChain is { } stepBudget
                 ? (long)(stepBudget * chainCount * RuinShare / (1 - RuinShare) / StepsPerRuinRound)
                 : long.MaxValue;
-            var (ruined, rounds, gained) = lanes.Run(ruinRounds, lane => ruinClock.ShouldStop(0, lane.Energy, cancellationToken));
+            var (ruined, rounds, gained) = lanes.Run(ruinRounds, lane => ruinClock.ShouldStop(0, lane.Energy, cancellationToken), () => ruinClock.TimeLeft);
             evaluated += rounds;
             accepted += gained;
             KeepIfBetter(ruined);

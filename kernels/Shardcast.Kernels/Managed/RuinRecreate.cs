@@ -380,7 +380,7 @@ internal sealed class RuinRecreate
     }
 
     /// <summary>Partitions grouped by initial node (CSR), so the partitions that left a node are found without a scan.</summary>
-    private static (int[] Start, int[] List) ByInitialNode(FlatProblem problem)
+    internal static (int[] Start, int[] List) ByInitialNode(FlatProblem problem)
     {
         var start = new int[problem.Nodes + 1];
         foreach (int n in problem.Initial)

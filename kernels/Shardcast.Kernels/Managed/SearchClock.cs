@@ -17,6 +17,9 @@ internal sealed class SearchClock
 
     public TimeSpan Elapsed => _options.Clock.GetElapsedTime(_started);
 
+    /// <summary>Time left of the time budget, or null when there is none.</summary>
+    public TimeSpan? TimeLeft => _options.TimeBudget - Elapsed;
+
     public IReadOnlyList<TracePoint> Trace => _trace;
 
     /// <summary>Share of the budget spent, in [0, 1]: steps when a step budget is set (deterministic), else time.</summary>
