@@ -83,7 +83,7 @@ public class NodeSetRepackTests
             var (best, _, _) = lanes.Run(roundLimit: 24_000, _ => false);
             Assert.Equal(best.Breakdown().Energy, best.Energy);
             Assert.True(best.Energy < startEnergy);
-            return (best.Assignment.ToArray(), lanes.ExactWork.Sets);
+            return (best.Assignment.ToArray(), lanes.ExactSets);
         }
 
         var (one, sets) = Run(1);
@@ -118,7 +118,7 @@ public class NodeSetRepackTests
         model.Add(equal, x2, 1);
         var solver = CbcCommand.Default!;
 
-        var solution = model.Solve(solver, start: [0, 1, 1], seconds: 10, nodes: 100);
+        var solution = solver.Solve(model, start: [0, 1, 1], seconds: 10, nodes: 100);
 
         Assert.NotNull(solution);
         Assert.Equal([1, 1, 0, 2.25, 3], solution.Select(v => Math.Round(v, 9)));

@@ -173,10 +173,27 @@ public sealed class CbcCommand
     /// <summary>Runs the child; null when it exited 0 within <paramref name="wait"/>, else what went wrong.</summary>
     private string? Run(IReadOnlyList<string> arguments, TimeSpan wait)
     {
+        var (exitCode, said) = RunChild(arguments, wait);
+        return exitCode switch
+        {
+            null => $"cbc ran past {wait.TotalSeconds:0.##} s and was killed",
+            0 => null,
+            _ => $"cbc exited with code {exitCode}{(Tail(said) is { Length: > 0 } tail ? ": " + tail : string.Empty)}",
+        };
+    }
+
+    /// <summary>
+    /// Starts the executable with <paramref name="arguments"/>, its input closed, and waits up to
+    /// <paramref name="wait"/>. Returns its exit code (null when it ran past and was killed) and what it wrote, error
+    /// output first.
+    /// </summary>
+    private (int? ExitCode, string Output) RunChild(IReadOnlyList<string> arguments, TimeSpan wait)
+    {
         var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         foreach (string argument in arguments)
@@ -185,6 +202,7 @@ public sealed class CbcCommand
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"{Executable} did not start");
+        process.StandardInput.Close();
         // Read both streams as they come, so a child that writes much never blocks on a full pipe.
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -192,17 +210,11 @@ public sealed class CbcCommand
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            return $"cbc ran past {wait.TotalSeconds:0.##} s and was killed";
+            return (null, string.Empty);
         }
 
         process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            string said = Tail(error.Result + output.Result);
-            return $"cbc exited with code {process.ExitCode}{(said.Length > 0 ? ": " + said : string.Empty)}";
-        }
-
-        return null;
+        return (process.ExitCode, error.Result + output.Result);
     }
 
     private double[]? Fail(string why)
@@ -222,23 +234,13 @@ public sealed class CbcCommand
     {
         try
         {
-            var info = new ProcessStartInfo(Executable, "-version") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-            using var process = Process.Start(info);
-            if (process is null)
+            var (exitCode, said) = RunChild(["-version"], TimeSpan.FromSeconds(10));
+            if (exitCode is null)
             {
                 return null;
             }
 
-            process.StandardInput.Close();
-            var output = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                process.Kill(entireProcessTree: true);
-                return null;
-            }
-
-            foreach (string line in output.Result.Split('\n'))
+            foreach (string line in said.Split('\n'))
             {
                 if (line.StartsWith("Version:", StringComparison.Ordinal))
                 {

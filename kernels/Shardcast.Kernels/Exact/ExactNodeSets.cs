@@ -3,9 +3,6 @@ namespace Shardcast.Kernels.Exact;
 /// <summary>What the hosts say about the exact node sets: whether CBC is there to solve them, and how its solves went.</summary>
 public static class ExactNodeSets
 {
-    /// <summary>Whether the managed search can run exact node sets on this machine (the cbc command is found).</summary>
-    public static bool Available => CbcCommand.Default is not null;
-
     /// <summary>One line: the CBC command in use, or why the exact node sets are off.</summary>
     public static string Status => CbcCommand.Default is { } cbc
         ? $"COIN-OR CBC {cbc.Version ?? "(version unknown)"} at {cbc.Executable}, one process per node set, in lane 0 of ruin and recreate where the cost is linear with hard capacity"

@@ -55,13 +55,6 @@ internal sealed class LinearModel
     }
 
     /// <summary>
-    /// Solves with <paramref name="solver"/> from <paramref name="start"/> (values of the integer columns by column
-    /// index; the solver completes the continuous ones), within <paramref name="seconds"/> if given and
-    /// <paramref name="nodes"/> branch-and-bound nodes. Returns the best point found, or null when there is none.
-    /// </summary>
-    public double[]? Solve(CbcCommand solver, double[] start, double? seconds, int nodes) => solver.Solve(this, start, seconds, nodes);
-
-    /// <summary>
     /// Writes the model in free MPS (the "FREE" after the name tells CBC so): rows R0..., columns C0..., integer
     /// columns between markers, every bound explicit. Numbers round-trip, so the solver reads exactly this model.
     /// </summary>

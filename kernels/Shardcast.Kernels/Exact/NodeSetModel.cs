@@ -70,8 +70,6 @@ internal sealed class NodeSetModel
     /// </summary>
     public static NodeSetModel? Build(SearchState state, ReadOnlySpan<int> nodeSet, int maxMembers, double[] initialLoad)
     {
-        var p = state.Problem;
-        var x = p.Extensions!;
         var nodes = new List<int>();
         var members = new List<int>();
         foreach (int n in nodeSet)

@@ -187,7 +187,7 @@ internal sealed class NodeSetRepack
             return false;
         }
 
-        var solution = sub.Model.Solve(_solver, sub.Start, seconds, NodeLimit);
+        var solution = _solver.Solve(sub.Model, sub.Start, seconds, NodeLimit);
         if (solution is null)
         {
             return false;

@@ -77,8 +77,8 @@ internal sealed class RuinLanes
         }
     }
 
-    /// <summary>Legs in which lane 0 ran exact node sets, and the sets it solved.</summary>
-    public (long Legs, long Sets) ExactWork { get; private set; }
+    /// <summary>Node sets lane 0 has solved in its exact legs.</summary>
+    public long ExactSets { get; private set; }
 
     /// <summary>
     /// Runs legs until <paramref name="roundLimit"/> rounds in all are run or <paramref name="stop"/> says so for the
@@ -164,7 +164,7 @@ internal sealed class RuinLanes
         var (solved, better) = _exact!.Run(ref _exactRng, sets, SecondsForNextSet,
             () => stop() || Stopwatch.GetElapsedTime(started) >= legTime || SecondsLeft() < MinSecondsPerExactSet);
         _lanes[0].Rebase();
-        ExactWork = (ExactWork.Legs + 1, ExactWork.Sets + solved);
+        ExactSets += solved;
         return (rounds + (solved * RoundsPerExactSet), improved + better);
     }
 }
