@@ -114,21 +114,9 @@ internal sealed class NodeSetRepack
                 first = extension.NodeEnergy(other) > extension.NodeEnergy(first) ? other : first;
             }
         }
-        else
+        else if (extension.DrawNodeWithRoom(ref rng, _room) is >= 0 and var roomNode)
         {
-            int withRoom = 0;
-            for (int n = 0; n < nodes; n++)
-            {
-                if (extension.HasRoomUnderSafety(n))
-                {
-                    _room[withRoom++] = n;
-                }
-            }
-
-            if (withRoom > 0)
-            {
-                first = _room[rng.NextInt(withRoom)];
-            }
+            first = roomNode;
         }
 
         _nodes[0] = first;

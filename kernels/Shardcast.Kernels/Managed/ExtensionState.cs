@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Random;
 
 namespace Shardcast.Kernels.Managed;
 
@@ -481,6 +482,25 @@ internal sealed class ExtensionState
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A node drawn uniformly from those other than <paramref name="except"/> with room under a priced safety level
+    /// (<see cref="HasRoomUnderSafety"/>), listed into <paramref name="scratch"/> (one entry per node); -1 when there is
+    /// none, and then nothing is drawn from <paramref name="rng"/>.
+    /// </summary>
+    public int DrawNodeWithRoom(ref CounterRng rng, Span<int> scratch, int except = -1)
+    {
+        int withRoom = 0;
+        for (int n = 0; n < _problem.Nodes; n++)
+        {
+            if (n != except && HasRoomUnderSafety(n))
+            {
+                scratch[withRoom++] = n;
+            }
+        }
+
+        return withRoom > 0 ? scratch[rng.NextInt(withRoom)] : -1;
     }
 
     /// <summary>

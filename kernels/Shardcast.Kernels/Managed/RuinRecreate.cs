@@ -173,21 +173,9 @@ internal sealed class RuinRecreate
         // Half the rounds with a second node take one with load left under a priced safety level, where what arrives
         // costs no excess: on ROADEF a1_2 the plan's whole distance to the bound is one such machine, which random
         // draws reach in one round of fifty; filling it means taking load off a costly node and onto it in one round.
-        if (chosen < k && (rng.NextUInt64() & 1) == 0)
+        if (chosen < k && (rng.NextUInt64() & 1) == 0 && _extension.DrawNodeWithRoom(ref rng, _roomNodes, except: first) is >= 0 and var roomNode)
         {
-            int withRoom = 0;
-            for (int n = 0; n < nodes; n++)
-            {
-                if (n != first && _extension.HasRoomUnderSafety(n))
-                {
-                    _roomNodes[withRoom++] = n;
-                }
-            }
-
-            if (withRoom > 0)
-            {
-                _ruined[chosen++] = _roomNodes[rng.NextInt(withRoom)];
-            }
+            _ruined[chosen++] = roomNode;
         }
 
         while (chosen < k)
