@@ -161,6 +161,17 @@ internal sealed class ExtensionState
     public float ArriveDelta(int partition, int from, int to) =>
         (float)(NodeDelta(to, partition, 1, -1, 0, out _) + MoveCostDelta(partition, from, to, GroupMoveDelta(partition, from, to)));
 
+    /// <summary>Energy change at `node` when it gains `gain` and loses `loss` (-1: none), with the violation change there.</summary>
+    public double ReplaceDelta(int node, int gain, int loss, out int violationDelta) =>
+        gain >= 0 ? NodeDelta(node, gain, 1, loss, -1, out violationDelta) : NodeDelta(node, loss, -1, -1, 0, out violationDelta);
+
+    /// <summary>Broken dependencies added by one partition moving from -> to, judged on the present counts alone.</summary>
+    public int DependencyMoveDelta(int partition, int from, int to) =>
+        DependencyDelta(_problem.GroupOf[partition], _x.NodeNeighborhood[from], _x.NodeNeighborhood[to]);
+
+    /// <summary>The move costs of one partition going from -> to, the group maximum judged alone.</summary>
+    public double MoveCost(int partition, int from, int to) => MoveCostDelta(partition, from, to, GroupMoveDelta(partition, from, to));
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public float MoveDelta(int partition, int from, int to) => LeaveDelta(partition, from) + ArriveDelta(partition, from, to);
 

@@ -257,6 +257,17 @@ internal sealed class SearchState
     public int ViolationDelta(int partition, int node) =>
         NativeViolationDelta(partition, node) + (_extension?.MoveViolationDelta(partition, Assignment[partition], node) ?? 0);
 
+    /// <summary>
+    /// Violation change of `gain` moving onto `node` in place of `loss`, counted for gain's own move: two members of one
+    /// group only change where each may be; the node's capacities are judged with the node's energy.
+    /// </summary>
+    public int ReplaceViolationDelta(int gain, int node, int loss)
+    {
+        int from = Assignment[gain];
+        int native = loss >= 0 && SameGroup(gain, loss) ? AllowedDelta(gain, from, node) : NativeViolationDelta(gain, node);
+        return native + (_extension?.DependencyMoveDelta(gain, from, node) ?? 0);
+    }
+
     private int NativeViolationDelta(int partition, int node)
     {
         var p = _problem;
@@ -343,6 +354,10 @@ internal sealed class SearchState
             + CouplingDelta(partition, from, node, -1, -1);
         return _extension is null ? delta : delta + _extension.MoveDelta(partition, from, node);
     }
+
+    /// <summary>The native migration term's change when partition moves to node.</summary>
+    public double MigrationDelta(int partition, int node) =>
+        _wMove * (MigrationCost(partition, node) - MigrationCost(partition, Assignment[partition]));
 
     /// <summary>Node terms of rows a and b when a changes by signA*change and b by the opposite; change is a row of <paramref name="source"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
