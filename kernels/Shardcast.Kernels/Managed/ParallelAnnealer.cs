@@ -93,6 +93,7 @@ internal static class ParallelAnnealer
         first.Reset(start);
         var repairRng = new CounterRng(options.Seed, 0x4E9A14UL);
         ConstraintRepair.Repair(first, ref repairRng);
+        clock.Record(first.Energy);
         long warmEvaluated = 0, warmAccepted = 0;
         if (options.WarmStart)
         {
