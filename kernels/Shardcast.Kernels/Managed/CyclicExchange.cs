@@ -20,6 +20,7 @@ internal sealed class CyclicExchange
     private readonly FlatProblem _problem;
     private readonly int[] _movable;
     private readonly int _maxLength;
+    private readonly double[] _leave;
     private double[] _label;
     private double[] _next;
     private int[][] _path;
@@ -38,6 +39,7 @@ internal sealed class CyclicExchange
         _movable = movable;
         _maxLength = maxLength;
         int p = _problem.Partitions;
+        _leave = new double[p];
         _label = new double[p];
         _next = new double[p];
         _path = new int[p][];
@@ -216,7 +218,8 @@ internal sealed class CyclicExchange
             // The first node's gain from losing p1 is counted at the start, so partial sums rank the open chains.
             if (!_banned[p])
             {
-                _label[p] = _x.ReplaceDelta(a[p], -1, p, out _);
+                _leave[p] = _x.ReplaceDelta(a[p], -1, p, out _);
+                _label[p] = _leave[p];
                 _path[p][0] = p;
             }
         }
@@ -295,8 +298,7 @@ internal sealed class CyclicExchange
         var path = _path[j];
         int first = path[0];
         int firstNode = a[first];
-        double leave = _x.ReplaceDelta(firstNode, -1, first, out _);
-        double cycle = _label[j] - leave + Arc(j, firstNode, first);
+        double cycle = _label[j] - _leave[first] + Arc(j, firstNode, first);
         if (cycle < -MinGain)
         {
             found.Add((cycle, path[..length], firstNode));

@@ -159,7 +159,7 @@ internal sealed class ExtensionState
     /// <summary>Energy change at the target node plus the move costs, which depend on both ends.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public float ArriveDelta(int partition, int from, int to) =>
-        (float)(NodeDelta(to, partition, 1, -1, 0, out _) + MoveCostDelta(partition, from, to, GroupMoveDelta(partition, from, to)));
+        (float)(NodeDelta(to, partition, 1, -1, 0, out _) + MoveCost(partition, from, to));
 
     /// <summary>Energy change at `node` when it gains `gain` and loses `loss` (-1: none), with the violation change there.</summary>
     public double ReplaceDelta(int node, int gain, int loss, out int violationDelta) =>
