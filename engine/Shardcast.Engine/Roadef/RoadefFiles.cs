@@ -122,6 +122,66 @@ public static class RoadefFiles
 
     public static void WriteSolution(string path, IReadOnlyList<int> assignment) => File.WriteAllText(path, FormatSolution(assignment));
 
+    /// <summary>Writes a model in the challenge's format, field for field what <see cref="ParseModel"/> reads.</summary>
+    public static void WriteModel(RoadefInstance instance, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        ArgumentNullException.ThrowIfNull(writer);
+        void Line(params ReadOnlySpan<long> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (i > 0)
+                {
+                    writer.Write(' ');
+                }
+
+                writer.Write(values[i].ToString(CultureInfo.InvariantCulture));
+            }
+
+            writer.Write('\n');
+        }
+
+        Line(instance.Resources.Length);
+        foreach (var resource in instance.Resources)
+        {
+            Line(resource.Transient ? 1 : 0, resource.WeightLoadCost);
+        }
+
+        Line(instance.Machines.Length);
+        foreach (var machine in instance.Machines)
+        {
+            Line([machine.Neighborhood, machine.Location, .. machine.Capacity, .. machine.SafetyCapacity, .. machine.MoveCost]);
+        }
+
+        Line(instance.Services.Length);
+        foreach (var service in instance.Services)
+        {
+            Line([service.SpreadMin, service.DependsOn.Length, .. service.DependsOn.Select(d => (long)d)]);
+        }
+
+        Line(instance.Processes.Length);
+        foreach (var process in instance.Processes)
+        {
+            Line([process.Service, .. process.Requirement, process.MoveCost]);
+        }
+
+        Line(instance.Balances.Length);
+        foreach (var balance in instance.Balances)
+        {
+            Line(balance.ResourceA, balance.ResourceB, balance.Target);
+            Line(balance.Weight);
+        }
+
+        Line(instance.WeightProcessMove, instance.WeightServiceMove, instance.WeightMachineMove);
+    }
+
+    public static void WriteModel(RoadefInstance instance, string path)
+    {
+        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false), bufferSize: 1 << 16);
+        WriteModel(instance, writer);
+    }
+
     private static string ReadText(string path)
     {
         try

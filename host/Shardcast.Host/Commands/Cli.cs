@@ -17,6 +17,7 @@ public static class Cli
             GenerateCommand.Create(output, error, openStdout),
             RoadefCommand.Create(output, error),
             RoadefCheckCommand.Create(output, error),
+            RoadefGenerateCommand.Create(output, error),
             BacktestCommand.Create(output, error),
             TrainCommand.Create(output, error),
             ForecastCommand.Create(output, error),

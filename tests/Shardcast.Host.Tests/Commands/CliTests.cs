@@ -40,6 +40,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void RoadefGenerate_WritesAFeasibleInstance_ThatRoadefSolvesAndTheCheckerAccepts()
+    {
+        string model = Path.Combine(_folder, "model.txt");
+        string initial = Path.Combine(_folder, "initial.txt");
+        string solution = Path.Combine(_folder, "solution.txt");
+        var (code, output, error, _) = Run("roadef-generate", "--processes", "400", "--machines", "20", "--resources", "4", "--transient", "1", "--neighbourhoods", "2", "--locations", "4", "--multi-services", "50", "--dependencies", "100", "--seed", "3", "--model", model, "--initial", initial);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("400 processes, 20 machines, 4 resources", output, StringComparison.Ordinal);
+        Assert.Contains("feasible", output, StringComparison.Ordinal);
+
+        (code, var solved, error, _) = Run("roadef", "--model", model, "--initial", initial, "--output", solution, "--time-s", "2");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("feasible: yes", solved, StringComparison.Ordinal);
+        (code, _, error, _) = Run("roadef-check", "--model", model, "--initial", initial, "--solution", solution);
+        Assert.True(code == ExitCodes.Ok, error);
+    }
+
+    [Fact]
+    public void RoadefGenerate_RefusesImpossibleOptions_NamingThem()
+    {
+        var (code, _, error, _) = Run("roadef-generate", "--processes", "10", "--multi-services", "8", "--model", Path.Combine(_folder, "m.txt"), "--initial", Path.Combine(_folder, "i.txt"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("error: 8 services of two or more processes need at least 16 processes, found 10", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_folder, "m.txt")));
+    }
+
+    [Fact]
     public void Roadef_ExportedCluster_PlansWithTheExtendedTerms()
     {
         string cluster = Path.Combine(_folder, "a1_1.json");
