@@ -117,10 +117,10 @@ public static class ClusterFileWriter
             w.WriteStrings("transient_resources", spec.TransientResources);
         }
 
-        if (spec.NodeMoveCost.Count > 0)
+        if (spec.NodeMoveCost.Count > 0 || spec.NodeMoveCostMatrix is not null)
         {
             w.WriteStartArray("node_move_cost");
-            foreach (var c in spec.NodeMoveCost)
+            foreach (var c in NodeMoveCosts(spec))
             {
                 w.WriteStartObject();
                 w.WriteString("from", c.From);
@@ -242,6 +242,18 @@ public static class ClusterFileWriter
                 w.WriteNumber(name, weight);
             }
         }
+    }
+
+    /// <summary>The listed costs, or a matrix's non-zero pairs by node id.</summary>
+    private static IEnumerable<NodeMoveCostSpec> NodeMoveCosts(ClusterSpec spec)
+    {
+        if (spec.NodeMoveCostMatrix is not { } matrix)
+        {
+            return spec.NodeMoveCost;
+        }
+
+        int n = spec.Nodes.Count;
+        return Enumerable.Range(0, matrix.Count).Where(i => matrix[i] != 0).Select(i => new NodeMoveCostSpec(spec.Nodes[i / n].Id, spec.Nodes[i % n].Id, matrix[i]));
     }
 
     private static void WriteOptional(Utf8JsonWriter w, string name, string? value)

@@ -19,11 +19,18 @@ public sealed record ClusterSpec(
 
     public IReadOnlyList<NodeMoveCostSpec> NodeMoveCost { get; init; } = [];
 
+    /// <summary>
+    /// The same costs as a dense matrix, [from * N + to] in node order, for callers that hold every pair (the
+    /// ROADEF mapping: 25 million pairs at 5,000 machines, which as named records would cost more than the search).
+    /// At most one of this and <see cref="NodeMoveCost"/> is given; the cluster file writes either as the list.
+    /// </summary>
+    public IReadOnlyList<double>? NodeMoveCostMatrix { get; init; }
+
     /// <summary>Whether any term or constraint beyond DESIGN.md's native cost is switched on (docs/architecture.md).</summary>
     public bool UsesExtendedModel =>
         Objective.HardCapacity || TransientResources.Count > 0 || Objective.ResourceBalance.Count > 0
         || (Objective.WSafety?.Any(w => w > 0) ?? false) || Objective.WPartitionMove > 0 || Objective.WGroupMove > 0
-        || (Objective.WNodeMove > 0 && NodeMoveCost.Count > 0) || Groups.Any(g => g.DependsOn.Count > 0);
+        || (Objective.WNodeMove > 0 && (NodeMoveCost.Count > 0 || NodeMoveCostMatrix is not null)) || Groups.Any(g => g.DependsOn.Count > 0);
 
     public const int MaxResources = 16;
     public const int MaxHorizonSteps = 4096;

@@ -18,10 +18,11 @@ public static class Planner
         long started = options.Clock.GetTimestamp();
         var input = PlanningInput.From(spec);
         var backend = BackendCatalog.Resolve(options.Backend ?? spec.Search.Backend);
-        var searchOptions = SearchOptionsFor(spec, options);
         var problem = ProblemBuilder.Build(input);
-        var result = backend.Search(problem, input.Initial, searchOptions, cancellationToken);
+        long judging = options.Clock.GetTimestamp();
         var before = ReferenceCost.Evaluate(input, input.Initial);
+        var searchOptions = SearchOptionsFor(spec, WithinDeadline(options, options.Clock.GetElapsedTime(judging)));
+        var result = backend.Search(problem, input.Initial, searchOptions, cancellationToken);
         var after = ReferenceCost.Evaluate(input, result.Assignment);
 
         // The search minimises the same cost; if a budget left it worse than the start, keep the start.
@@ -49,6 +50,19 @@ public static class Planner
         }
 
         return plan with { Elapsed = options.Clock.GetElapsedTime(started) };
+    }
+
+    /// <summary>Options whose time budget ends the search in time to judge and sequence the result by the deadline.</summary>
+    internal static PlanOptions WithinDeadline(PlanOptions options, TimeSpan judgeTime)
+    {
+        if (options.Deadline is not { } deadline)
+        {
+            return options;
+        }
+
+        var left = options.Clock.GetElapsedTime(options.Clock.GetTimestamp(), deadline) - (2 * judgeTime);
+        double ms = Math.Min(left.TotalMilliseconds, options.TimeMs ?? int.MaxValue);
+        return options with { TimeMs = (int)Math.Clamp(ms, 1, int.MaxValue) };
     }
 
     private static bool Worse(ReferenceEvaluation candidate, ReferenceEvaluation start)

@@ -107,14 +107,46 @@ public sealed class PlanningInput
             GroupDependsOn[groupIndex[g.Id]] = g.DependsOn.Select(d => groupIndex[d]).Distinct().ToArray();
         }
 
-        if (spec.NodeMoveCost.Count > 0)
+        NodeMoveCost = NodeMoveCostOf(spec, NodeIndex);
+    }
+
+    private static double[]? NodeMoveCostOf(ClusterSpec spec, IReadOnlyDictionary<string, int> nodeIndex)
+    {
+        int n = spec.Nodes.Count;
+        if (spec.NodeMoveCostMatrix is { } matrix)
         {
-            NodeMoveCost = new double[spec.Nodes.Count * spec.Nodes.Count];
-            foreach (var c in spec.NodeMoveCost)
+            if (spec.NodeMoveCost.Count > 0)
             {
-                NodeMoveCost[(NodeIndex[c.From] * spec.Nodes.Count) + NodeIndex[c.To]] = c.Cost;
+                throw new PlanningException("node move costs are given both as a list and as a matrix; give one");
             }
+
+            if (matrix.Count != (long)n * n)
+            {
+                throw new PlanningException($"the node move cost matrix has {matrix.Count} entries; {n} nodes need {(long)n * n}");
+            }
+
+            var costs = new double[matrix.Count];
+            for (int i = 0; i < costs.Length; i++)
+            {
+                double c = matrix[i];
+                costs[i] = double.IsFinite(c) && c >= 0 ? c : throw new PlanningException($"node move cost from {spec.Nodes[i / n].Id} to {spec.Nodes[i % n].Id} must be finite and not negative, found {c}");
+            }
+
+            return costs;
         }
+
+        if (spec.NodeMoveCost.Count == 0)
+        {
+            return null;
+        }
+
+        var fromList = new double[n * n];
+        foreach (var c in spec.NodeMoveCost)
+        {
+            fromList[(nodeIndex[c.From] * n) + nodeIndex[c.To]] = c.Cost;
+        }
+
+        return fromList;
     }
 
     public IReadOnlyDictionary<string, int> ResourceIndex { get; }

@@ -178,7 +178,7 @@ public static class ProblemBuilder
             PartitionMoveWeight = objective.WPartitionMove,
             GroupMoveWeight = objective.WGroupMove,
             NodeMoveWeight = objective.WNodeMove,
-            NodeMoveCost = input.NodeMoveCost?.ToArray(),
+            NodeMoveCost = input.NodeMoveCost, // read-only from here on: the input built it for this problem
             Neighborhoods = input.Neighborhoods.Count,
         };
         for (int p = 0; p < problem.Partitions; p++)

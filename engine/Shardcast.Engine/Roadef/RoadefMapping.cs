@@ -39,15 +39,17 @@ public static class RoadefMapping
         {
             DependsOn = s.DependsOn.Where(d => d != i).Distinct().Select(d => Name("s", d)).ToArray(),
         }).ToArray();
-        var nodeMoveCost = new List<NodeMoveCostSpec>();
-        for (int a = 0; a < instance.Machines.Length; a++)
+        int machines = instance.Machines.Length;
+        double[]? nodeMoveCost = null;
+        for (int a = 0; a < machines; a++)
         {
-            for (int b = 0; b < instance.Machines.Length; b++)
+            var row = instance.Machines[a].MoveCost;
+            for (int b = 0; b < machines; b++)
             {
-                long cost = instance.Machines[a].MoveCost[b];
-                if (cost != 0)
+                if (row[b] != 0)
                 {
-                    nodeMoveCost.Add(new NodeMoveCostSpec(Name("m", a), Name("m", b), cost));
+                    nodeMoveCost ??= new double[machines * machines];
+                    nodeMoveCost[(a * machines) + b] = row[b];
                 }
             }
         }
@@ -65,7 +67,7 @@ public static class RoadefMapping
             resourceNames, new HorizonSpec(1, 300), nodes, partitions, [], groups, [], [], objective, BudgetSpec.Unlimited, SearchSpec.Default)
         {
             TransientResources = resourceNames.Where((_, r) => instance.Resources[r].Transient).ToArray(),
-            NodeMoveCost = nodeMoveCost,
+            NodeMoveCostMatrix = nodeMoveCost,
         };
     }
 

@@ -23,9 +23,21 @@ public static class RoadefSolver
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(options);
+        long judging = options.Clock.GetTimestamp();
         var start = RoadefChecker.Evaluate(instance, initial, initial);
+        var judgeTime = options.Clock.GetElapsedTime(judging);
         var spec = RoadefMapping.ToCluster(instance, initial);
-        var plan = Planner.Plan(spec, options with { AdviseScaling = false }, cancellationToken);
+
+        // The exact judgement of the result comes after the plan, so a deadline for the whole solve is moved
+        // forward by about what judging the start took.
+        var plan = Planner.Plan(
+            spec,
+            options with
+            {
+                AdviseScaling = false,
+                Deadline = options.Deadline is { } deadline ? PlanOptions.Before(deadline, 1.5 * judgeTime, options.Clock) : null,
+            },
+            cancellationToken);
         var assignment = plan.Assignment.ToArray();
         var final = RoadefChecker.Evaluate(instance, initial, assignment);
         string? note = null;

@@ -89,9 +89,11 @@ public static class RoadefCommand
                     return ExitCodes.BadInput;
                 }
 
-                int searchMs = (int)Math.Clamp(searchTime.TotalMilliseconds, 1, int.MaxValue);
-                var solution = CommandGuard.Interruptible(token => SearchProgressDisplay.Run(error, TimeSpan.FromMilliseconds(searchMs), progress =>
-                    RoadefSolver.Solve(instance, initial, options with { TimeMs = searchMs, Progress = progress }, token)));
+                // The solve's deadline, not a search budget: mapping, building and judging at 50,000 processes
+                // take seconds, and all of them count against the limit.
+                long deadline = PlanOptions.DeadlineIn(searchTime, options.Clock);
+                var solution = CommandGuard.Interruptible(token => SearchProgressDisplay.Run(error, searchTime, progress =>
+                    RoadefSolver.Solve(instance, initial, options with { Deadline = deadline, Progress = progress }, token)));
                 RoadefFiles.WriteSolution(outputPath, solution.Assignment);
                 Report(instance, initial, solution, bound, clock.Elapsed, limit, outputPath, output);
                 return ExitCodes.Ok;

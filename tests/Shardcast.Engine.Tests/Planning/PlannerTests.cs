@@ -212,4 +212,82 @@ public class PlannerTests
         var e = Assert.Throws<PlanningException>(() => Planner.Plan(spec, Steps() with { Backend = "vulkan" }));
         Assert.Equal("unknown backend 'vulkan'; expected one of auto, managed, opencl, cuda", e.Message);
     }
+
+    /// <summary>A clock that stands still, so budgets computed from it are exact.</summary>
+    private sealed class StoppedClock(long now) : TimeProvider
+    {
+        public override long TimestampFrequency => 1_000;
+
+        public override long GetTimestamp() => now;
+    }
+
+    [Theory]
+    [InlineData(5_000, 1_000, null, 3_000)]
+    [InlineData(5_000, 1_000, 2_000, 2_000)]
+    [InlineData(5_000, 0, null, 5_000)]
+    [InlineData(1_000, 1_000, null, 1)]
+    [InlineData(-500, 0, 40_000, 1)]
+    public void Deadline_LeavesTheSearchWhatIsLeft_LessTwiceTheJudgement(long deadlineInMs, int judgeMs, int? timeMs, int expectedMs)
+    {
+        var clock = new StoppedClock(100_000);
+        var options = new PlanOptions { Clock = clock, TimeMs = timeMs, Deadline = 100_000 + deadlineInMs };
+        Assert.Equal(expectedMs, Planner.WithinDeadline(options, TimeSpan.FromMilliseconds(judgeMs)).TimeMs);
+        Assert.Equal(timeMs, Planner.WithinDeadline(options with { Deadline = null }, TimeSpan.FromMilliseconds(judgeMs)).TimeMs);
+    }
+
+    /// <summary>A clock that moves one millisecond each time it is read, so time budgets end after a count of reads.</summary>
+    private sealed class TickingClock : TimeProvider
+    {
+        private long _now;
+
+        public override long TimestampFrequency => 1_000;
+
+        public override long GetTimestamp() => Interlocked.Increment(ref _now);
+    }
+
+    [Fact]
+    public void Deadline_EndsTheSearch_BeforeALongerTimeBudget()
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(600, 24, 12, 2, 3));
+        var clock = new TickingClock();
+        var options = new PlanOptions { Clock = clock, Threads = 1, TimeMs = 600_000, Deadline = PlanOptions.DeadlineIn(TimeSpan.FromMilliseconds(300), clock), AdviseScaling = false };
+        var plan = Planner.Plan(spec, options);
+        Assert.InRange(plan.Search.Statistics.Elapsed, TimeSpan.Zero, TimeSpan.FromMilliseconds(300));
+        Assert.Empty(plan.After.Broken);
+    }
+
+    [Fact]
+    public void NodeMoveCostMatrix_CostsAsTheList_AndIsRefusedWhenMisshapenOrDoubled()
+    {
+        var spec = ClusterFileReader.Parse(Clusters.Small);
+        int n = spec.Nodes.Count;
+        var matrix = new double[n * n];
+        var list = new List<NodeMoveCostSpec>();
+        for (int a = 0; a < n; a++)
+        {
+            for (int b = 0; b < n; b++)
+            {
+                if (a != b)
+                {
+                    matrix[(a * n) + b] = 1 + ((a + (2 * b)) % 5);
+                    list.Add(new NodeMoveCostSpec(spec.Nodes[a].Id, spec.Nodes[b].Id, matrix[(a * n) + b]));
+                }
+            }
+        }
+
+        var withMatrix = spec with { Objective = spec.Objective with { WNodeMove = 3 }, NodeMoveCostMatrix = matrix };
+        var withList = withMatrix with { NodeMoveCostMatrix = null, NodeMoveCost = list };
+        var moved = PlanningInput.From(withList).Initial.Select(i => (i + 1) % n).ToArray();
+        Assert.Equal(PlanningInput.From(withList).NodeMoveCost, PlanningInput.From(withMatrix).NodeMoveCost);
+        Assert.Equal(ReferenceCost.Evaluate(PlanningInput.From(withList), moved).Cost, ReferenceCost.Evaluate(PlanningInput.From(withMatrix), moved).Cost);
+        Assert.True(ReferenceCost.Evaluate(PlanningInput.From(withMatrix), moved).Cost.NodeMove > 0);
+
+        var doubled = Assert.Throws<PlanningException>(() => PlanningInput.From(withMatrix with { NodeMoveCost = list }));
+        Assert.Contains("both as a list and as a matrix", doubled.Message, StringComparison.Ordinal);
+        var misshapen = Assert.Throws<PlanningException>(() => PlanningInput.From(withMatrix with { NodeMoveCostMatrix = matrix[1..] }));
+        Assert.Contains($"{n} nodes need {n * n}", misshapen.Message, StringComparison.Ordinal);
+        var negative = matrix.ToArray();
+        negative[1] = -1;
+        Assert.Throws<PlanningException>(() => PlanningInput.From(withMatrix with { NodeMoveCostMatrix = negative }));
+    }
 }
