@@ -60,10 +60,12 @@ public class CyclicExchangeTests
     }
 
     [Theory]
-    [InlineData(1UL)]
-    [InlineData(2UL)]
-    [InlineData(3UL)]
-    public void Run_NeverWorsens_KeepsTheStateExact_AndLeavesPinnedPartitions(ulong seed)
+    [InlineData(1UL, CyclicExchange.DefaultWindow)]
+    [InlineData(2UL, CyclicExchange.DefaultWindow)]
+    [InlineData(3UL, CyclicExchange.DefaultWindow)]
+    [InlineData(4UL, 20)]
+    [InlineData(5UL, 20)]
+    public void Run_NeverWorsens_KeepsTheStateExact_AndLeavesPinnedPartitions(ulong seed, int window)
     {
         var problem = RandomProblems.Linear(seed, partitions: 80, nodes: 8);
         var start = RandomProblems.FeasibleStart(problem);
@@ -77,7 +79,7 @@ public class CyclicExchangeTests
         double before = state.Energy;
         int violations = state.Violations;
 
-        var (passes, kept) = new CyclicExchange(state, new SearchState(problem), ParallelAnnealer.Movable(problem), maxLength: 5).Run(passLimit: 50, () => false);
+        var (passes, kept) = new CyclicExchange(state, new SearchState(problem), ParallelAnnealer.Movable(problem), maxLength: 5, seed, window).Run(passLimit: 50, () => false);
 
         Assert.InRange(passes, 1, 50);
         var exact = state.Breakdown();
@@ -91,8 +93,11 @@ public class CyclicExchangeTests
         }
     }
 
-    [Fact]
-    public void Run_ImprovesPlansThePolishTheExactPairsAndTheRuinRoundsLeft()
+    /// <summary>Also in windows of 150 of the 400 partitions (about 11 of the 30 nodes), as a plan of 50,000 is searched in windows of 2,000.</summary>
+    [Theory]
+    [InlineData(CyclicExchange.DefaultWindow)]
+    [InlineData(150)]
+    public void Run_ImprovesPlansThePolishTheExactPairsAndTheRuinRoundsLeft(int window)
     {
         // Large enough that 20,000 rounds leave room; on 90 partitions over 9 nodes the rounds leave none.
         int improvedSeeds = 0;
@@ -111,7 +116,7 @@ public class CyclicExchangeTests
             double settled = state.Energy;
             int violations = state.Violations;
 
-            var (_, kept) = new CyclicExchange(state, new SearchState(problem), movable, maxLength: 5).Run(passLimit: 50, () => false);
+            var (_, kept) = new CyclicExchange(state, new SearchState(problem), movable, maxLength: 5, seed, window).Run(passLimit: 200, () => false);
 
             Assert.True(state.Violations <= violations);
             Assert.True(state.Energy <= settled);

@@ -1,5 +1,6 @@
 using Shardcast.Kernels.Exact;
 using Shardcast.Kernels.Problem;
+using Shardcast.Kernels.Random;
 
 namespace Shardcast.Kernels.Managed;
 
@@ -19,6 +20,14 @@ internal sealed class CyclicExchange
     private readonly ExtensionState _x;
     private readonly FlatProblem _problem;
     private readonly int[] _movable;
+    private readonly int _window;
+    private readonly int[] _active;
+    private int _activeCount;
+    private readonly int[] _windowNodes;
+    private int _windowNodeCount;
+    private readonly bool[] _inWindow;
+    private readonly int[] _nodeOrder;
+    private CounterRng _rng;
     private readonly int _maxLength;
     private readonly double[] _leave;
     private double[] _label;
@@ -30,15 +39,23 @@ internal sealed class CyclicExchange
     private readonly bool[] _nodeUsed;
     private readonly int[] _open;
 
-    public CyclicExchange(SearchState state, SearchState scratch, int[] movable, int maxLength)
+    public CyclicExchange(SearchState state, SearchState scratch, int[] movable, int maxLength, ulong seed = 0, int window = DefaultWindow)
     {
+        ArgumentNullException.ThrowIfNull(movable);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         _state = state;
         _scratch = scratch;
         _x = state.Extension ?? throw new ArgumentException("Cyclic exchange needs the extended model.", nameof(state));
         _problem = state.Problem;
         _movable = movable;
         _maxLength = maxLength;
+        _window = window;
+        _rng = new CounterRng(seed, 0xC1C_11CUL);
         int p = _problem.Partitions;
+        _active = new int[movable.Length];
+        _windowNodes = new int[_problem.Nodes];
+        _inWindow = new bool[_problem.Nodes];
+        _nodeOrder = new int[_problem.Nodes];
         _leave = new double[p];
         _label = new double[p];
         _next = new double[p];
@@ -65,6 +82,12 @@ internal sealed class CyclicExchange
     /// <summary>Passes in a row without a kept chain (each banning the starts that failed) before the search stops.</summary>
     private const int MaxIdlePasses = 5;
 
+    /// <summary>
+    /// Movable partitions one pass considers. A pass costs O(length x window^2) arcs, so a 50,000-partition plan is
+    /// searched in windows, the partitions of nodes drawn at random until this many; set A fits in one.
+    /// </summary>
+    public const int DefaultWindow = 2_000;
+
     /// <summary>Arcs judged so far: a gain, a node and the loss it replaces.</summary>
     public long Arcs { get; private set; }
 
@@ -81,13 +104,25 @@ internal sealed class CyclicExchange
     /// </summary>
     public (int Passes, int Kept) Run(int passLimit, Func<bool> stop)
     {
+        ArgumentNullException.ThrowIfNull(stop);
+        bool windowed = _movable.Length > _window;
+
+        // In windows, a pass that finds nothing says nothing of the next window: enough idle passes to see the
+        // whole plan several times over.
+        int idleLimit = windowed ? MaxIdlePasses * ((_movable.Length + _window - 1) / _window) : MaxIdlePasses;
         int kept = 0, failures = 0, passes = 0;
         while (passes < passLimit && !stop())
         {
             passes++;
+            DrawWindow(windowed);
             var candidates = FindChains(stop);
             if (candidates.Count == 0)
             {
+                if (windowed && ++failures < idleLimit)
+                {
+                    continue;
+                }
+
                 break;
             }
 
@@ -125,13 +160,62 @@ internal sealed class CyclicExchange
                 failures = 0;
                 Array.Clear(_banned);
             }
-            else if (++failures >= MaxIdlePasses)
+            else if (++failures >= idleLimit)
             {
                 break;
             }
         }
 
         return (passes, kept);
+    }
+
+    /// <summary>
+    /// The partitions and nodes this pass considers: all of them, or, windowed, the movable partitions of nodes
+    /// drawn at random until there are <see cref="_window"/>, with those nodes as the only ends of paths.
+    /// </summary>
+    private void DrawWindow(bool windowed)
+    {
+        if (!windowed)
+        {
+            _movable.CopyTo(_active, 0);
+            _activeCount = _movable.Length;
+            _windowNodeCount = _problem.Nodes;
+            for (int n = 0; n < _problem.Nodes; n++)
+            {
+                _windowNodes[n] = n;
+                _inWindow[n] = true;
+            }
+
+            return;
+        }
+
+        for (int n = 0; n < _nodeOrder.Length; n++)
+        {
+            _nodeOrder[n] = n;
+        }
+
+        Array.Clear(_inWindow);
+        var a = _state.Assignment;
+        int chosen = 0, members = 0;
+        for (int k = 0; k < _nodeOrder.Length && members < _window; k++)
+        {
+            int pick = k + _rng.NextInt(_nodeOrder.Length - k);
+            (_nodeOrder[k], _nodeOrder[pick]) = (_nodeOrder[pick], _nodeOrder[k]);
+            int node = _nodeOrder[k];
+            _inWindow[node] = true;
+            _windowNodes[chosen++] = node;
+            members += _state.Members.Count(node);
+        }
+
+        _windowNodeCount = chosen;
+        _activeCount = 0;
+        foreach (int p in _movable)
+        {
+            if (_inWindow[a[p]])
+            {
+                _active[_activeCount++] = p;
+            }
+        }
     }
 
     /// <summary>
@@ -213,7 +297,8 @@ internal sealed class CyclicExchange
         var a = _state.Assignment;
         var found = new List<(double, int[], int)>();
         Array.Fill(_label, double.PositiveInfinity);
-        foreach (int p in _movable)
+        var active = _active.AsSpan(0, _activeCount);
+        foreach (int p in active)
         {
             // The first node's gain from losing p1 is counted at the start, so partial sums rank the open chains.
             if (!_banned[p])
@@ -228,7 +313,7 @@ internal sealed class CyclicExchange
         for (int length = 2; length <= _maxLength && openCount > 0; length++)
         {
             Array.Fill(_next, double.PositiveInfinity);
-            foreach (int j in _movable)
+            foreach (int j in active)
             {
                 if (stop())
                 {
@@ -268,6 +353,11 @@ internal sealed class CyclicExchange
             openCount = Open(_open);
             for (int f = 0; f < openCount; f++)
             {
+                if ((f & 63) == 0 && stop())
+                {
+                    return found;
+                }
+
                 Close(_open[f], length, found);
             }
         }
@@ -280,7 +370,7 @@ internal sealed class CyclicExchange
     private int Open(int[] into)
     {
         int count = 0;
-        foreach (int p in _movable)
+        foreach (int p in _active.AsSpan(0, _activeCount))
         {
             if (_label[p] != double.PositiveInfinity)
             {
@@ -306,7 +396,7 @@ internal sealed class CyclicExchange
 
         double bestEnd = double.PositiveInfinity;
         int endNode = -1;
-        for (int n = 0; n < _problem.Nodes; n++)
+        foreach (int n in _windowNodes.AsSpan(0, _windowNodeCount))
         {
             if (OnChainNodes(path, length, n))
             {

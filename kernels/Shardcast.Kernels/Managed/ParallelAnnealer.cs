@@ -230,7 +230,7 @@ internal static class ParallelAnnealer
         {
             var exchanged = first;
             exchanged.Reset(best);
-            var exchange = new CyclicExchange(exchanged, new SearchState(problem), movable, CyclicLength);
+            var exchange = new CyclicExchange(exchanged, new SearchState(problem), movable, CyclicLength, options.Seed);
             int passLimit = options.TimeBudget is null ? CyclicPassesPerStepBudget : int.MaxValue;
             var (_, exchangesKept) = exchange.Run(passLimit, () => cyclicClock.ShouldStop(0, exchanged.Energy, cancellationToken));
             evaluated += exchange.Arcs;
