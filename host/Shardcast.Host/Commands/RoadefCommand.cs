@@ -13,8 +13,8 @@ namespace Shardcast.Host.Commands;
 /// </summary>
 public static class RoadefCommand
 {
-    /// <summary>Time kept back from the limit for what follows the search: judging, sequencing, writing.</summary>
-    private static TimeSpan Reserve(TimeSpan limit) => TimeSpan.FromMilliseconds(150) + (limit * 0.02);
+    /// <summary>Time kept back from the limit for what follows the solve: writing, the report, and the process starting and exiting.</summary>
+    private static TimeSpan Reserve(TimeSpan limit) => TimeSpan.FromMilliseconds(300) + (limit * 0.02);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
