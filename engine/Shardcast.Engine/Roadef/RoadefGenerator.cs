@@ -106,8 +106,9 @@ public static class RoadefGenerator
             mean /= machineCount;
             for (int m = 0; m < machineCount; m++)
             {
-                // Capacity sized by machine class, never below the initial use; safety a fraction of it, so that
-                // machines the start packed densely begin above it and the rest have room.
+                // Capacity drawn round the mean use and never below the machine's own; safety 70-90 % of it, so that
+                // machines the start packed densely begin above it, the rest have room, and the safety capacities
+                // together come near the total use, so that load cost is hard to clear.
                 long capacity = Math.Max((long)Math.Ceiling(usage[m, r] * 1.02), (long)Math.Round(mean * (1.0 + (0.3 * random.NextDouble()))));
                 machines[m].Capacity[r] = capacity;
                 machines[m].SafetyCapacity[r] = (long)Math.Round(capacity * (0.7 + (0.2 * random.NextDouble())));
