@@ -56,6 +56,15 @@ internal sealed class CyclicExchange
         _windowNodes = new int[_problem.Nodes];
         _inWindow = new bool[_problem.Nodes];
         _nodeOrder = new int[_problem.Nodes];
+
+        // The whole plan until a pass draws a window: where every movable partition fits in one, no pass does.
+        movable.CopyTo(_active, 0);
+        _activeCount = movable.Length;
+        _windowNodeCount = _problem.Nodes;
+        for (int n = 0; n < _problem.Nodes; n++)
+        {
+            _windowNodes[n] = n;
+        }
         _leave = new double[p];
         _label = new double[p];
         _next = new double[p];
@@ -114,7 +123,10 @@ internal sealed class CyclicExchange
         while (passes < passLimit && !stop())
         {
             passes++;
-            DrawWindow(windowed);
+            if (windowed)
+            {
+                DrawWindow();
+            }
             var candidates = FindChains(stop);
             if (candidates.Count == 0)
             {
@@ -170,25 +182,11 @@ internal sealed class CyclicExchange
     }
 
     /// <summary>
-    /// The partitions and nodes this pass considers: all of them, or, windowed, the movable partitions of nodes
-    /// drawn at random until there are <see cref="_window"/>, with those nodes as the only ends of paths.
+    /// The partitions and nodes the next pass considers: the movable partitions of nodes drawn at random until there
+    /// are <see cref="_window"/>, with those nodes as the only ends of paths.
     /// </summary>
-    private void DrawWindow(bool windowed)
+    private void DrawWindow()
     {
-        if (!windowed)
-        {
-            _movable.CopyTo(_active, 0);
-            _activeCount = _movable.Length;
-            _windowNodeCount = _problem.Nodes;
-            for (int n = 0; n < _problem.Nodes; n++)
-            {
-                _windowNodes[n] = n;
-                _inWindow[n] = true;
-            }
-
-            return;
-        }
-
         for (int n = 0; n < _nodeOrder.Length; n++)
         {
             _nodeOrder[n] = n;
