@@ -23,6 +23,8 @@ public sealed record ClusterSpec(
     /// The same costs as a dense matrix, [from * N + to] in node order, for callers that hold every pair (the
     /// ROADEF mapping: 25 million pairs at 5,000 machines, which as named records would cost more than the search).
     /// At most one of this and <see cref="NodeMoveCost"/> is given; the cluster file writes either as the list.
+    /// A <c>double[]</c> given here is planned from in place, not copied (200 MB at that size), so it must not
+    /// change while a plan is made from this spec.
     /// </summary>
     public IReadOnlyList<double>? NodeMoveCostMatrix { get; init; }
 

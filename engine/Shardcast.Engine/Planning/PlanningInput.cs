@@ -125,14 +125,10 @@ public sealed class PlanningInput
                 throw new PlanningException($"the node move cost matrix has {matrix.Count} entries; {n} nodes need {(long)n * n}");
             }
 
-            var costs = new double[matrix.Count];
-            for (int i = 0; i < costs.Length; i++)
-            {
-                double c = matrix[i];
-                costs[i] = double.IsFinite(c) && c >= 0 ? c : throw new PlanningException($"node move cost from {spec.Nodes[i / n].Id} to {spec.Nodes[i % n].Id} must be finite and not negative, found {c}");
-            }
-
-            return costs;
+            // An array is validated and shared rather than copied: at 5,000 nodes it is 200 MB.
+            var costs = matrix as double[] ?? [.. matrix];
+            int bad = Array.FindIndex(costs, c => !double.IsFinite(c) || c < 0);
+            return bad < 0 ? costs : throw new PlanningException($"node move cost from {spec.Nodes[bad / n].Id} to {spec.Nodes[bad % n].Id} must be finite and not negative, found {costs[bad]}");
         }
 
         if (spec.NodeMoveCost.Count == 0)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Shardcast.Engine.Roadef;
 
 namespace Shardcast.Engine.Tests.Roadef;
@@ -143,6 +144,34 @@ public class RoadefCheckerTests
         Assert.Contains("machine of process 0", outOfRange.Message, StringComparison.Ordinal);
         Assert.Throws<RoadefFormatException>(() => RoadefFiles.ParseAssignment("0 1 x", instance));
         Assert.Throws<RoadefFormatException>(() => RoadefFiles.ParseModel(model + " 5"));
+    }
+
+    /// <summary>One resource, two machines, one service of two processes, no balance; <c>{0}</c> is machine 1's move cost to machine 0.</summary>
+    private const string TinyModel = "1\n0 10\n2\n0 0 100 80 0 1\n1 1 100 80 {0} 0\n1\n0 0\n2\n0 30 1\n0 40 1\n0\n1 10 100\n";
+
+    [Theory]
+    [InlineData("7", 7L)]
+    [InlineData("+7", 7L)]
+    [InlineData("000000000000000007", 7L)]
+    [InlineData("999999999999999999", 999_999_999_999_999_999L)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    public void Tokens_PlainSignedAndLongIntegers_ReadAsLongParseReadsThem(string token, long expected)
+    {
+        var instance = RoadefFiles.ParseModel(string.Format(CultureInfo.InvariantCulture, TinyModel, token));
+        Assert.Equal(expected, instance.Machines[1].MoveCost[0]);
+        Assert.Equal(0, instance.Machines[1].MoveCost[1]);
+        Assert.Equal(100, instance.WeightMachineMove);
+    }
+
+    [Theory]
+    [InlineData("-7", "the machine 1 move cost [0] (token 15) must not be negative, found -7")]
+    [InlineData("9223372036854775808", "token 15 ('9223372036854775808') should be the machine 1 move cost [0], an integer")]
+    [InlineData("7x", "token 15 ('7x') should be the machine 1 move cost [0], an integer")]
+    [InlineData("x", "token 15 ('x') should be the machine 1 move cost [0], an integer")]
+    public void Tokens_ARowElementThatIsNoNonNegativeInteger_IsRefusedNamingTheElement(string token, string message)
+    {
+        var e = Assert.Throws<RoadefFormatException>(() => RoadefFiles.ParseModel(string.Format(CultureInfo.InvariantCulture, TinyModel, token), "m.txt"));
+        Assert.Equal($"m.txt: {message}", e.Message);
     }
 
     [Fact]

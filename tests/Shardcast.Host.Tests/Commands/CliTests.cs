@@ -34,6 +34,7 @@ public sealed class CliTests : IDisposable
             Assert.Contains(line, output, StringComparison.Ordinal);
         }
 
+        Assert.Matches(@"backend managed, files read in \d+\.\d\d s, search \d+\.\d\d s .*, wall \d+\.\d\d s of 2 s;", output);
         var machines = File.ReadAllText(solution).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
         Assert.Equal(100, machines.Length);
         Assert.All(machines, m => Assert.InRange(m, 0, 3));
