@@ -74,6 +74,40 @@ public static class CapabilitiesCommand
             }
         }
 
+        if (reports.FirstOrDefault(r => r.Name == CudaBackend.BackendName) is { Searchable: false })
+        {
+            passed &= VerifyCudaCompile(output);
+        }
+
         return passed ? ExitCodes.Ok : ExitCodes.InternalError;
+    }
+
+    /// <summary>
+    /// Without a CUDA device the kernels cannot run, but where NVRTC is installed the kernel source can still be
+    /// compiled for the GPU the machine will get (Hopper, compute capability 9.0); no NVRTC is no failure here.
+    /// </summary>
+    private static bool VerifyCudaCompile(TextWriter output)
+    {
+        const string check = "kernel source compiled by NVRTC without a device (compute capability 9.0)";
+        CudaCompileCheck compiled;
+        try
+        {
+            compiled = CudaCompileCheck.Run(90);
+        }
+        catch (NativeCallException e) when (e.Message.StartsWith("NVRTC not found", StringComparison.Ordinal))
+        {
+            output.WriteLine($"verify cuda: skipped: {check}: {e.Message}");
+            return true;
+        }
+        catch (NativeCallException e)
+        {
+            output.WriteLine($"verify cuda: FAILED: {check}: {e.Message}");
+            return false;
+        }
+
+        bool ok = compiled.Missing.Count == 0;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"verify cuda: {(ok ? "ok" : "FAILED")}: {check}: {compiled.Target}, {compiled.Declared.Count} kernels declared{(ok ? "" : $", missing {string.Join(", ", compiled.Missing)}")}, {compiled.PtxBytes:N0} bytes of PTX in {compiled.Elapsed.TotalSeconds:0.0} s ({compiled.CompiledWith}){(compiled.CachedAt is { } at ? $", cached at {at}" : "")}"));
+        return ok;
     }
 }

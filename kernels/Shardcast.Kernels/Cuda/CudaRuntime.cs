@@ -5,10 +5,10 @@ using Shardcast.Kernels.Devices;
 namespace Shardcast.Kernels.Cuda;
 
 /// <summary>
-/// The first CUDA device, its primary context, and the kernel source compiled by NVRTC to PTX for its compute
-/// capability. PTX is cached on disk under the source hash and the architecture (~/.cache/shardcast/cuda), so a
-/// second process loads it without compiling. Built once per process; searches take <see cref="Gate"/>. Every call
-/// first makes the context current, because searches run on whichever thread the caller's pool gives them.
+/// The first CUDA device, its primary context, and the kernel source as PTX for its compute capability
+/// (<see cref="CudaPtx"/>: compiled by NVRTC, or from the cache a previous process left). Built once per process;
+/// searches take <see cref="Gate"/>. Every call first makes the context current, because searches run on
+/// whichever thread the caller's pool gives them.
 /// </summary>
 internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
 {
@@ -79,7 +79,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
 
         CudaNative.Check(CudaNative.DevicePrimaryCtxRetain(out nint context, device), "cuDevicePrimaryCtxRetain");
         CudaNative.Check(CudaNative.CtxSetCurrent(context), "cuCtxSetCurrent");
-        var (ptx, compiledWith) = Ptx(major * 10 + minor);
+        var (ptx, compiledWith) = CudaPtx.Obtain(major * 10 + minor, CudaPtx.DefaultCacheFolder);
         nint module;
         fixed (byte* image = ptx)
         {
@@ -89,58 +89,6 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime, IDisposable
         int end = Array.IndexOf(name, (byte)0);
         return new CudaRuntime(device, context, new CudaModule(module, context), Encoding.UTF8.GetString(name, 0, end < 0 ? name.Length : end) + $" (sm_{major}{minor})",
             multiprocessors, (long)memory, compiledWith);
-    }
-
-    /// <summary>
-    /// Options: the device's virtual architecture (or older ones an older NVRTC knows; PTX is forward compatible),
-    /// and no contraction into FMA, so float results group as on the CPU.
-    /// </summary>
-    private static (byte[] Ptx, string CompiledWith) Ptx(int capability)
-    {
-        string cacheFolder = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "shardcast", "cuda");
-        var failures = new List<string>();
-        Nvrtc? nvrtc = null;
-        foreach (int architecture in new[] { capability, 90, 80, 70 }.Where(a => a <= capability).Distinct())
-        {
-            string cached = Path.Combine(cacheFolder, $"{KernelSource.Hash[..16]}-compute_{architecture}.ptx");
-            if (File.Exists(cached))
-            {
-                return (File.ReadAllBytes(cached), "PTX cache " + cached);
-            }
-
-            nvrtc ??= Nvrtc.Load();
-            string[] options = [$"--gpu-architecture=compute_{architecture}", "--fmad=false"];
-            try
-            {
-                byte[] ptx = nvrtc.CompileToPtx(KernelSource.Text, "shardcast.cu", options);
-                TryWrite(cacheFolder, cached, ptx);
-                return (ptx, $"NVRTC {nvrtc.Path} {string.Join(' ', options)}");
-            }
-            catch (NativeCallException e) when (e.Message.Contains("INVALID_OPTION", StringComparison.Ordinal))
-            {
-                failures.Add(e.Message);
-            }
-        }
-
-        throw new NativeCallException("NVRTC accepted none of the architectures tried: " + string.Join("; ", failures));
-    }
-
-    private static void TryWrite(string folder, string path, byte[] ptx)
-    {
-        try
-        {
-            Directory.CreateDirectory(folder);
-            string temporary = path + $".{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temporary, ptx);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (IOException)
-        {
-            // A cache that cannot be written costs the next process a compile, nothing more.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private void MakeCurrent() => CudaNative.Check(CudaNative.CtxSetCurrent(_context), "cuCtxSetCurrent");

@@ -27,6 +27,9 @@ internal static class KernelSource
 
     public const string MutateRepairKernel = "shardcast_mutate_repair";
 
+    /// <summary>Every kernel the device backends bind.</summary>
+    public static readonly IReadOnlyList<string> Kernels = [ResetKernel, AnnealKernel, CrossoverKernel, AdoptKernel, SpreadKernel, MutateRepairKernel];
+
     private static (string, string) Load()
     {
         using var stream = typeof(KernelSource).Assembly.GetManifestResourceStream("Shardcast.Kernels.Source.shardcast.cl")

@@ -86,6 +86,22 @@ public static class CudaProbe
         return sites;
     }
 
+    /// <summary>The first NVRTC candidate that loads, each one tried added to <paramref name="tried"/>; null where none does.</summary>
+    private static string? FindNvrtc(List<string> tried)
+    {
+        foreach (string candidate in NvrtcCandidates())
+        {
+            tried.Add(candidate);
+            if (NativeLibrary.TryLoad(candidate, out nint handle))
+            {
+                NativeLibrary.Free(handle);
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
     public static BackendReport Probe()
     {
         var tried = new List<string>();
@@ -107,25 +123,16 @@ public static class CudaProbe
                 devices.Add(new DeviceReport(Name(device), "gpu", "NVIDIA", $"CUDA driver {version / 1000}.{version % 1000 / 10}", Attribute(device, MultiprocessorCount), (long)TotalMemory(device), 1024));
             }
 
-            string? nvrtc = null;
-            foreach (string candidate in NvrtcCandidates())
-            {
-                tried.Add(candidate);
-                if (NativeLibrary.TryLoad(candidate, out nint handle))
-                {
-                    NativeLibrary.Free(handle);
-                    nvrtc = candidate;
-                    break;
-                }
-            }
-
+            string? nvrtc = FindNvrtc(tried);
             return nvrtc is null
                 ? new BackendReport("cuda", false, devices, null, tried, "devices found, but no NVRTC library to compile the kernel source (every path tried is listed)")
                 : new BackendReport("cuda", true, devices, null, tried, $"anneals on the first device listed; NVRTC at {nvrtc} compiles the kernel source on first use (PTX cached under ~/.cache/shardcast/cuda)");
         }
         catch (DllNotFoundException)
         {
-            return new BackendReport("cuda", false, [], $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)", [.. NativeLibraries.CudaCandidates], null);
+            string? nvrtc = FindNvrtc([]);
+            return new BackendReport("cuda", false, [], $"{NativeLibraries.Cuda} not found (no NVIDIA driver on this machine)", [.. NativeLibraries.CudaCandidates],
+                nvrtc is null ? null : $"NVRTC at {nvrtc} is installed: `capabilities --verify` compiles the kernel source with it, without a device");
         }
         catch (NativeCallException e)
         {
