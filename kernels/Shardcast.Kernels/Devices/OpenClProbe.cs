@@ -42,12 +42,18 @@ internal static class NativeLibraries
     public const string Cuda = "libcuda.so.1";
     private static int _registered;
 
+    /// <summary>Names a driver library to try before all others (a driver outside the usual places).</summary>
+    public const string CudaDriverVariable = "SHARDCAST_CUDA_DRIVER";
+
     /// <summary>
-    /// The CUDA driver by its soname, then where drivers sit when the loader's path does not say (containers mount
-    /// theirs under /usr/local/nvidia; WSL under /usr/lib/wsl).
+    /// The library SHARDCAST_CUDA_DRIVER names, if set; the CUDA driver by its soname; then where drivers sit when
+    /// the loader's path does not say (containers mount theirs under /usr/local/nvidia; WSL under /usr/lib/wsl).
     /// </summary>
     public static IReadOnlyList<string> CudaCandidates { get; } =
-        [Cuda, "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/local/nvidia/lib/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"];
+    [
+        .. Environment.GetEnvironmentVariable(CudaDriverVariable) is { Length: > 0 } named ? [named] : Array.Empty<string>(),
+        Cuda, "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/local/nvidia/lib/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1",
+    ];
 
     /// <summary>The driver library that loaded, once one has.</summary>
     public static string? LoadedCuda { get; private set; }
