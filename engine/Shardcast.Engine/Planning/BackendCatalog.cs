@@ -21,6 +21,37 @@ public static class BackendCatalog
 
     private static readonly Lazy<bool> CudaReady = new(() => CudaProbe.Probe().Searchable);
 
+    /// <summary>
+    /// Builds, ahead of any request, the device runtime that "auto" would search on: CUDA's first use compiles the
+    /// kernel source with NVRTC and the driver JIT-compiles the PTX (about a minute of one core on a 2-core CPU,
+    /// docs/benchmarks.md), which a server's first plan would otherwise wait for. Returns the backend prepared,
+    /// or "managed" where no device backend would be picked. A failure is kept by the runtime, as on first use, and
+    /// plans then fall back with its reason.
+    /// </summary>
+    public static string Prepare()
+    {
+        try
+        {
+            if (CudaReady.Value)
+            {
+                _ = CudaBackend.DeviceName;
+                return CudaBackend.BackendName;
+            }
+
+            if (OpenClGpu.Value)
+            {
+                _ = OpenClBackend.DeviceName;
+                return OpenClBackend.BackendName;
+            }
+        }
+        catch (NativeCallException)
+        {
+            // Remembered by the shared runtime; the first plan that asks for the backend reports it.
+        }
+
+        return ManagedBackend.BackendName;
+    }
+
     public static ISearchBackend Resolve(string name)
     {
         ArgumentNullException.ThrowIfNull(name);

@@ -84,7 +84,7 @@ public static class CapabilitiesCommand
 
     /// <summary>
     /// Without a CUDA device the kernels cannot run, but where NVRTC is installed the kernel source can still be
-    /// compiled for the GPU the machine will get (Hopper, compute capability 9.0); no NVRTC is no failure here.
+    /// compiled, for a Hopper GPU (compute capability 9.0: the H100 and H200); no NVRTC is no failure here.
     /// </summary>
     private static bool VerifyCudaCompile(TextWriter output)
     {

@@ -61,9 +61,10 @@ public static class ServeCommand
     /// evaluate of a cached cluster, a route, an ingest) is then read, answered and written by the thread that saw
     /// its bytes arrive, with no hop through the thread pool, whose workers otherwise spend more time waking and
     /// spinning than the request takes (docs/benchmarks.md). Safe because nothing on that path blocks: heavy
-    /// operations go to the worker pool, device probes are made once at start-up. The runtime reads the switch
-    /// when it creates its first socket, so it is set before the listener exists and only by `serve`, the one
-    /// command whose process is a server.
+    /// operations go to the worker pool, device probes are made once at start-up, and the device runtime that
+    /// "auto" would pick is built then too (CUDA's first use compiles the kernel source for about a minute). The
+    /// runtime reads the switch when it creates its first socket, so it is set before the listener exists and only
+    /// by `serve`, the one command whose process is a server.
     /// </summary>
     private static void ApplyProcessWideSettings(ServerOptions options)
     {
@@ -73,6 +74,10 @@ public static class ServeCommand
             Environment.SetEnvironmentVariable(inline, "1");
         }
 
-        _ = Task.Run(() => Kernels.Devices.DeviceCatalog.Cached);
+        _ = Task.Run(() =>
+        {
+            _ = Kernels.Devices.DeviceCatalog.Cached;
+            Engine.Planning.BackendCatalog.Prepare();
+        });
     }
 }
