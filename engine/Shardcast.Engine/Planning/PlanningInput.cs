@@ -205,10 +205,13 @@ public sealed class PlanningInput
     /// <summary>Whether a partition may sit on a node: its tenant's node set minus draining nodes.</summary>
     public bool IsAllowed(int partition, int node) => Domains[DomainOf[partition]][node];
 
+    /// <summary>Resolves a validated cluster; one whose cost could overflow is refused (<see cref="CostRange"/>).</summary>
     public static PlanningInput From(ClusterSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new PlanningInput(spec);
+        var input = new PlanningInput(spec);
+        CostRange.Check(input);
+        return input;
     }
 
     public double Capacity(int node, int resource) => Spec.Nodes[node].Capacity[resource];

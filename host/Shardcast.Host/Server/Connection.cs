@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Shardcast.Engine.Planning;
 using Shardcast.Protocol;
 using Shardcast.Protocol.MessagePack;
 
@@ -194,6 +195,13 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
         {
             errorCode = e.Code;
             await WriteAsync(Messages.Failure(id, e.Code, e.Message, e.Body)).ConfigureAwait(false);
+        }
+        catch (PlanningException e)
+        {
+            // The planner refused what the body asks (a cluster whose cost overflows, contradictory move costs):
+            // the client's input, as the CLI's exit code 2 says, not the server's failure.
+            errorCode = ErrorCodes.BadRequest;
+            await WriteAsync(Messages.Failure(id, ErrorCodes.BadRequest, "body: " + e.Message)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not (IOException or SocketException or ObjectDisposedException))
         {

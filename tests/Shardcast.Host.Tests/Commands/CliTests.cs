@@ -217,6 +217,20 @@ public sealed class CliTests : IDisposable
         Assert.Contains("$.nodes[3].capacity", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Plan_AClusterWhoseCostOverflows_ExitsWithTwoAndNamesTheNode_WritingNoPlan()
+    {
+        // Every number finite, but a load over a capacity of 1e-320 is infinite: found by mutating the example.
+        string bad = Path.Combine(_folder, "bad.json");
+        string plan = Path.Combine(_folder, "plan.json");
+        File.WriteAllText(bad, File.ReadAllText(Example).Replace("\"n5\", \"capacity\": [10320,", "\"n5\", \"capacity\": [1e-320,", StringComparison.Ordinal));
+        var (code, _, error, _) = Run("plan", "--input", bad, "--output", plan);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith("error: the cluster's numbers do not fit the cost's range: its balance and headroom term could reach", error, StringComparison.Ordinal);
+        Assert.Contains("node 'n5' has a capacity of 1E-320 of it", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(plan));
+    }
+
     [Theory]
     [InlineData("plan", "--input", "/nonexistent.json")]
     [InlineData("plan", "--input", "EXAMPLE", "--algorithm", "tabu")]

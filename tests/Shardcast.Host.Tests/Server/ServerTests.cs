@@ -197,6 +197,29 @@ public class ServerTests
         Assert.Equal(1, (await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["protocol"]!.Int);
     }
 
+    [Theory]
+    [InlineData("plan")]
+    [InlineData("evaluate")]
+    public async Task A_cluster_whose_cost_overflows_gets_bad_request_naming_the_node(string op)
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var cluster = ExampleCluster();
+        var nodes = cluster["nodes"]!.Items.ToArray();
+        nodes[5] = With(nodes[5], ("capacity", MsgPackValue.FromArray([MsgPackValue.From(1e-320), nodes[5]["capacity"]!.Items[1]])));
+        var body = With(cluster, ("nodes", MsgPackValue.FromArray(nodes)), ("assignment", MsgPackValue.FromBinary(new byte[120 * 4])));
+        if (op == "plan")
+        {
+            body = With(cluster, ("nodes", MsgPackValue.FromArray(nodes)));
+        }
+
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync(op, body).WaitAsync(Patience));
+        Assert.Equal(ErrorCodes.BadRequest, e.Code);
+        Assert.StartsWith("body: the cluster's numbers do not fit the cost's range", e.Message, StringComparison.Ordinal);
+        Assert.Contains("node 'n5'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["protocol"]!.Int);
+    }
+
     [Fact]
     public async Task Envelope_errors_unknown_ops_versions_and_duplicate_ids_get_their_codes()
     {
