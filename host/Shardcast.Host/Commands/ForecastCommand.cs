@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Shardcast.Models.Classical;
 using Shardcast.Models.Forecasting;
 using Shardcast.Models.Series;
 
@@ -42,7 +43,13 @@ public static class ForecastCommand
                 double[][] values;
                 try
                 {
-                    values = forecaster.Open(series).Forecast(steps, levels);
+                    var (opened, fellBack) = FleetForecast.OpenOrFallBack(forecaster, series);
+                    if (fellBack)
+                    {
+                        error.WriteLine($"note: {series.Length} points are too few for {forecaster.Name} (it needs {Ets.MinimumObservations}, as ETS does); seasonal naive forecast them");
+                    }
+
+                    values = opened.Forecast(steps, levels);
                 }
                 catch (ArgumentOutOfRangeException e)
                 {

@@ -143,9 +143,11 @@ public sealed class ForecastOperation : IOperation
         {
             context.Cancellation.ThrowIfCancellationRequested();
             double[][] values;
+            bool fellBack;
             try
             {
-                values = model.Open(history).Forecast(horizon, quantiles);
+                (var opened, fellBack) = FleetForecast.OpenOrFallBack(model, history);
+                values = opened.Forecast(horizon, quantiles);
             }
             catch (ArgumentOutOfRangeException e)
             {
@@ -154,6 +156,7 @@ public sealed class ForecastOperation : IOperation
 
             results.Add(MsgPackValue.Map(
                 ("id", MsgPackValue.From(id)),
+                ("served_by", MsgPackValue.From(fellBack ? ModelNames.SeasonalNaive : modelName)),
                 ("values", binary ? Float32(values) : MsgPackValue.FromArray(values.Select(row => MsgPackValue.FromArray(row.Select(MsgPackValue.From)))))));
         }
 

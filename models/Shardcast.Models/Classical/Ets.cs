@@ -76,11 +76,14 @@ public static class Ets
         return best!;
     }
 
+    /// <summary>The fewest points a fit takes: a level, a trend and one error to judge them by.</summary>
+    public const int MinimumObservations = 3;
+
     public static EtsFit Fit(ReadOnlySpan<double> values, int period, EtsSpec spec)
     {
-        if (values.Length < 3)
+        if (values.Length < MinimumObservations)
         {
-            throw new ArgumentException("ETS needs at least three observations.", nameof(values));
+            throw new ArgumentException($"ETS needs at least {MinimumObservations} observations.", nameof(values));
         }
 
         int m = spec.Season == EtsSeason.None ? 1 : period;

@@ -77,11 +77,22 @@ public static class FleetForecast
         Parallel.For(0, histories.Count, new ParallelOptions { CancellationToken = cancellation }, i =>
         {
             var history = histories[i];
-            // Too short for the model (ETS needs three points, anything needs one step): seasonal naive serves it.
-            var forecaster = history.Length >= 3 || chosen is SeasonalNaiveModel ? chosen.Open(history) : new SeasonalNaiveModel().Open(history);
-            values[i] = forecaster.Forecast(steps, [quantile])[0];
+            values[i] = OpenOrFallBack(chosen, history).Forecaster.Forecast(steps, [quantile])[0];
         });
         return new FleetForecastResult(values, notes.Count > 0 ? string.Join("; ", notes) : model);
+    }
+
+    /// <summary>
+    /// Opens a series on the model, or on seasonal naive where the series is too short for the model to fit (fewer
+    /// than <see cref="Ets.MinimumObservations"/> points: ETS cannot fit, nor auto with it): the fallback the
+    /// planner and the forecast command share, so a partition with two points of history still gets a forecast.
+    /// </summary>
+    public static (ISeriesForecaster Forecaster, bool FellBack) OpenOrFallBack(IForecastModel model, TimeSeries history)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(history);
+        bool tooShort = history.Length < Ets.MinimumObservations && model is not SeasonalNaiveModel;
+        return tooShort ? (new SeasonalNaiveModel().Open(history), true) : (model.Open(history), false);
     }
 
     private static double[][] BatchedLstm(IReadOnlyList<TimeSeries> histories, LstmNetwork network, int steps, double quantile)

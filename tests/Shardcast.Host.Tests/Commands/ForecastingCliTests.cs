@@ -96,6 +96,25 @@ public sealed class ForecastingCliTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("ets")]
+    [InlineData("lstm")]
+    public void Forecast_of_two_points_falls_back_to_seasonal_naive_and_says_so(string model)
+    {
+        // A series just begun: two points of the real trace, too few to fit ETS (found by mutating NAB files,
+        // where `auto` and `ets` stopped with an internal error).
+        string path = Path.Combine(_folder, "young.csv");
+        File.WriteAllLines(path, File.ReadLines(Speed).Take(3));
+        var (code, output, error) = Run("forecast", "--input", path, "--horizon", "3", "--model", model);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains($"note: 2 points are too few for {model}", error, StringComparison.Ordinal);
+        Assert.Equal(4, output.Trim().Split('\n').Length);
+        var (naiveCode, naive, _) = Run("forecast", "--input", path, "--horizon", "3", "--model", "snaive");
+        Assert.Equal(ExitCodes.Ok, naiveCode);
+        Assert.Equal(naive, output);
+    }
+
     [Fact]
     public void Backtest_trains_the_lstm_within_its_time_budget_when_no_model_file_is_given()
     {

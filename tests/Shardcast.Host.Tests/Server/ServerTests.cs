@@ -75,6 +75,24 @@ public class ServerTests
 
         var missing = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("forecast", MsgPackValue.Map(("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("nope")))])))));
         Assert.Equal(ErrorCodes.NotFound, missing.Code);
+        Assert.Equal("ets", byId["forecasts"]!.Items[0]["served_by"]!.String);
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("ets")]
+    public async Task A_series_too_short_for_the_model_is_forecast_by_seasonal_naive_and_says_so(string model)
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        var young = MsgPackValue.Map(("id", MsgPackValue.From("young")), ("values", MsgPackValue.FromArray([MsgPackValue.From(73.0), MsgPackValue.From(62.0)])), ("step_seconds", MsgPackValue.From(300L)));
+        var grown = MsgPackValue.Map(("id", MsgPackValue.From("grown")), ("values", MsgPackValue.FromArray([.. Enumerable.Range(0, 50).Select(t => MsgPackValue.From(60.0 + (t % 7)))])), ("step_seconds", MsgPackValue.From(300L)));
+        var answer = await client.CallAsync("forecast", MsgPackValue.Map(("series", MsgPackValue.FromArray([young, grown])), ("model", MsgPackValue.From(model)), ("horizon", MsgPackValue.From(3L)))).WaitAsync(Patience);
+        var naive = await client.CallAsync("forecast", MsgPackValue.Map(("series", MsgPackValue.FromArray([young])), ("model", MsgPackValue.From("snaive")), ("horizon", MsgPackValue.From(3L)))).WaitAsync(Patience);
+
+        Assert.Equal("snaive", answer["forecasts"]!.Items[0]["served_by"]!.String);
+        Assert.Equal(naive["forecasts"]!.Items[0]["values"]!.ToString(), answer["forecasts"]!.Items[0]["values"]!.ToString());
+        Assert.Equal(model, answer["forecasts"]!.Items[1]["served_by"]!.String);
     }
 
     [Fact]
