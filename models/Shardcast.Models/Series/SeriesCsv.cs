@@ -98,7 +98,7 @@ public static class SeriesCsv
                 throw new SeriesFormatException($"{source}:{lineNumber}: expected the header 'timestamp,value', found '{Shorten(line)}'");
             }
 
-            double t = ParseTimestamp(first) ?? throw new SeriesFormatException($"{source}:{lineNumber}: timestamp '{first}' is neither a date-time nor Unix seconds");
+            double t = ParseTimestamp(first) ?? throw new SeriesFormatException($"{source}:{lineNumber}: timestamp '{first}' is neither a date-time nor Unix seconds within the years 1 to 9999");
             if (!double.TryParse(second, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             {
                 throw new SeriesFormatException($"{source}:{lineNumber}: value '{second}' is not a finite number");
@@ -133,8 +133,17 @@ public static class SeriesCsv
         }
     }
 
+    /// <summary>
+    /// ISO-8601 UTC, or the Unix seconds themselves where the time lies outside the calendar's years 1 to 9999: no
+    /// series read has such a time (<see cref="Read(string)"/> refuses it), but a forecast's steps can pass the end.
+    /// </summary>
     public static string FormatTimestamp(double unixSeconds) =>
-        DateTime.UnixEpoch.AddSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        unixSeconds is >= EarliestSeconds and <= LatestSeconds
+            ? DateTime.UnixEpoch.AddSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+            : unixSeconds.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>0001-01-01 and 9999-12-31 23:59:59 in Unix seconds: the range a timestamp is read in.</summary>
+    private const double EarliestSeconds = -62_135_596_800, LatestSeconds = 253_402_300_799;
 
     private static double? ParseTimestamp(ReadOnlySpan<char> text)
     {
@@ -143,7 +152,7 @@ public static class SeriesCsv
             return (when - DateTime.UnixEpoch).TotalSeconds;
         }
 
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && double.IsFinite(seconds) ? seconds : null;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is >= EarliestSeconds and <= LatestSeconds ? seconds : null;
     }
 
     private static string Shorten(string line) => line.Length <= 60 ? line : line[..60] + "...";

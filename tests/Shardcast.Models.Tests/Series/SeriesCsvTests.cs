@@ -30,6 +30,7 @@ public class SeriesCsvTests
     [InlineData("timestamp,value\n5,2\n4,3\n", ":3: timestamp '4' is before")]
     [InlineData("timestamp,value\nyesterday,2\n", ":2: timestamp 'yesterday'")]
     [InlineData("timestamp,value\n1,2,3\n", ":2: expected two fields")]
+    [InlineData("timestamp,value\n1,2\n1e308,3\n", ":3: timestamp '1e308' is neither a date-time nor Unix seconds within the years 1 to 9999")]
     [InlineData("timestamp,value\n", "no data rows")]
     public void Bad_files_are_refused_naming_the_line(string text, string expected)
     {
@@ -68,6 +69,17 @@ public class SeriesCsvTests
         var back = Read(writer.ToString());
         Assert.Equal(series.Timestamps, back.Timestamps);
         Assert.Equal(series.Values, back.Values);
+    }
+
+    [Fact]
+    public void Times_past_the_calendar_are_written_as_unix_seconds_and_refused_when_read()
+    {
+        // A forecast's steps can pass year 9999 even when its history does not.
+        var series = new TimeSeries("x", [253_402_300_799, 253_402_300_800, 1e12], [1, 2, 3]);
+        var writer = new StringWriter();
+        SeriesCsv.Write(series, writer);
+        Assert.Equal(["timestamp,value", "9999-12-31 23:59:59,1", "253402300800,2", "1000000000000,3"], writer.ToString().TrimEnd().Split(Environment.NewLine));
+        Assert.Throws<SeriesFormatException>(() => Read(writer.ToString()));
     }
 
     private static TimeSeries Read(string text) => SeriesCsv.Read(new StringReader(text), "test", "test.csv");
