@@ -121,6 +121,11 @@ public sealed class ForecastOperation : IOperation
         var fields = new BodyFields(body, "body", "series", "horizon", "quantiles", "model", "binary");
         int horizon = (int)fields.OptionalInteger("horizon", 12, 1, 4096);
         double[] quantiles = fields.Optional("quantiles") is { } q ? BodyFields.AsNumbers(q, fields.PathOf("quantiles"), 64) : [0.1, 0.5, 0.9];
+        if (quantiles.Length == 0)
+        {
+            throw new BadRequestException("body.quantiles", "at least one quantile is needed (or leave the field out for 0.1, 0.5, 0.9)");
+        }
+
         for (int i = 0; i < quantiles.Length; i++)
         {
             if (!(quantiles[i] > 0 && quantiles[i] < 1))

@@ -190,6 +190,7 @@ public class ServerTests
     [InlineData("plan", "partitions-load", "body.partitions[0].load")]
     [InlineData("plan", "options", "body.options.algorithm")]
     [InlineData("forecast", "quantile", "body.quantiles[0]")]
+    [InlineData("forecast", "no-quantiles", "body.quantiles: at least one quantile")]
     [InlineData("forecast", "unknown-key", "body.series[0].valuez")]
     [InlineData("ingest", "step", "body.series[0].step_seconds")]
     [InlineData("route", "since", "body.since")]
@@ -203,6 +204,7 @@ public class ServerTests
             "partitions-load" => With(ExampleCluster(), ("partitions", MsgPackValue.FromArray([With(ExampleCluster()["partitions"]!.Items[0], ("load", MsgPackValue.From("heavy")))]))),
             "options" => With(ExampleCluster(), ("options", MsgPackValue.Map(("algorithm", MsgPackValue.From("magic"))))),
             "quantile" => MsgPackValue.Map(("series", MsgPackValue.FromArray([series])), ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(1.5)]))),
+            "no-quantiles" => MsgPackValue.Map(("series", MsgPackValue.FromArray([series])), ("quantiles", MsgPackValue.EmptyArray)),
             "unknown-key" => MsgPackValue.Map(("series", MsgPackValue.FromArray([With(series, ("valuez", MsgPackValue.Nil))]))),
             "step" => MsgPackValue.Map(("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("a")), ("values", MsgPackValue.EmptyArray), ("step_seconds", MsgPackValue.From(-5L)))]))),
             _ => MsgPackValue.Map(("since", MsgPackValue.From("yesterday"))),
