@@ -35,9 +35,9 @@ public static class PlanCommand
             long? stepBudget = parse.GetValue(steps);
             int threadCount = parse.GetValue(threads);
             int chainCount = parse.GetValue(chains);
-            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0 || chainCount < 0)
+            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0 || chainCount < 0 || parse.GetValue(targetCost) is { } target && !double.IsFinite(target))
             {
-                error.WriteLine("error: --time-ms and --steps must be positive, --threads and --chains not negative");
+                error.WriteLine("error: --time-ms and --steps must be positive, --threads and --chains not negative, --target-cost finite");
                 return ExitCodes.BadInput;
             }
 

@@ -236,6 +236,7 @@ public sealed class CliTests : IDisposable
     [InlineData("plan", "--input", "EXAMPLE", "--algorithm", "tabu")]
     [InlineData("plan", "--input", "EXAMPLE", "--backend", "vulkan")]
     [InlineData("plan", "--input", "EXAMPLE", "--time-ms", "0")]
+    [InlineData("plan", "--input", "EXAMPLE", "--target-cost", "NaN")]
     [InlineData("plan", "--frobnicate")]
     [InlineData("generate", "--partitions", "0")]
     [InlineData("generate", "--resources", "9")]
