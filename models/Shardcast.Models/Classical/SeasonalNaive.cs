@@ -13,8 +13,9 @@ public static class SeasonalNaive
     public static int SeasonFor(double stepSeconds, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSeconds);
-        int day = (int)Math.Round(SecondsPerDay / stepSeconds);
-        return day >= 1 && length >= 2 * day ? day : 1;
+        // In double: a step of microseconds makes a day more points than an int holds, and 2 * day would wrap.
+        double day = Math.Round(SecondsPerDay / stepSeconds);
+        return day >= 1 && length >= 2 * day ? (int)day : 1;
     }
 
     /// <summary>The season of a series' history: one day at its step, with two days of history; else 1.</summary>

@@ -9,6 +9,9 @@ public class SeasonalNaiveTests
     [InlineData(300, 575, 1)]
     [InlineData(1800, 100, 48)]
     [InlineData(1800, 95, 1)]
+    [InlineData(1e-320, 300, 1)] // a day of more points than an int holds (the socket took such a step and crashed)
+    [InlineData(1e-5, 300, 1)]
+    [InlineData(86_400 / 1e9, 2_000_000_000, 1_000_000_000)]
     public void SeasonFor_IsOneDayOfPoints_WhenTwoDaysAreThere(double step, int length, int season)
     {
         Assert.Equal(season, SeasonalNaive.SeasonFor(step, length));
