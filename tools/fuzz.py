@@ -238,8 +238,11 @@ def main():
                 if (i + 1) % 50 == 0:
                     print(f'{i + 1} cases', file=sys.stderr, flush=True)
         print('exit codes: ' + ', '.join(f'{code}: {count}' for code, count in sorted(runner.codes.items(), key=str)))
-    print(f'{options.target}: {options.cases} cases, {failures} failures (kept in {options.keep})')
-    sys.exit(1 if failures else 0)
+    if failures:
+        print(f'{options.target}: {options.cases} cases, {failures} failures (kept in {options.keep})')
+        sys.exit(1)
+    shutil.rmtree(options.keep, ignore_errors=True)
+    print(f'{options.target}: {options.cases} cases, no failures')
 
 
 if __name__ == '__main__':
