@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Mutation fuzzing of everything a user hands Shardcast: cluster files (`plan`), series CSV (`forecast`), ROADEF
 model and assignment files (`roadef`) and socket requests (`serve`, through Debian's python3-msgpack). Each case
-mutates a real input (the example cluster, NAB traces, set A's a1_1) in one to three places; an answer other than
-success or a refusal (exit code 0, 2 or 3; any error code but `internal`) is printed with what was mutated, and the
-files of failing cases are kept. Bad input must be refused with a reason, never crash a command or the server.
+mutates a real input (the example cluster, set A's a1_1 as a cluster file and in its own format, NAB traces) in one
+to three places; an answer other than success or a refusal (exit code 0, 2 or 3; any error code but `internal`) is
+printed with what was mutated, and the files of failing cases are kept. Bad input must be refused with a reason,
+never crash a command or the server.
 
     python3 tools/fuzz.py plan|files|socket [--seed S] [--cases N] [--shardcast PATH]
 
@@ -115,17 +116,25 @@ def case_random(options, i):
 
 
 def plan_cases(options, runner):
-    cluster = json.load(open(os.path.join(ROOT, 'examples', 'cluster.json')))
+    """Two clusters to mutate: the example (DESIGN's terms) and a1_1 as `roadef --export-cluster` writes it (the
+    extended terms: safety, resource balance, move costs, neighbourhoods, hard capacity)."""
+    a1_1 = os.path.join(ROOT, 'data', 'roadef2012', 'A')
+    exported = os.path.join(options.keep, 'a1_1.json')
+    subprocess.run([options.shardcast, 'roadef', '--model', os.path.join(a1_1, 'model_a1_1.txt'), '--initial',
+                    os.path.join(a1_1, 'assignment_a1_1.txt'), '--output', os.path.join(options.keep, 'a1_1.solution'),
+                    '--time-s', '1', '--export-cluster', exported], check=True, capture_output=True)
+    clusters = [json.load(open(os.path.join(ROOT, 'examples', 'cluster.json'))), json.load(open(exported))]
+    os.remove(exported)
 
     def case(i):
         rng = case_random(options, i)
         folder = tempfile.mkdtemp(prefix=f'plan{i}-')
-        document = copy.deepcopy(cluster)
+        document = copy.deepcopy(clusters[i % 2])
         what = [mutate_json(rng, document) for _ in range(rng.randint(1, 3))]
         path = os.path.join(folder, 'cluster.json')
         json.dump(document, open(path, 'w'))
         args = ['plan', '--input', path, '--time-ms', '300', '--output', os.path.join(folder, 'plan.json')]
-        return runner.run(i, args + (['--no-scaling-advice'] if i % 2 else []), folder, what)
+        return runner.run(i, args + (['--no-scaling-advice'] if i % 4 < 2 else []), folder, what)
     return case
 
 
