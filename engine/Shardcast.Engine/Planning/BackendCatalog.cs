@@ -30,27 +30,27 @@ public static class BackendCatalog
     /// </summary>
     public static string Prepare()
     {
+        string chosen = AutoChoice;
         try
         {
-            if (CudaReady.Value)
+            _ = chosen switch
             {
-                _ = CudaBackend.DeviceName;
-                return CudaBackend.BackendName;
-            }
-
-            if (OpenClGpu.Value)
-            {
-                _ = OpenClBackend.DeviceName;
-                return OpenClBackend.BackendName;
-            }
+                CudaBackend.BackendName => CudaBackend.DeviceName,
+                OpenClBackend.BackendName => OpenClBackend.DeviceName,
+                _ => null,
+            };
+            return chosen;
         }
         catch (NativeCallException)
         {
             // Remembered by the shared runtime; the first plan that asks for the backend reports it.
+            return ManagedBackend.BackendName;
         }
-
-        return ManagedBackend.BackendName;
     }
+
+    /// <summary>The backend "auto" searches on: CUDA where it can search, else an OpenCL GPU, else managed.</summary>
+    private static string AutoChoice =>
+        CudaReady.Value ? CudaBackend.BackendName : OpenClGpu.Value ? OpenClBackend.BackendName : ManagedBackend.BackendName;
 
     public static ISearchBackend Resolve(string name)
     {
@@ -60,9 +60,7 @@ public static class BackendCatalog
             ManagedBackend.BackendName => new ManagedBackend(),
             OpenClBackend.BackendName => new FallbackBackend(new OpenClBackend(), new ManagedBackend()),
             CudaBackend.BackendName => new FallbackBackend(new CudaBackend(), new ManagedBackend()),
-            "auto" => CudaReady.Value ? new FallbackBackend(new CudaBackend(), new ManagedBackend())
-                : OpenClGpu.Value ? new FallbackBackend(new OpenClBackend(), new ManagedBackend())
-                : new ManagedBackend(),
+            "auto" => Resolve(AutoChoice),
             _ => throw new PlanningException($"unknown backend '{name}'; expected one of {string.Join(", ", Known)}"),
         };
     }
