@@ -146,7 +146,7 @@ def selftest(client):
     values = from_float32_bin(inline["forecasts"][0]["values"])
     check("forecast inline answers float32 bin, low below high", len(values) == 24 and all(values[h] <= values[12 + h] for h in range(12)))
 
-    plan = client.call("plan", dict(small_cluster(), apply=True))
+    plan = client.call("plan", dict(small_cluster(), record_route=True))
     check("plan answers the plan file's fields", {"feasible", "moves", "cost_after", "nodes"} <= set(plan))
     check("plan moves partitions off the full node", plan["feasible"] and len(plan["moves"]) > 0)
 

@@ -1,6 +1,6 @@
-using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Kernels.Tests;
 

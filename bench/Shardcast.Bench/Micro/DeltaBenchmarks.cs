@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Random;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Bench.Micro;
 

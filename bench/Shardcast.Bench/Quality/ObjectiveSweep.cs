@@ -2,7 +2,7 @@ using System.Globalization;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Bench.Quality;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Shardcast.Engine.Planning;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Search;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Bench.Quality;
 

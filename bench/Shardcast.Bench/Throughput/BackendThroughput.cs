@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Shardcast.Kernels;
+using Shardcast.Kernels.Interop;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.OpenCl;
 using Shardcast.Kernels.Problem;
@@ -49,7 +51,7 @@ internal static class BackendThroughput
                     using var set = new Kernels.Device.DeviceChainSet(device, problem, options, chains);
                     Report(output, size, name, set, problem, temperature, seconds);
                 }
-                catch (Kernels.Devices.NativeCallException e)
+                catch (Kernels.Interop.NativeCallException e)
                 {
                     output.WriteLine($"| {size} | {name} | - | unavailable: {e.Message} | - |");
                 }
@@ -84,7 +86,7 @@ internal static class BackendThroughput
         {
             return name();
         }
-        catch (Kernels.Devices.NativeCallException e)
+        catch (Kernels.Interop.NativeCallException e)
         {
             return "none (" + e.Message + ")";
         }
@@ -137,7 +139,7 @@ internal static class BackendThroughput
                 {
                     cells.Add(backend.Search(problem, problem.Initial, options).Cost.Energy.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
                 }
-                catch (Kernels.Devices.NativeCallException e)
+                catch (Kernels.Interop.NativeCallException e)
                 {
                     cells.Add("unavailable: " + e.Message);
                 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Random;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Bench.Throughput;
 

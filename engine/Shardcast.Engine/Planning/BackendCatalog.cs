@@ -1,7 +1,9 @@
+using Shardcast.Kernels;
 using Shardcast.Kernels.Cuda;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.OpenCl;
+using Shardcast.Kernels.Probes;
 using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Planning;

@@ -1,6 +1,7 @@
 using Shardcast.Engine.Generation;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Probes;
 using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Planning;

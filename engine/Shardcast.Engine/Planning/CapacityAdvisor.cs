@@ -1,5 +1,5 @@
 using Shardcast.Engine.Cluster;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Engine.Planning;
 

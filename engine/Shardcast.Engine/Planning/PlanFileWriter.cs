@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Shardcast.Engine.Json;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Problem;
-using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Planning;
 
 /// <summary>Writes the plan file (docs/plan-file.md describes every field).</summary>
 public static class PlanFileWriter
 {
+    /// <summary>The plan file as people read it: indented.</summary>
     public static void Write(Plan plan, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -20,6 +21,18 @@ public static class PlanFileWriter
         using var buffer = new MemoryStream();
         Write(plan, buffer);
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The plan file's JSON un-indented, as UTF-8 bytes, for a program to read (the socket's answer is built from it).</summary>
+    public static ReadOnlyMemory<byte> ToUtf8(Plan plan)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(plan, writer);
+        }
+
+        return buffer.WrittenMemory;
     }
 
     public static void Write(Plan plan, Utf8JsonWriter writer)

@@ -1,4 +1,4 @@
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Engine.Planning;
 

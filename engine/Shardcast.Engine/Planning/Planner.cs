@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Shardcast.Engine.Cluster;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Engine.Planning;
 

@@ -8,7 +8,7 @@ namespace Shardcast.Engine.Roadef;
 /// <param name="Backend">The engine backend that searched.</param>
 /// <param name="Note">Why the returned solution is not the search's, when it is not; else null.</param>
 /// <param name="Fallback">The backend asked for and why it did not search, when another did; else null.</param>
-public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, long EvaluatedMoves, string? Note, Kernels.Search.BackendFallback? Fallback = null);
+public sealed record RoadefSolution(int[] Assignment, RoadefEvaluation Initial, RoadefEvaluation Final, string Backend, TimeSpan SearchTime, long EvaluatedMoves, string? Note, Kernels.BackendFallback? Fallback = null);
 
 /// <summary>
 /// Solves a challenge instance with the engine itself: maps it to a cluster (<see cref="RoadefMapping"/>), plans

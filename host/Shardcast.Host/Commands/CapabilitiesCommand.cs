@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Shardcast.Engine.Planning;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Cuda;
-using Shardcast.Kernels.Devices;
-using Shardcast.Kernels.Exact;
+using Shardcast.Kernels.Interop;
 using Shardcast.Kernels.OpenCl;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels.Probes;
+using Shardcast.Kernels.Search.Exact;
 
 namespace Shardcast.Host.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Planning;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Host.Commands;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Shardcast.Engine.Planning;
 using Shardcast.Engine.Roadef;
-using Shardcast.Kernels.Exact;
+using Shardcast.Kernels.Search.Exact;
 
 namespace Shardcast.Host.Commands;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 using Spectre.Console;
 
 namespace Shardcast.Host.Commands;

@@ -76,7 +76,7 @@ public static class ServeCommand
 
         _ = Task.Run(() =>
         {
-            _ = Kernels.Devices.DeviceCatalog.Cached;
+            _ = Kernels.Probes.DeviceCatalog.Cached;
             Engine.Planning.BackendCatalog.Prepare();
         });
     }

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Shardcast.Engine.Planning;
+using Shardcast.Host.Server.Operations;
 using Shardcast.Protocol;
 using Shardcast.Protocol.MessagePack;
 

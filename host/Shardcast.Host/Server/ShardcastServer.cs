@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Shardcast.Engine.Observation;
+using Shardcast.Engine.Routing;
 using Shardcast.Protocol;
 
 namespace Shardcast.Host.Server;

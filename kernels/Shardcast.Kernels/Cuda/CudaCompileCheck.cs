@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Shardcast.Kernels.Device;
+using Shardcast.Kernels.Interop;
 
 namespace Shardcast.Kernels.Cuda;
 

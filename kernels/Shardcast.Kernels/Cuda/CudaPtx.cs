@@ -1,5 +1,6 @@
 using Shardcast.Kernels.Device;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Kernels.Cuda;
 

@@ -1,4 +1,4 @@
-using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Interop;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Search;
 

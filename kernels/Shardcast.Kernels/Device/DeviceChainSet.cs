@@ -1,6 +1,5 @@
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
-using Shardcast.Kernels.Search;
 
 namespace Shardcast.Kernels.Device;
 

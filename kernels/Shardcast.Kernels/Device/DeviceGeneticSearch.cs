@@ -1,4 +1,3 @@
-using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Random;
 using Shardcast.Kernels.Search;

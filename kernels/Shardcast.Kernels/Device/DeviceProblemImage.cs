@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Search;
 

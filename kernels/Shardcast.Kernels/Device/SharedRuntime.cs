@@ -1,4 +1,5 @@
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Kernels.Device;
 

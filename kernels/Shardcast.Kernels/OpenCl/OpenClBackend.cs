@@ -1,4 +1,5 @@
 using Shardcast.Kernels.Device;
+using Shardcast.Kernels.Interop;
 
 namespace Shardcast.Kernels.OpenCl;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Shardcast.Kernels.Device;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Kernels.OpenCl;
 

@@ -1,5 +1,5 @@
 using Shardcast.Engine.Planning;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Engine.Tests.Backends;
 

@@ -1,5 +1,6 @@
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Problem;
 using Shardcast.Kernels.Search;

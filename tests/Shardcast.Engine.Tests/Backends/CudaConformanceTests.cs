@@ -1,8 +1,9 @@
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Cuda;
-using Shardcast.Kernels.Devices;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Engine.Tests.Backends;
 

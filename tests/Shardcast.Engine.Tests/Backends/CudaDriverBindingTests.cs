@@ -2,7 +2,8 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Shardcast.Kernels.Cuda;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Engine.Tests.Backends;
 

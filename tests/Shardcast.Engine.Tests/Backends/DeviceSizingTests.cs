@@ -1,7 +1,7 @@
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
+using Shardcast.Kernels;
 using Shardcast.Kernels.Device;
-using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Tests.Backends;
 

@@ -1,3 +1,4 @@
+using Shardcast.Kernels;
 using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.Search;
 

@@ -1,7 +1,8 @@
 using System.Text;
 using Shardcast.Kernels.Cuda;
 using Shardcast.Kernels.Device;
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Engine.Tests.Backends;
 

@@ -1,6 +1,8 @@
-using Shardcast.Kernels.Devices;
+using Shardcast.Kernels;
+using Shardcast.Kernels.Interop;
+using Shardcast.Kernels.Managed;
 using Shardcast.Kernels.OpenCl;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels.Probes;
 
 namespace Shardcast.Engine.Tests.Backends;
 
@@ -93,14 +95,14 @@ public sealed class DeviceFallbackTests
                 }
             },
         };
-        var backend = new FallbackBackend(failing, new Shardcast.Kernels.Managed.ManagedBackend());
+        var backend = new FallbackBackend(failing, new ManagedBackend());
         var result = backend.Search(problem, input.Initial.ToArray(), Steps);
         Assert.Equal(3, epochs);
         Assert.Equal("managed", result.Backend);
         Assert.NotNull(result.Fallback);
         Assert.Equal("opencl", result.Fallback.Requested);
         Assert.Contains("CL_OUT_OF_RESOURCES", result.Fallback.Reason, StringComparison.Ordinal);
-        var managed = new Shardcast.Kernels.Managed.ManagedBackend().Search(problem, input.Initial.ToArray(), Steps);
+        var managed = new ManagedBackend().Search(problem, input.Initial.ToArray(), Steps);
         Assert.Equal(managed.Assignment, result.Assignment);
     }
 

@@ -1,7 +1,7 @@
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Engine.Tests.Planning;
 

@@ -4,6 +4,7 @@ using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Generation;
 using Shardcast.Engine.Planning;
 using Shardcast.Kernels.Managed;
+using Shardcast.Kernels.Search;
 
 namespace Shardcast.Engine.Tests.Planning;
 

@@ -1,5 +1,5 @@
 using Shardcast.Host.Commands;
-using Shardcast.Kernels.Search;
+using Shardcast.Kernels;
 
 namespace Shardcast.Host.Tests.Commands;
 

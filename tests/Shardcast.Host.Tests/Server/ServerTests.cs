@@ -129,7 +129,7 @@ public class ServerTests
     {
         await using var server = await RunningServer.StartAsync();
         await using var client = await server.ConnectAsync();
-        var request = With(ExampleCluster(), ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(3000L)), ("seed", MsgPackValue.From(3L)))), ("apply", MsgPackValue.True));
+        var request = With(ExampleCluster(), ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(3000L)), ("seed", MsgPackValue.From(3L)))), ("record_route", MsgPackValue.True));
         var plan = await client.CallAsync("plan", request).WaitAsync(Patience);
         Assert.True(plan["feasible"]!.Boolean);
         Assert.True(plan["peak_utilisation_after"]!.AsDouble() < plan["peak_utilisation_before"]!.AsDouble());

@@ -1,0 +1,119 @@
+using Shardcast.Models.Classical;
+using Shardcast.Models.Forecasting;
+using Shardcast.Models.Series;
+using Shardcast.Protocol;
+using Shardcast.Protocol.MessagePack;
+
+namespace Shardcast.Host.Server.Operations;
+
+/// <summary>`forecast`: series by id (ingested) or inline, H steps at quantiles by any model.</summary>
+public sealed class ForecastOperation : IOperation
+{
+    public string Name => "forecast";
+
+    public bool IsHeavy(MsgPackValue body) => true;
+
+    public MsgPackValue Run(MsgPackValue body, RequestContext context)
+    {
+        var fields = new BodyFields(body, "body", "series", "horizon", "quantiles", "model", "binary");
+        int horizon = (int)fields.OptionalInteger("horizon", 12, 1, 4096);
+        double[] quantiles = fields.Optional("quantiles") is { } q ? BodyFields.AsNumbers(q, fields.PathOf("quantiles"), 64) : [0.1, 0.5, 0.9];
+        if (quantiles.Length == 0)
+        {
+            throw new BadRequestException("body.quantiles", "at least one quantile is needed (or leave the field out for 0.1, 0.5, 0.9)");
+        }
+
+        for (int i = 0; i < quantiles.Length; i++)
+        {
+            if (!(quantiles[i] > 0 && quantiles[i] < 1))
+            {
+                throw new BadRequestException($"body.quantiles[{i}]", $"must lie strictly between 0 and 1, found {quantiles[i]}");
+            }
+        }
+
+        string modelName = fields.OptionalString("model") ?? ModelNames.Auto;
+        if (!ModelNames.Known.Contains(modelName))
+        {
+            throw new BadRequestException("body.model", $"unknown model '{modelName}' (known: {string.Join(", ", ModelNames.Known)})");
+        }
+
+        bool binary = fields.OptionalBool("binary", false);
+        var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
+        var model = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).Create(modelName);
+        var results = new List<MsgPackValue>(series.Count);
+        foreach (var (id, history) in series)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            double[][] values;
+            bool fellBack;
+            try
+            {
+                (var opened, fellBack) = FleetForecast.OpenOrFallBack(model, history);
+                values = opened.Forecast(horizon, quantiles);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new BadRequestException("body", $"{modelName}: {e.Message.Split(" (Parameter")[0]}");
+            }
+
+            results.Add(MsgPackValue.Map(
+                ("id", MsgPackValue.From(id)),
+                ("served_by", MsgPackValue.From(fellBack ? ModelNames.SeasonalNaive : modelName)),
+                ("values", binary ? Float32(values) : MsgPackValue.FromArray(values.Select(row => MsgPackValue.FromArray(row.Select(MsgPackValue.From)))))));
+        }
+
+        return MsgPackValue.Map(
+            ("model", MsgPackValue.From(modelName)), ("horizon", MsgPackValue.From((long)horizon)),
+            ("quantiles", MsgPackValue.FromArray(quantiles.Select(MsgPackValue.From))), ("forecasts", MsgPackValue.FromArray(results)));
+    }
+
+    /// <summary>[q][h] as one bin of float32, quantile-major.</summary>
+    private static MsgPackValue Float32(double[][] values)
+    {
+        var bytes = new byte[values.Length * values[0].Length * 4];
+        int at = 0;
+        foreach (var row in values)
+        {
+            foreach (double v in row)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), (float)v);
+                at += 4;
+            }
+        }
+
+        return MsgPackValue.FromBinary(bytes);
+    }
+
+    private static (string Id, TimeSeries History) Resolve(MsgPackValue item, string path, RequestContext context)
+    {
+        var s = new BodyFields(item, path, "id", "values", "step_seconds", "end");
+        string id = s.OptionalString("id") ?? path;
+        double step;
+        double end;
+        double[] values;
+        if (s.Optional("values") is { } inline)
+        {
+            values = BodyFields.AsNumbers(inline, s.PathOf("values"), 10_000_000);
+            step = s.RequiredNumber("step_seconds");
+            end = s.OptionalNumber("end", 0);
+        }
+        else
+        {
+            var stored = context.Series.Get(s.RequiredString("id")) ?? throw new ProtocolException(ErrorCodes.NotFound, $"{s.PathOf("id")}: no series '{id}' has been ingested");
+            (step, end, values) = stored;
+        }
+
+        if (!(step > 0) || values.Length < 2)
+        {
+            throw new BadRequestException(path, $"a forecast needs a positive step_seconds and at least two values, found step {step} and {values.Length} values");
+        }
+
+        var timestamps = new double[values.Length];
+        for (int t = 0; t < values.Length; t++)
+        {
+            timestamps[t] = end - ((values.Length - 1 - t) * step);
+        }
+
+        return (id, new TimeSeries(id, timestamps, values));
+    }
+}

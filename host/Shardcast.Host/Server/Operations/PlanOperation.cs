@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Shardcast.Engine.Cluster;
+using Shardcast.Engine.Planning;
+using Shardcast.Protocol;
+using Shardcast.Protocol.MessagePack;
+
+namespace Shardcast.Host.Server.Operations;
+
+/// <summary>
+/// `plan`: the body is a cluster file's fields (plus `options`, `record_route`, `require_feasible`, `cache_as`); the
+/// answer is the plan file's. `record_route` writes the plan's assignment into the routing table: it records where
+/// partitions are meant to be served and moves no data.
+/// </summary>
+public sealed class PlanOperation : IOperation
+{
+    public string Name => "plan";
+
+    public bool IsHeavy(MsgPackValue body) => true;
+
+    public MsgPackValue Run(MsgPackValue body, RequestContext context)
+    {
+        if (body["apply"] is not null)
+        {
+            throw new BadRequestException("body.apply", "renamed record_route: it records the plan in the routing table and moves no data");
+        }
+
+        var (spec, extras) = ClusterRequest.Read(body, "options", "record_route", "require_feasible", "cache_as");
+        var options = PlanRequestOptions(spec, extras.GetValueOrDefault("options"), context);
+        var clock = Stopwatch.StartNew();
+        var plan = Planner.Plan(spec, options, context.Cancellation);
+        if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
+        {
+            context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), plan.Input, plan.Assignment);
+        }
+
+        context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
+        using var document = JsonDocument.Parse(PlanFileWriter.ToUtf8(plan));
+        var answer = MsgPackJson.FromJson(document.RootElement);
+        if (extras.GetValueOrDefault("record_route") is { Kind: MsgPackKind.Boolean, Boolean: true })
+        {
+            var (epoch, changed) = context.Routes.Record([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
+            answer = MsgPackValue.FromMap([.. answer.Pairs, new(MsgPackValue.From("route_epoch"), MsgPackValue.From(epoch)), new(MsgPackValue.From("route_changes"), MsgPackValue.From((long)changed))]);
+        }
+
+        if (!plan.Feasible && extras.GetValueOrDefault("require_feasible") is { Kind: MsgPackKind.Boolean, Boolean: true })
+        {
+            throw new ProtocolException(ErrorCodes.Infeasible, $"no feasible plan found: {plan.Scaling.Reason}", answer);
+        }
+
+        return answer;
+    }
+
+    private static PlanOptions PlanRequestOptions(ClusterSpec spec, MsgPackValue? value, RequestContext context)
+    {
+        // The search gets at most what is left of the request's budget, less a margin for judging, sequencing and answering.
+        int remainingMs = (int)Math.Clamp((context.Remaining.TotalMilliseconds * 0.8) - 50, 1, int.MaxValue);
+
+        // Building a large cluster's problem takes seconds too: the deadline makes it count against the budget.
+        long deadline = PlanOptions.DeadlineIn(0.9 * context.Remaining, TimeProvider.System);
+        if (value is null)
+        {
+            return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline };
+        }
+
+        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain");
+        string? backend = o.OptionalString("backend");
+        if (backend is not null && !BackendCatalog.Known.Contains(backend))
+        {
+            throw new BadRequestException("body.options.backend", $"expected one of {string.Join(", ", BackendCatalog.Known)}, found '{backend}'");
+        }
+
+        string? algorithm = o.OptionalString("algorithm");
+        long timeMs = o.OptionalInteger("time_ms", -1, 1, int.MaxValue);
+        return new PlanOptions
+        {
+            TimeMs = (int)Math.Min(timeMs > 0 ? timeMs : spec.Search.TimeMs, remainingMs),
+            Deadline = deadline,
+            Seed = o.Optional("seed") is { } seed ? (ulong)o.OptionalInteger("seed", 1, 0, long.MaxValue) : null,
+            Backend = backend,
+            Algorithm = algorithm is null ? null : algorithm is "anneal" or "genetic" or "greedy" or "genetic-anneal" ? Planner.ParseAlgorithm(algorithm) : throw new BadRequestException("body.options.algorithm", $"expected anneal, genetic, greedy or genetic-anneal, found '{algorithm}'"),
+            StepsPerChain = o.Optional("steps_per_chain") is not null ? o.OptionalInteger("steps_per_chain", 0, 1, long.MaxValue) : null,
+        };
+    }
+}

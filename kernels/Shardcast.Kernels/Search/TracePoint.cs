@@ -1,4 +1,0 @@
-namespace Shardcast.Kernels.Search;
-
-/// <summary>The best energy known at a moment of the search: the time-to-quality curve.</summary>
-public readonly record struct TracePoint(TimeSpan Elapsed, double BestEnergy);
