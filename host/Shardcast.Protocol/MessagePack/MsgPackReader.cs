@@ -64,8 +64,9 @@ public static class MsgPackReader
             : new MsgPackReadResult(state.Status, null, 0, state.Error);
     }
 
-    public static MsgPackReadResult Read(ReadOnlySpan<byte> input, MsgPackLimits limits) =>
-        Read(new ReadOnlySequence<byte>(input.ToArray()), limits, inputIsComplete: true);
+    /// <summary>Reads the first value of a complete input where it lies, without copying the input (a walk over concatenated values slices it by <see cref="MsgPackReadResult.Consumed"/>).</summary>
+    public static MsgPackReadResult Read(ReadOnlyMemory<byte> input, MsgPackLimits limits) =>
+        Read(new ReadOnlySequence<byte>(input), limits, inputIsComplete: true);
 
     private sealed class State(MsgPackLimits limits, bool complete)
     {

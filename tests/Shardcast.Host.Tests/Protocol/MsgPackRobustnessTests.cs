@@ -26,6 +26,48 @@ public class MsgPackRobustnessTests
     }
 
     [Fact]
+    public void Reading_the_first_value_of_a_large_buffer_does_not_copy_the_buffer()
+    {
+        // The span overload once copied its whole input on every call, so walking concatenated records was quadratic.
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MsgPackWriter(buffer);
+        writer.Write(MsgPackValue.Map(("id", MsgPackValue.From(7L))));
+        writer.Write(MsgPackValue.FromBinary(new byte[4 << 20]));
+        var input = buffer.WrittenMemory;
+        MsgPackReader.Read(input, MsgPackLimits.Default);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var first = MsgPackReader.Read(input, MsgPackLimits.Default);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(7L, first.Value!["id"]!.Int);
+        Assert.True(allocated < 64 << 10, $"reading a 13-byte map allocated {allocated} bytes of a {input.Length}-byte input");
+    }
+
+    [Fact]
+    public void Concatenated_records_are_walked_one_after_another_in_place()
+    {
+        const int Records = 200_000;
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MsgPackWriter(buffer);
+        for (int i = 0; i < Records; i++)
+        {
+            writer.Write(MsgPackValue.Map(("seq", MsgPackValue.From((long)i)), ("node", MsgPackValue.From($"n{i % 7}"))));
+        }
+
+        var rest = buffer.WrittenMemory;
+        int read = 0;
+        while (!rest.IsEmpty)
+        {
+            var result = MsgPackReader.Read(rest, MsgPackLimits.Default);
+            Assert.Equal(MsgPackReadStatus.Complete, result.Status);
+            Assert.Equal(read, result.Value!["seq"]!.Int);
+            rest = rest[(int)result.Consumed..];
+            read++;
+        }
+
+        Assert.Equal(Records, read);
+    }
+
+    [Fact]
     public void A_declared_count_beyond_the_bytes_present_waits_for_more_without_allocating_it()
     {
         // 2^31 elements declared, 3 bytes present: on a stream that is "need more", never an allocation of the count.
@@ -80,7 +122,7 @@ public class MsgPackRobustnessTests
                 // What decodes re-encodes and decodes to the same value.
                 var buffer = new ArrayBufferWriter<byte>();
                 new MsgPackWriter(buffer).Write(value);
-                var again = MsgPackReader.Read(buffer.WrittenSpan, MsgPackLimits.Default);
+                var again = MsgPackReader.Read(buffer.WrittenMemory, MsgPackLimits.Default);
                 Assert.Equal(value.ToString(), again.Value!.ToString());
             }
         }
