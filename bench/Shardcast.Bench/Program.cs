@@ -15,7 +15,7 @@ namespace Shardcast.Bench;
 /// `forecast-fleet [--series N] [--length L]`: the planner's forecasting cost per model.
 /// `evaluate-load [--port P] [--clients 1,16,64] [--seconds S]`: evaluate requests/s and latency against a running server.
 /// `codec [--seconds S]`: MessagePack decode and encode MB/s, bulk float32 bin and a plan response.
-/// `plan-path [--port P] [--partitions 2000,20000] [--repeats R]`: a plan over the socket against the same plan from a file.
+/// `plan-path [--partitions 2000,20000] [--repeats R] [--port P]`: a plan as the socket serves it against the same plan from a file.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -95,9 +95,9 @@ internal static class Program
         {
             var options = Options(args[1..]);
             Protocol.PlanPath.RunAsync(
-                int.Parse(options.GetValueOrDefault("--port", "7411"), System.Globalization.CultureInfo.InvariantCulture),
                 [.. options.GetValueOrDefault("--partitions", "2000,20000").Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))],
-                int.Parse(options.GetValueOrDefault("--repeats", "5"), System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(options.GetValueOrDefault("--repeats", "9"), System.Globalization.CultureInfo.InvariantCulture),
+                options.TryGetValue("--port", out string? port) ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : null,
                 Console.Out).GetAwaiter().GetResult();
             return 0;
         }

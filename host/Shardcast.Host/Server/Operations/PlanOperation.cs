@@ -35,8 +35,7 @@ public sealed class PlanOperation : IOperation
         }
 
         context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
-        using var document = JsonDocument.Parse(PlanFileWriter.ToUtf8(plan));
-        var answer = MsgPackJson.FromJson(document.RootElement);
+        var answer = Answer(plan);
         if (extras.GetValueOrDefault("record_route") is { Kind: MsgPackKind.Boolean, Boolean: true })
         {
             var (epoch, changed) = context.Routes.Record([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
@@ -49,6 +48,13 @@ public sealed class PlanOperation : IOperation
         }
 
         return answer;
+    }
+
+    /// <summary>The plan file's fields as a map: the answer's body.</summary>
+    public static MsgPackValue Answer(Plan plan)
+    {
+        using var document = JsonDocument.Parse(PlanFileWriter.ToUtf8(plan));
+        return MsgPackJson.FromJson(document.RootElement);
     }
 
     private static PlanOptions PlanRequestOptions(ClusterSpec spec, MsgPackValue? value, RequestContext context)
