@@ -125,7 +125,7 @@ public class ServerTests
     }
 
     [Fact]
-    public async Task Plan_answers_with_the_plan_files_fields_and_applied_plans_feed_the_routing_table()
+    public async Task Plan_answers_with_the_plan_files_fields_and_recorded_plans_feed_the_routing_table()
     {
         await using var server = await RunningServer.StartAsync();
         await using var client = await server.ConnectAsync();
@@ -145,6 +145,13 @@ public class ServerTests
         Assert.Empty(none["entries"]!.Items);
         var ahead = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("route", MsgPackValue.Map(("since", MsgPackValue.From(9L)))));
         Assert.Equal(ErrorCodes.NotFound, ahead.Code);
+        Assert.Contains("ahead of the table's 1", ahead.Message, StringComparison.Ordinal);
+
+        // The key's old name is refused, naming the new one, before any search.
+        var renamed = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("plan", With(ExampleCluster(), ("apply", MsgPackValue.True))));
+        Assert.Equal(ErrorCodes.BadRequest, renamed.Code);
+        Assert.Contains("body.apply", renamed.Message, StringComparison.Ordinal);
+        Assert.Contains("record_route", renamed.Message, StringComparison.Ordinal);
 
         // The same assignment evaluated by the server costs what the plan said.
         var assignment = MsgPackValue.FromMap([.. all["entries"]!.Items.Select(e => new KeyValuePair<MsgPackValue, MsgPackValue>(e["partition"]!, e["node"]!))]);
