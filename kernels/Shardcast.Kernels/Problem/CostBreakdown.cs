@@ -2,7 +2,7 @@ namespace Shardcast.Kernels.Problem;
 
 /// <summary>
 /// The cost by term, plus the measures of hard-constraint breakage the search also minimises. The first five
-/// terms are DESIGN.md's; the last five are the extended model's (docs/architecture.md), zero unless a cluster
+/// terms are the native model's (docs/cost.md); the last five are the extended model's (docs/cost.md), zero unless a cluster
 /// switches them on.
 /// </summary>
 /// <param name="Safety">Weighted load above safety capacities.</param>

@@ -14,8 +14,12 @@ namespace Shardcast.Engine.Tests.Backends;
 /// </summary>
 public abstract class BackendConformance
 {
-    /// <summary>Stated tolerance of a batch cost against the reference: 1e-4 of the energy plus 1e-3 absolute (float32 rows summed in double).</summary>
+    /// <summary>
+    /// A search's best energy against the managed backend's from the same seed and steps: 1e-4 relative (float32 state
+    /// on the device). Costs of single assignments are compared term by term (<see cref="CostAgreement"/>).
+    /// </summary>
     public const double RelativeTolerance = 1e-4;
+
 
     protected abstract ISearchBackend CreateBackend();
 
@@ -57,18 +61,7 @@ public abstract class BackendConformance
             Assert.Equal(candidates.Count, costs.Length);
             for (int k = 0; k < candidates.Count; k++)
             {
-                var reference = ReferenceCost.Evaluate(input, candidates[k]).Cost;
-                var device = costs[k];
-                double tolerance = 1e-3 + (RelativeTolerance * Math.Abs(reference.Energy));
-                string where = $"size {partitions}/{nodes}/{steps}/{resources}, candidate {k}";
-                Assert.True(Math.Abs(reference.Energy - device.Energy) <= tolerance, $"{where}: energy {device.Energy} against {reference.Energy}");
-                Assert.True(Math.Abs(reference.Balance - device.Balance) <= tolerance, $"{where}: balance");
-                Assert.True(Math.Abs(reference.Headroom - device.Headroom) <= tolerance, $"{where}: headroom");
-                Assert.True(Math.Abs(reference.Migration - device.Migration) <= tolerance, $"{where}: migration");
-                Assert.True(Math.Abs(reference.Affinity - device.Affinity) <= tolerance, $"{where}: affinity");
-                Assert.True(Math.Abs(reference.Lineage - device.Lineage) <= tolerance, $"{where}: lineage");
-                Assert.True(Math.Abs(reference.Overload - device.Overload) <= tolerance, $"{where}: overload");
-                Assert.Equal(reference.Violations, device.Violations);
+                CostAgreement.Assert(ReferenceCost.Evaluate(input, candidates[k]).Cost, costs[k], $"size {partitions}/{nodes}/{steps}/{resources}, candidate {k}");
             }
         }
     }
@@ -204,10 +197,13 @@ public abstract class BackendConformance
 
     /// <summary>
     /// The genetic algorithm (crossover, mutation, repair and improvement on the backend) keeps every hard constraint,
-    /// improves on the start, and lands within 2 % of the managed genetic algorithm's energy at the same budget
-    /// (their random streams differ, so their paths do); genetic-then-anneal likewise.
+    /// beats the greedy baseline, and lands within 2 % of a yardstick at the same budget: the managed backend's
+    /// genetic algorithm for a device backend (their random streams differ, so their paths do); for the managed
+    /// backend itself, which would be its own yardstick, the managed annealer (measured: genetic 4.683 and 6.138
+    /// against anneal 4.68 and 6.127, greedy 5.494 and 7.533). Genetic-then-anneal likewise. A genetic search that
+    /// did no better than the greedy baseline fails.
     /// </summary>
-    protected void CheckGeneticMatchesTheManagedBackend()
+    protected void CheckGeneticMatchesTheManagedBackend(bool yardstickIsManagedGenetic = true)
     {
         foreach (var algorithm in new[] { SearchAlgorithm.Genetic, SearchAlgorithm.GeneticThenAnneal })
         {
@@ -217,15 +213,18 @@ public abstract class BackendConformance
                 var problem = ProblemBuilder.Build(input);
                 problem.MaxMoves = 80;
                 var options = Steps(40_000, seed, algorithm: algorithm) with { StepsPerEpoch = 4_000 };
-                var managed = Managed.Search(problem, input.Initial.ToArray(), options);
+                var yardstickOptions = yardstickIsManagedGenetic ? options : options with { Algorithm = SearchAlgorithm.Anneal };
+                var yardstick = Managed.Search(problem, input.Initial.ToArray(), yardstickOptions);
+                var greedy = Managed.Search(problem, input.Initial.ToArray(), options with { Algorithm = SearchAlgorithm.Greedy });
                 var backend = CreateBackend().Search(problem, input.Initial.ToArray(), options);
                 Assert.Null(backend.Fallback);
                 Assert.Equal(algorithm, backend.Algorithm);
                 var reference = ReferenceCost.Evaluate(input, backend.Assignment);
                 Assert.True(reference.Cost.Violations == 0, $"{algorithm} seed {seed}: {string.Join("; ", reference.Broken)}");
                 Assert.True(backend.Moves <= 80, $"{algorithm} seed {seed}: {backend.Moves} moves over the budget");
-                double gap = (backend.Cost.Energy - managed.Cost.Energy) / Math.Abs(managed.Cost.Energy);
-                Assert.True(gap <= 0.02, $"{algorithm} seed {seed}: {backend.Cost.Energy:R} against managed {managed.Cost.Energy:R} ({gap:P2})");
+                Assert.True(backend.Cost.Energy < greedy.Cost.Energy, $"{algorithm} seed {seed}: {backend.Cost.Energy:R} against greedy {greedy.Cost.Energy:R}");
+                double gap = (backend.Cost.Energy - yardstick.Cost.Energy) / Math.Abs(yardstick.Cost.Energy);
+                Assert.True(gap <= 0.02, $"{algorithm} seed {seed}: {backend.Cost.Energy:R} against managed {yardstickOptions.Algorithm} {yardstick.Cost.Energy:R} ({gap:P2})");
             }
         }
     }

@@ -26,6 +26,7 @@ public sealed class ManagedConformanceTests : BackendConformance
     [Fact]
     public void DegenerateProblems_ReturnTheirOnlyPlan() => CheckDegenerateProblemsReturnTheirOnlyPlan();
 
+    /// <summary>The managed genetic algorithm would be its own yardstick: it is judged against the managed annealer and greedy.</summary>
     [Fact]
-    public void Genetic_KeepsTheConstraints_AndMatchesTheManagedQuality() => CheckGeneticMatchesTheManagedBackend();
+    public void Genetic_KeepsTheConstraints_AndMatchesTheAnnealersQuality() => CheckGeneticMatchesTheManagedBackend(yardstickIsManagedGenetic: false);
 }
