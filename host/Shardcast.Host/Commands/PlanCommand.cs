@@ -71,7 +71,7 @@ public static class PlanCommand
                 // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
                 var budget = Planner.SearchOptionsFor(spec, options).TimeBudget;
                 var plan = CommandGuard.Interruptible(token =>
-                    SearchProgressDisplay.Run(error, budget, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
+                    SearchProgressDisplay.Run(error, budget, options.Clock, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
                 if (outputPath == "-")
                 {
                     output.Write(PlanFileWriter.ToJson(plan));

@@ -93,7 +93,7 @@ public static class RoadefCommand
                 // The solve's deadline, not a search budget: mapping, building and judging at 50,000 processes
                 // take seconds, and all of them count against the limit.
                 long deadline = PlanOptions.DeadlineIn(searchTime, options.Clock);
-                var solution = CommandGuard.Interruptible(token => SearchProgressDisplay.Run(error, searchTime, progress =>
+                var solution = CommandGuard.Interruptible(token => SearchProgressDisplay.Run(error, searchTime, options.Clock, progress =>
                     RoadefSolver.Solve(instance, initial, options with { Deadline = deadline, Progress = progress }, token)));
                 RoadefFiles.WriteSolution(outputPath, solution.Assignment);
                 Report(instance, initial, solution, bound, readTime, clock.Elapsed, limit, outputPath, output);

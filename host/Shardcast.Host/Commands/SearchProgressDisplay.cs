@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Shardcast.Kernels;
 using Spectre.Console;
@@ -14,12 +13,12 @@ internal static class SearchProgressDisplay
     /// <summary>Time between progress lines when standard error is not a terminal.</summary>
     public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>Runs <paramref name="search"/> with a progress reporter suited to <paramref name="error"/>.</summary>
-    public static T Run<T>(TextWriter error, TimeSpan? budget, Func<IProgress<TracePoint>, T> search)
+    /// <summary>Runs <paramref name="search"/> with a progress reporter suited to <paramref name="error"/>, timed by <paramref name="clock"/>.</summary>
+    public static T Run<T>(TextWriter error, TimeSpan? budget, TimeProvider clock, Func<IProgress<TracePoint>, T> search)
     {
         if (!ErrorConsole.IsLive(error))
         {
-            return search(new LineProgress(error, budget, LineInterval));
+            return search(new LineProgress(error, budget, LineInterval, clock));
         }
 
         T result = default!;
@@ -31,7 +30,7 @@ internal static class SearchProgressDisplay
             {
                 var task = context.AddTask("searching", maxValue: budget?.TotalMilliseconds ?? 1);
                 task.IsIndeterminate = budget is null;
-                result = search(new BarProgress(task, budget));
+                result = search(new BarProgress(task, budget, clock));
                 task.Value = task.MaxValue;
             });
         return result;
@@ -42,9 +41,9 @@ internal static class SearchProgressDisplay
         $"searching: {elapsed.TotalSeconds:0.0} s{(budget is { } b ? $" of {b.TotalSeconds:0.#} s" : string.Empty)}, best energy {(Math.Abs(bestEnergy) >= 1e6 ? bestEnergy.ToString("N0", CultureInfo.InvariantCulture) : bestEnergy.ToString("G6", CultureInfo.InvariantCulture))}");
 
     /// <summary>A line at most every <c>interval</c>, timed from the first report.</summary>
-    internal sealed class LineProgress(TextWriter error, TimeSpan? budget, TimeSpan interval) : IProgress<TracePoint>
+    internal sealed class LineProgress(TextWriter error, TimeSpan? budget, TimeSpan interval, TimeProvider clock) : IProgress<TracePoint>
     {
-        private readonly SearchTime _clock = new();
+        private readonly SearchTime _clock = new(clock);
         private TimeSpan _last;
 
         public void Report(TracePoint value)
@@ -60,9 +59,9 @@ internal static class SearchProgressDisplay
         }
     }
 
-    private sealed class BarProgress(ProgressTask task, TimeSpan? budget) : IProgress<TracePoint>
+    private sealed class BarProgress(ProgressTask task, TimeSpan? budget, TimeProvider clock) : IProgress<TracePoint>
     {
-        private readonly SearchTime _clock = new();
+        private readonly SearchTime _clock = new(clock);
 
         public void Report(TracePoint value)
         {
@@ -77,10 +76,10 @@ internal static class SearchProgressDisplay
     }
 
     /// <summary>Time since the search's first report: building the problem before it is not the search's budget.</summary>
-    private sealed class SearchTime
+    private sealed class SearchTime(TimeProvider clock)
     {
-        private Stopwatch? _clock;
+        private long? _start;
 
-        public TimeSpan Elapsed => (_clock ??= Stopwatch.StartNew()).Elapsed;
+        public TimeSpan Elapsed => clock.GetElapsedTime(_start ??= clock.GetTimestamp());
     }
 }

@@ -44,6 +44,7 @@ public class MoveSequencerTests
         var spec = ClusterGenerator.Generate(new GeneratorOptions(400, 16, 6, 2, 11));
         var plan = Planner.Plan(spec, new PlanOptions { StepsPerChain = 20_000 });
         Assert.True(plan.SequenceSafe);
+        Assert.True(plan.Moves.Count >= 20 && plan.Moves.Select(m => m.Wave).Distinct().Count() >= 2, $"{plan.Moves.Count} moves in {plan.Moves.Select(m => m.Wave).Distinct().Count()} waves: too few for the check to mean anything");
         var input = plan.Input;
         double[] peakBefore = ReferenceCost.Evaluate(input, input.Initial).NodePeakUtilisation;
         int width = input.Steps * input.Resources;

@@ -64,13 +64,20 @@ public class NodeTermsTests
     }
 
     [Fact]
-    public void Delta_OfRemovingAndAddingTheSameLoad_IsZero()
+    public void Delta_OfRemovingWhatWasAdded_UndoesTheAddition()
     {
-        float[] load = [0.5f, 0.9f, 1.2f, 0.1f, 0.3f, 0.7f, 0.95f, 1.05f];
-        float[] zero = new float[8];
-        float[] ones = Enumerable.Repeat(1f, 8).ToArray();
-        float[] target = Enumerable.Repeat(0.6f, 8).ToArray();
-        float[] headroom = Enumerable.Repeat(0.8f, 8).ToArray();
-        Assert.Equal(0f, NodeTerms.Delta(load, zero, 1, ones, ones, target, headroom, 1, 10, 1e4f));
+        // Adding a partition's row to a node and then removing it from the node that results must cost opposite
+        // amounts, on every lane kind: under the target, between target and headroom, and over capacity.
+        float[] load = [0.5f, 0.9f, 1.2f, 0.1f, 0.3f, 0.7f, 0.95f, 1.05f, 0.2f];
+        float[] change = [0.1f, 0.05f, 0.3f, 0.6f, 0f, 0.2f, 0.1f, 0.02f, 0.9f];
+        float[] ones = Enumerable.Repeat(1f, load.Length).ToArray();
+        float[] target = Enumerable.Repeat(0.6f, load.Length).ToArray();
+        float[] headroom = Enumerable.Repeat(0.8f, load.Length).ToArray();
+        float[] after = load.Zip(change, (l, c) => l + c).ToArray();
+        float added = NodeTerms.Delta(load, change, 1, ones, ones, target, headroom, 1, 10, 1e4f);
+        float removed = NodeTerms.Delta(after, change, -1, ones, ones, target, headroom, 1, 10, 1e4f);
+        Assert.True(added > 0, "the row pushes lanes over the headroom and capacity: adding it must cost something");
+        Assert.Equal(-added, removed, Math.Max(1e-3f, Math.Abs(added) * 1e-5f));
+        Assert.Equal(NodeTerms.DeltaScalar(load, change, 1, ones, ones, target, headroom, 1, 10, 1e4f), added, Math.Max(1e-3f, Math.Abs(added) * 1e-5f));
     }
 }

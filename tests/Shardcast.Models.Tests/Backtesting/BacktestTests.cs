@@ -51,15 +51,22 @@ public class BacktestTests
     }
 
     [Fact]
-    public void A_perfect_model_scores_zero_and_seasonal_naive_ratios_are_one()
+    public void A_perfect_model_scores_zero_and_one_halfway_to_the_truth_scores_half_of_seasonal_naive()
     {
+        // The halfway model's point errors are exactly half of seasonal naive's on every origin and step, so its MASE
+        // is half on every series and the geometric mean of the ratios is 0.5: the ratio is computed, not assumed.
         var set = new[] { Synthetic.Daily("a", 8, 60, 1), Synthetic.Daily("b", 8, 60, 2) };
-        var report = Backtester.Run(set, [new OracleModel(set), new SeasonalNaiveModel()], keepForecasts: true, null, CancellationToken.None);
+        var report = Backtester.Run(set, [new OracleModel(set), new HalfwayModel(set), new SeasonalNaiveModel()], keepForecasts: true, null, CancellationToken.None);
         var oracle = report.Scores.Where(s => s.Model == "oracle").ToList();
         Assert.All(oracle, s => Assert.Equal(0, s.Mase, 12));
-        var naive = report.Aggregates.Single(a => a.Model == ModelNames.SeasonalNaive);
-        Assert.Equal(1, naive.MaseRatio, 12);
-        Assert.Equal(1, naive.ScaledQuantileLossRatio, 12);
+        foreach (var naive in report.Scores.Where(s => s.Model == ModelNames.SeasonalNaive))
+        {
+            Assert.True(naive.Mase > 0.05, $"{naive.Series}: seasonal naive must err for the check to mean anything");
+            Assert.Equal(naive.Mase / 2, report.Scores.Single(s => s.Model == "halfway" && s.Series == naive.Series).Mase, 12);
+        }
+
+        Assert.Equal(0.5, report.Aggregates.Single(a => a.Model == "halfway").MaseRatio, 12);
+        Assert.Equal(0, report.Aggregates.Single(a => a.Model == "oracle").MaseRatio, 12);
         Assert.Equal(2, report.Forecasts["oracle"].Count);
     }
 
@@ -114,6 +121,36 @@ public class BacktestTests
                 var values = truth.Values.AsSpan(_seen, horizon).ToArray();
                 return [.. Enumerable.Range(0, quantiles.Length).Select(_ => values)];
             }
+        }
+    }
+}
+
+/// <summary>Every quantile halfway between seasonal naive's median and the truth.</summary>
+internal sealed class HalfwayModel(IReadOnlyList<TimeSeries> truth) : IForecastModel
+{
+    private readonly SeasonalNaiveModel _naive = new();
+
+    public string Name => "halfway";
+
+    public void Fit(IReadOnlyList<TimeSeries> trainingParts, IProgress<string>? progress, CancellationToken cancellation) => _naive.Fit(trainingParts, progress, cancellation);
+
+    public ISeriesForecaster Open(TimeSeries history) => new Forecaster(truth.Single(t => t.Name == history.Name), history.Length, _naive.Open(history));
+
+    private sealed class Forecaster(TimeSeries truth, int seen, ISeriesForecaster naive) : ISeriesForecaster
+    {
+        private int _seen = seen;
+
+        public void Observe(double timestamp, double value)
+        {
+            naive.Observe(timestamp, value);
+            _seen++;
+        }
+
+        public double[][] Forecast(int horizon, ReadOnlySpan<double> quantiles)
+        {
+            double[] median = naive.Forecast(horizon, [0.5])[0];
+            var values = Enumerable.Range(0, horizon).Select(h => truth.Values[_seen + h] + (0.5 * (median[h] - truth.Values[_seen + h]))).ToArray();
+            return [.. Enumerable.Range(0, quantiles.Length).Select(_ => values)];
         }
     }
 }
