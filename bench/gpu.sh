@@ -2,12 +2,17 @@
 # The GPU verification of docs/kernels.md ("On a GPU machine"), in parts of one device call each, because the GPU
 # machines have no .NET and a carried tree is limited to 64 MiB (one self-contained build is ~40 MB):
 #
+#   here:     bench/gpu.sh stage conformance   # .gpu/conformance/Shardcast.Conformance: the test suite as a program
+#   there:    bash bench/gpu.sh conformance    # carry [".gpu"]; the CUDA conformance tests, required to run and pass
 #   here:     bench/gpu.sh stage cli      # .gpu/shardcast, single-file and self-contained (.gpu/ is git-ignored)
 #   there:    bash bench/gpu.sh verify    # carry [".gpu"]; writes its logs to $OUT (or bench/results/gpu)
 #   there:    bash bench/gpu.sh large     # the same carry: 1M/10k/12/4 plans on cuda, 10 s and 300 s
 #   here:     bench/gpu.sh stage bench    # .gpu/bench/Shardcast.Bench, in place of the CLI
 #   there:    bash bench/gpu.sh bench     # the backends' throughput and time to quality
 #
+# conformance: the engine tests' CUDA suite (batch costs against the double reference term by term, annealing and the
+# genetic search against managed, constraints, determinism, a large cluster, degenerate problems, NVRTC and the
+# driver's bindings, naming cuda), with SHARDCAST_REQUIRE_CUDA=1 so that a skip fails: first, about 3 minutes.
 # verify: the device report, `capabilities --verify` (batch costs against the double reference, annealing against
 # managed from the same seed), plans of a generated 100k/1000/12/4 cluster on cuda and managed, and ROADEF set A at
 # 10 s on cuda: about 6 minutes. large: about 7. Each part prints as it goes; each fits one 10-minute device call.
@@ -29,9 +34,18 @@ case "${1:-}" in
     case "${2:-}" in
       cli) publish host/Shardcast.Host .gpu ;;
       bench) publish bench/Shardcast.Bench .gpu/bench ;;
-      *) echo "usage: bench/gpu.sh stage cli|bench" >&2; exit 2 ;;
+      conformance) publish tests/Shardcast.Conformance .gpu/conformance ;;
+      *) echo "usage: bench/gpu.sh stage cli|bench|conformance" >&2; exit 2 ;;
     esac
     du -sh .gpu
+    ;;
+  conformance)
+    runner=.gpu/conformance/Shardcast.Conformance
+    [ -x "$runner" ] || { echo "no $runner: run 'bench/gpu.sh stage conformance' where .NET is, and carry .gpu" >&2; exit 2; }
+    log "device"; (nvidia-smi -L || true) 2>&1 | tee -a "$out/gpu.log"
+    log "conformance (SHARDCAST_REQUIRE_CUDA=1)"
+    SHARDCAST_REQUIRE_CUDA=1 SHARDCAST_REQUIRE_NVRTC=1 SHARDCAST_REQUIRE_CUDA_DRIVER=1 "$runner" \
+      CudaConformanceTests CudaDriverBindingTests NvrtcCompileTests 2>&1 | tee -a "$out/gpu.log" "$out/conformance.log"
     ;;
   verify)
     shardcast=.gpu/shardcast

@@ -229,8 +229,8 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
     private async Task<MsgPackValue> RunAsync(IOperation operation, MsgPackValue body)
     {
         var budget = TimeSpan.FromSeconds(server.Options.RequestTimeoutSeconds);
-        using var deadline = new CancellationTokenSource(budget);
-        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Clusters, server.Metrics, DateTimeOffset.UtcNow + budget, deadline.Token);
+        using var deadline = new CancellationTokenSource(budget, server.Clock);
+        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Clusters, server.Metrics, server.Clock, server.Clock.GetUtcNow() + budget, deadline.Token);
         try
         {
             if (!operation.IsHeavy(body))

@@ -10,7 +10,8 @@ namespace Shardcast.Host.Server;
 public static class ServerHost
 {
     /// <param name="overrides">Settings from the command line, e.g. Server:Listen; they win over appsettings.json and the environment.</param>
-    public static IHost Build(IDictionary<string, string?> overrides, string? contentRoot = null)
+    /// <param name="clock">What request deadlines are measured by; the system clock unless a test drives its own.</param>
+    public static IHost Build(IDictionary<string, string?> overrides, string? contentRoot = null, TimeProvider? clock = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -33,6 +34,7 @@ public static class ServerHost
         builder.Services.AddMetrics();
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        builder.Services.AddSingleton(clock ?? TimeProvider.System);
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<ShardcastServer>();
         builder.Services.AddHostedService(p => p.GetRequiredService<ShardcastServer>());

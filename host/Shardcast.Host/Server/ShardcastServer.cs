@@ -24,8 +24,9 @@ public sealed partial class ShardcastServer : BackgroundService
     private TcpListener? _listener;
     private long _framesRead;
 
-    public ShardcastServer(IOptions<ServerOptions> options, ILogger<ShardcastServer> logger, ServerMetrics metrics)
+    public ShardcastServer(IOptions<ServerOptions> options, ILogger<ShardcastServer> logger, ServerMetrics metrics, TimeProvider clock)
     {
+        Clock = clock;
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _logger = logger;
@@ -38,6 +39,9 @@ public sealed partial class ShardcastServer : BackgroundService
     public IPEndPoint? EndPoint { get; private set; }
 
     internal ServerMetrics Metrics { get; }
+
+    /// <summary>What request deadlines are measured by.</summary>
+    internal TimeProvider Clock { get; }
 
     internal SemaphoreSlim HeavyWork { get; }
 

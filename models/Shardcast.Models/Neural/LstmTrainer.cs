@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using Shardcast.Models.Series;
 
@@ -7,8 +6,11 @@ namespace Shardcast.Models.Neural;
 /// <summary>How a training run is bounded, checkpointed and resumed.</summary>
 public sealed record LstmTrainingOptions
 {
-    /// <summary>Stops after this much wall-clock time (keeping the best weights so far).</summary>
+    /// <summary>Stops after this much wall-clock time (keeping the best weights so far), once at least one batch has trained.</summary>
     public TimeSpan? TimeBudget { get; init; }
+
+    /// <summary>What the time budget, the progress and the throughput are measured by (tests drive it by hand).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public int Threads { get; init; } = Environment.ProcessorCount;
 
@@ -55,7 +57,7 @@ public static class LstmTrainer
         var resume = options.Resume;
         hyper = resume?.Network.Hyper ?? hyper ?? throw new ArgumentNullException(nameof(hyper));
         hyper.Validate();
-        var clock = Stopwatch.StartNew();
+        var clock = new Elapsed(options.Clock);
         var prepared = series.Select(s => PreparedSeries.Prepare(s, hyper)).ToArray();
         var usable = prepared.Where(p => p.LastWindowStart >= 0).ToArray();
         if (usable.Length == 0)
@@ -88,7 +90,7 @@ public static class LstmTrainer
         float weight = 1f / (hyper.BatchSize * lossPositions * hyper.Horizon * hyper.Quantiles.Count);
         long windowsDone = 0;
         string stopReason = "epochs done";
-        var trainingClock = Stopwatch.StartNew();
+        var trainingClock = new Elapsed(options.Clock);
         if (double.IsPositiveInfinity(bestValidation))
         {
             bestValidation = ValidationLoss(averaged, prepared, options.Threads);
@@ -101,7 +103,7 @@ public static class LstmTrainer
             for (; batch < hyper.BatchesPerEpoch; batch++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                if (options.TimeBudget is { } budget && clock.Elapsed >= budget)
+                if (options.TimeBudget is { } budget && windowsDone > 0 && clock.Value >= budget)
                 {
                     stopReason = "time budget";
                     break;
@@ -179,22 +181,22 @@ public static class LstmTrainer
         }
 
         var result = new LstmNetwork(hyper, (float[])best.Clone());
-        return new LstmTrainingResult(result, statistics, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Elapsed, stopReason);
+        return new LstmTrainingResult(result, statistics, epoch, bestValidation, windowsDone, windowsDone * hyper.Window, trainingClock.Value, stopReason);
 
         LstmTrainingState CurrentState() => new(epoch, step, random.State, bestValidation, badEpochs, adamFirst, adamSecond, best, average);
 
         LstmTrainingProgress Progress(int e, int b, double trainLoss, double? validation)
         {
-            double seconds = trainingClock.Elapsed.TotalSeconds;
+            double seconds = trainingClock.Value.TotalSeconds;
             double done = (e * (double)hyper.BatchesPerEpoch) + b;
             double total = (double)hyper.Epochs * hyper.BatchesPerEpoch;
             TimeSpan? remaining = done > 0 ? TimeSpan.FromSeconds(seconds / done * Math.Max(0, total - done)) : null;
-            if (options.TimeBudget is { } budget && remaining is { } r && clock.Elapsed + r > budget)
+            if (options.TimeBudget is { } budget && remaining is { } r && clock.Value + r > budget)
             {
-                remaining = budget - clock.Elapsed;
+                remaining = budget > clock.Value ? budget - clock.Value : TimeSpan.Zero;
             }
 
-            return new LstmTrainingProgress(e + 1, hyper.Epochs, b, hyper.BatchesPerEpoch, trainLoss, validation, bestValidation, clock.Elapsed, remaining, windowsDone / Math.Max(1e-9, seconds));
+            return new LstmTrainingProgress(e + 1, hyper.Epochs, b, hyper.BatchesPerEpoch, trainLoss, validation, bestValidation, clock.Value, remaining, windowsDone / Math.Max(1e-9, seconds));
         }
     }
 
@@ -390,6 +392,14 @@ public static class LstmTrainer
 
             _sequence.Backward(parameters, Gradient, default);
         }
+    }
+
+    /// <summary>Time since it was made, read from a <see cref="TimeProvider"/>.</summary>
+    private sealed class Elapsed(TimeProvider clock)
+    {
+        private readonly long _start = clock.GetTimestamp();
+
+        public TimeSpan Value => clock.GetElapsedTime(_start);
     }
 }
 

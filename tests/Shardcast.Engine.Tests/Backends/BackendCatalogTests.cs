@@ -1,5 +1,6 @@
 using Shardcast.Engine.Planning;
 using Shardcast.Kernels.Probes;
+using Shardcast.Tests;
 
 namespace Shardcast.Engine.Tests.Backends;
 
@@ -13,10 +14,21 @@ public sealed class BackendCatalogTests
 
         Assert.Equal(BackendCatalog.Resolve("auto").Name, prepared);
         bool gpu = DeviceCatalog.Probe().Any(r => r.Name != "managed" && r.Searchable && r.Devices.Any(d => d.Kind == "gpu"));
-        if (!gpu)
+        switch (MachineExpectations.CudaGpu)
         {
-            // CI's PoCL is a CPU device, which auto leaves to the managed backend: nothing to build.
-            Assert.Equal("managed", prepared);
+            case true:
+                // The GPU machine: auto searches on CUDA, so the server builds it before its first request.
+                Assert.Equal("cuda", prepared);
+                break;
+            case false:
+                // CI: no GPU of any kind; its PoCL is a CPU device, which auto leaves to the managed backend.
+                Assert.False(gpu);
+                Assert.Equal("managed", prepared);
+                break;
+            default:
+                // Undeclared: whichever the machine has, auto and the prepared backend agree (checked above).
+                Assert.True(gpu || prepared == "managed", $"no GPU, yet {prepared} was prepared");
+                break;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Shardcast.Host.Commands;
+using Shardcast.Tests;
 
 namespace Shardcast.Host.Tests.Commands;
 
@@ -36,7 +37,17 @@ public class CapabilitiesCliTests
         }
 
         string cuda = backends["cuda"].GetProperty("unavailable").GetString() ?? "";
-        if (Environment.GetEnvironmentVariable("SHARDCAST_CUDA_DRIVER") is { Length: > 0 })
+        if (MachineExpectations.CudaGpu is { } gpu)
+        {
+            Assert.Equal(gpu, backends["cuda"].GetProperty("searchable").GetBoolean());
+            Assert.Equal(gpu, backends["cuda"].GetProperty("devices").GetArrayLength() > 0);
+        }
+
+        if (MachineExpectations.CudaGpu == true)
+        {
+            Assert.Equal("", cuda);
+        }
+        else if (Environment.GetEnvironmentVariable("SHARDCAST_CUDA_DRIVER") is { Length: > 0 })
         {
             // CI's real driver library without a kernel module: cuInit fails, named with the driver's status name.
             Assert.Matches(@"^cuInit failed with CUDA_ERROR_[A-Z_]+ \(\d+\)$", cuda);
@@ -101,7 +112,11 @@ public class CapabilitiesCliTests
             Assert.Contains("plan identical", text, StringComparison.Ordinal);
         }
 
-        if (!File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"))
+        if (MachineExpectations.CudaGpu == true)
+        {
+            Assert.Contains("verify cuda: ok: batch costs vs double reference", text, StringComparison.Ordinal);
+        }
+        else if (!File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1"))
         {
             // No device: the CUDA check compiles the kernel source with NVRTC where one is installed (CI's is).
             Assert.Matches(Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_NVRTC") == "1"

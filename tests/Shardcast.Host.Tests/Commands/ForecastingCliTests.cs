@@ -125,10 +125,12 @@ public sealed class ForecastingCliTests : IDisposable
     [Fact]
     public void Backtest_trains_the_lstm_within_its_time_budget_when_no_model_file_is_given()
     {
+        // Whether training ends by its budget or its epochs depends on the machine's speed; the stop by budget is
+        // tested on a driven clock (LstmTrainingTests). Here: the command trains, says why it stopped, and scores.
         var (code, output, error) = Run("backtest", "--data", Speed, Path.Combine(Traffic, "speed_6005.csv"), "--models", "lstm", "--train-time-s", "2");
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Contains("lstm: trained", error, StringComparison.Ordinal);
-        Assert.Contains("stopped: time budget", error, StringComparison.Ordinal);
+        Assert.Matches("stopped: (time budget|epochs done|early stopping)", error);
         Assert.Contains("speed_7578", output, StringComparison.Ordinal);
     }
 

@@ -20,7 +20,7 @@ public sealed class RunningServer : IAsyncDisposable
 
     public int Port => Server.EndPoint!.Port;
 
-    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var overrides = new Dictionary<string, string?> { ["Server:Listen"] = "127.0.0.1:0", ["Logging:LogLevel:Default"] = "Warning" };
         foreach (var (key, value) in settings ?? [])
@@ -28,7 +28,7 @@ public sealed class RunningServer : IAsyncDisposable
             overrides[key] = value;
         }
 
-        var host = ServerHost.Build(overrides);
+        var host = ServerHost.Build(overrides, clock: clock);
         await host.StartAsync();
         return new RunningServer(host);
     }

@@ -5,16 +5,20 @@ namespace Shardcast.Models.Tests.Neural;
 
 /// <summary>
 /// The LSTM against PyTorch: tools/lstm_golden.py wrote torch.nn.LSTM's outputs and gradients for fixed weights
-/// and input (two stacked layers); the C# forward and backward must agree within 1e-4.
+/// and input, in two shapes (a tiny one of two stacked layers, and the served model's: 8 inputs, hidden 64, over 48
+/// steps); the C# forward and backward must agree within 1e-4.
 /// </summary>
 public class LstmGoldenTests
 {
     private const double Tolerance = 1e-4;
 
-    [Fact]
-    public void Forward_outputs_and_final_states_match_pytorch()
+    public static TheoryData<string> Files => ["lstm_golden.json", "lstm_golden_realistic.json"];
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Forward_outputs_and_final_states_match_pytorch(string file)
     {
-        var (golden, shape, parameters, sequence) = RunGolden();
+        var (golden, shape, parameters, sequence) = RunGolden(file);
         AssertClose(golden.Array("output"), sequence.TopOutput.ToArray(), "output");
         for (int layer = 0; layer < shape.Layers; layer++)
         {
@@ -26,14 +30,12 @@ public class LstmGoldenTests
         Assert.NotEmpty(parameters);
     }
 
-    [Fact]
-    public void Gradients_of_every_weight_bias_and_the_input_match_pytorch()
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Gradients_of_every_weight_bias_and_the_input_match_pytorch(string file)
     {
-        var (golden, shape, parameters, sequence) = RunGolden();
-        golden.Array("r").Select(v => (float)v).ToArray().CopyTo(sequence.TopOutputGradient);
-        var gradients = new float[shape.ParameterCount];
-        var inputGradient = new float[golden.Steps * golden.Batch * shape.InputSize];
-        sequence.Backward(parameters, gradients, inputGradient);
+        var (golden, shape, parameters, sequence) = RunGolden(file);
+        var (gradients, inputGradient) = Backward(golden, shape, parameters, sequence);
 
         AssertClose(golden.Array("grad_x"), inputGradient, "grad_x");
         for (int layer = 0; layer < shape.Layers; layer++)
@@ -47,11 +49,13 @@ public class LstmGoldenTests
         }
     }
 
-    [Fact]
-    public void Gates_read_in_the_wrong_order_are_caught()
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Gates_read_in_the_wrong_order_are_caught_forward_and_backward(string file)
     {
-        // The comparison is not vacuous: the classic layout bug (input and forget gates swapped) is far outside it.
-        var (golden, shape, parameters, _) = RunGolden();
+        // The comparisons are not vacuous: the classic layout bug (input and forget gates swapped) is far outside them,
+        // in the outputs and in every layer's weight gradients.
+        var (golden, shape, parameters, _) = RunGolden(file);
         int h = shape.Hidden;
         for (int layer = 0; layer < shape.Layers; layer++)
         {
@@ -67,14 +71,32 @@ public class LstmGoldenTests
 
         var sequence = new LstmSequence(shape, golden.Steps, golden.Batch);
         sequence.Forward(parameters, golden.Array("x").Select(v => (float)v).ToArray(), golden.Steps, golden.Batch);
-        var expected = golden.Array("output");
-        double worst = expected.Select((v, i) => Math.Abs(v - sequence.TopOutput[i])).Max();
-        Assert.True(worst > 100 * Tolerance, $"worst difference {worst}");
+        Assert.True(Worst(golden.Array("output"), sequence.TopOutput.ToArray()) > 100 * Tolerance, "outputs with swapped gates");
+
+        var (gradients, inputGradient) = Backward(golden, shape, parameters, sequence);
+        Assert.True(Worst(golden.Array("grad_x"), inputGradient) > 100 * Tolerance, "input gradient with swapped gates");
+        for (int layer = 0; layer < shape.Layers; layer++)
+        {
+            var (inputWeights, recurrentWeights, _) = FromTorchLayout(shape, layer, gradients);
+            Assert.True(Worst(golden.Gradient($"weight_ih_l{layer}"), [.. inputWeights.Select(v => (float)v)]) > 100 * Tolerance, $"weight_ih_l{layer} gradient with swapped gates");
+            Assert.True(Worst(golden.Gradient($"weight_hh_l{layer}"), [.. recurrentWeights.Select(v => (float)v)]) > 100 * Tolerance, $"weight_hh_l{layer} gradient with swapped gates");
+        }
     }
 
-    private static (Golden Golden, LstmShape Shape, float[] Parameters, LstmSequence Sequence) RunGolden()
+    private static double Worst(double[] expected, IReadOnlyList<float> actual) => expected.Select((v, i) => Math.Abs(v - actual[i])).Max();
+
+    private static (float[] Gradients, float[] InputGradient) Backward(Golden golden, LstmShape shape, float[] parameters, LstmSequence sequence)
     {
-        var golden = Golden.Load();
+        golden.Array("r").Select(v => (float)v).ToArray().CopyTo(sequence.TopOutputGradient);
+        var gradients = new float[shape.ParameterCount];
+        var inputGradient = new float[golden.Steps * golden.Batch * shape.InputSize];
+        sequence.Backward(parameters, gradients, inputGradient);
+        return (gradients, inputGradient);
+    }
+
+    private static (Golden Golden, LstmShape Shape, float[] Parameters, LstmSequence Sequence) RunGolden(string file)
+    {
+        var golden = Golden.Load(file);
         var shape = new LstmShape(golden.InputSize, golden.Hidden, golden.Layers);
         var parameters = new float[shape.ParameterCount];
         for (int layer = 0; layer < shape.Layers; layer++)
@@ -158,9 +180,9 @@ public class LstmGoldenTests
 
         public int Batch => root.GetProperty("batch").GetInt32();
 
-        public static Golden Load()
+        public static Golden Load(string file)
         {
-            string path = Path.Combine(AppContext.BaseDirectory, "Golden", "lstm_golden.json");
+            string path = Path.Combine(AppContext.BaseDirectory, "Golden", file);
             return new Golden(JsonDocument.Parse(File.ReadAllText(path)).RootElement);
         }
 

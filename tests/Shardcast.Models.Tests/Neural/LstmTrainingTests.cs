@@ -90,6 +90,38 @@ public class LstmTrainingTests
     }
 
     [Fact]
+    public void A_time_budget_stops_training_after_the_batch_that_reaches_it_keeping_the_best_weights()
+    {
+        // The clock moves one second each time it is read, so the budget is reached after a count of reads on any
+        // machine; at least one batch always trains (a budget spent before the first batch trained nothing).
+        var set = Enumerable.Range(0, 3).Select(i => Synthetic.Daily($"s{i}", 8, 60, i)).ToList();
+        var hyper = Small with { Epochs = 50, BatchesPerEpoch = 10 };
+        var progress = new List<LstmTrainingProgress>();
+        var result = LstmTrainer.Train(set, hyper, new LstmTrainingOptions { Threads = 1, TimeBudget = TimeSpan.FromSeconds(40), Clock = new TickingClock() }, new Progress(progress), CancellationToken.None);
+        Assert.Equal("time budget", result.StopReason);
+        Assert.InRange(result.Epochs, 1, 49);
+        Assert.True(result.Windows > 0);
+        Assert.True(double.IsFinite(result.BestValidationLoss));
+        Assert.All(progress, p => Assert.True(p.Remaining is null || p.Remaining >= TimeSpan.Zero, $"remaining {p.Remaining} at epoch {p.Epoch}"));
+        var unbounded = LstmTrainer.Train(set, hyper with { Epochs = 2 }, new LstmTrainingOptions { Threads = 1, Clock = new TickingClock() }, null, CancellationToken.None);
+        Assert.Equal("epochs done", unbounded.StopReason);
+    }
+
+    private sealed class TickingClock : TimeProvider
+    {
+        private long _seconds;
+
+        public override long TimestampFrequency => 1;
+
+        public override long GetTimestamp() => Interlocked.Increment(ref _seconds);
+    }
+
+    private sealed class Progress(List<LstmTrainingProgress> seen) : IProgress<LstmTrainingProgress>
+    {
+        public void Report(LstmTrainingProgress value) => seen.Add(value);
+    }
+
+    [Fact]
     public void A_seed_gives_identical_weights_whatever_the_thread_count()
     {
         var set = Enumerable.Range(0, 3).Select(i => Synthetic.Daily($"s{i}", 8, 60, i)).ToList();

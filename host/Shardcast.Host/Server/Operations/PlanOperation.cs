@@ -63,10 +63,10 @@ public sealed class PlanOperation : IOperation
         int remainingMs = (int)Math.Clamp((context.Remaining.TotalMilliseconds * 0.8) - 50, 1, int.MaxValue);
 
         // Building a large cluster's problem takes seconds too: the deadline makes it count against the budget.
-        long deadline = PlanOptions.DeadlineIn(0.9 * context.Remaining, TimeProvider.System);
+        long deadline = PlanOptions.DeadlineIn(0.9 * context.Remaining, context.Clock);
         if (value is null)
         {
-            return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline };
+            return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock };
         }
 
         var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain");
@@ -82,6 +82,7 @@ public sealed class PlanOperation : IOperation
         {
             TimeMs = (int)Math.Min(timeMs > 0 ? timeMs : spec.Search.TimeMs, remainingMs),
             Deadline = deadline,
+            Clock = context.Clock,
             Seed = o.Optional("seed") is { } seed ? (ulong)o.OptionalInteger("seed", 1, 0, long.MaxValue) : null,
             Backend = backend,
             Algorithm = algorithm is null ? null : algorithm is "anneal" or "genetic" or "greedy" or "genetic-anneal" ? Planner.ParseAlgorithm(algorithm) : throw new BadRequestException("body.options.algorithm", $"expected anneal, genetic, greedy or genetic-anneal, found '{algorithm}'"),
