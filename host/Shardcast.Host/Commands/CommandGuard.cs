@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Shardcast.Engine.Planning;
 
 namespace Shardcast.Host.Commands;
@@ -5,7 +6,11 @@ namespace Shardcast.Host.Commands;
 /// <summary>What the commands share: Ctrl+C as the search's cancellation, and failures mapped to exit codes.</summary>
 internal static class CommandGuard
 {
-    /// <summary>Runs work with Ctrl+C cancelling its token: the search stops early and the work still reports the best found.</summary>
+    /// <summary>
+    /// Runs work with Ctrl+C (SIGINT) and SIGTERM cancelling its token: the search stops early and the work still
+    /// reports the best found. SIGTERM is what `timeout`, systemd and Kubernetes send before they kill; treated like
+    /// Ctrl+C, it leaves a plan written instead of none.
+    /// </summary>
     public static T Interruptible<T>(Func<CancellationToken, T> work)
     {
         using var interrupt = new CancellationTokenSource();
@@ -15,6 +20,11 @@ internal static class CommandGuard
             interrupt.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        });
         try
         {
             return work(interrupt.Token);

@@ -8,10 +8,13 @@ namespace Shardcast.Host.Commands;
 /// <summary>`shardcast plan`: reads a cluster file, plans, prints a summary and writes the plan file.</summary>
 public static class PlanCommand
 {
+    /// <summary>Where the plan file goes when --output is not given: the summary shows the first moves, the file has them all.</summary>
+    public const string DefaultOutput = "plan.json";
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var input = new Option<FileInfo>("--input", "-i") { Description = "Cluster file (JSON, see docs/cluster-file.md).", Required = true };
-        var outputFile = new Option<string?>("--output", "-o") { Description = "Where to write the plan file (JSON); '-' for standard output." };
+        var outputFile = new Option<string?>("--output", "-o") { Description = $"Where to write the plan file (JSON, every move; default {DefaultOutput} in the current folder); '-' for standard output instead of the summary." };
         var timeMs = new Option<int?>("--time-ms") { Description = "Search time budget in milliseconds (default: the file's search.time_ms, else 2000)." };
         var steps = new Option<long?>("--steps") { Description = "Search steps per chain instead of a time budget: the same seed then gives the same plan on any machine." };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed (default: the file's search.seed, else 1)." };
@@ -35,9 +38,16 @@ public static class PlanCommand
             long? stepBudget = parse.GetValue(steps);
             int threadCount = parse.GetValue(threads);
             int chainCount = parse.GetValue(chains);
-            if (time is <= 0 || stepBudget is <= 0 || threadCount < 0 || chainCount < 0 || parse.GetValue(targetCost) is { } target && !double.IsFinite(target))
+            string? refused =
+                time is <= 0 ? $"--time-ms must be positive, found {time}" :
+                stepBudget is <= 0 ? $"--steps must be positive, found {stepBudget}" :
+                threadCount < 0 ? $"--threads must not be negative, found {threadCount}" :
+                chainCount < 0 ? $"--chains must not be negative, found {chainCount}" :
+                parse.GetValue(targetCost) is { } target && !double.IsFinite(target) ? $"--target-cost must be a finite number, found {target}" :
+                null;
+            if (refused is not null)
             {
-                error.WriteLine("error: --time-ms and --steps must be positive, --threads and --chains not negative, --target-cost finite");
+                error.WriteLine($"error: {refused}");
                 return ExitCodes.BadInput;
             }
 
@@ -53,11 +63,12 @@ public static class PlanCommand
                 TargetCost = parse.GetValue(targetCost),
                 AdviseScaling = !parse.GetValue(noAdvice),
             };
-            return Run(file.FullName, parse.GetValue(outputFile), options, output, error);
+            return Run(file.FullName, parse.GetValue(outputFile) ?? DefaultOutput, options, output, error);
         });
         return command;
     }
 
+    /// <param name="outputPath">The plan file's path, "-" for standard output, or null to print the summary only.</param>
     public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -66,9 +77,15 @@ public static class PlanCommand
             error,
             () =>
             {
+                if (outputPath is not null and not "-" && OutputFile.Problem(outputPath, "--output") is { } unwritable)
+                {
+                    error.WriteLine($"error: {unwritable}");
+                    return ExitCodes.BadInput;
+                }
+
                 var spec = ClusterFileReader.ReadFile(inputPath);
 
-                // Ctrl+C ends the search early; the plan is still judged, sequenced and written from the best found.
+                // Ctrl+C or SIGTERM ends the search early; the plan is still judged, sequenced and written from the best found.
                 var budget = Planner.SearchOptionsFor(spec, options).TimeBudget;
                 var plan = CommandGuard.Interruptible(token =>
                     SearchProgressDisplay.Run(error, budget, options.Clock, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
@@ -82,9 +99,8 @@ public static class PlanCommand
                 PlanSummary.Write(plan, output);
                 if (outputPath is not null)
                 {
-                    using var stream = File.Create(outputPath);
-                    PlanFileWriter.Write(plan, stream);
-                    output.WriteLine($"plan written to {outputPath}");
+                    OutputFile.Write(outputPath, stream => PlanFileWriter.Write(plan, stream));
+                    output.WriteLine($"plan written to {outputPath} ({plan.Moves.Count} moves, the assignment of all {spec.Partitions.Count} partitions)");
                 }
 
                 return ExitCodes.Ok;

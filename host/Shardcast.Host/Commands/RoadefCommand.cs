@@ -39,9 +39,15 @@ public static class RoadefCommand
         {
             var clock = Stopwatch.StartNew();
             double seconds = parse.GetValue(timeS);
-            if (!(seconds > 0) || parse.GetValue(threads) < 0 || parse.GetValue(chains) < 0)
+            string? refused =
+                !(seconds > 0) || !double.IsFinite(seconds) ? $"--time-s must be a positive number of seconds, found {seconds}" :
+                parse.GetValue(threads) < 0 ? $"--threads must not be negative, found {parse.GetValue(threads)}" :
+                parse.GetValue(chains) < 0 ? $"--chains must not be negative, found {parse.GetValue(chains)}" :
+                OutputFile.Problem(parse.GetRequiredValue(outputFile).FullName, "--output") ??
+                (parse.GetValue(exportCluster) is { } export ? OutputFile.Problem(export.FullName, "--export-cluster") : null);
+            if (refused is not null)
             {
-                error.WriteLine("error: --time-s must be positive, --threads and --chains not negative");
+                error.WriteLine($"error: {refused}");
                 return ExitCodes.BadInput;
             }
 

@@ -232,6 +232,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--time-ms", "-5", "error: --time-ms must be positive, found -5")]
+    [InlineData("--steps", "0", "error: --steps must be positive, found 0")]
+    [InlineData("--threads", "-1", "error: --threads must not be negative, found -1")]
+    [InlineData("--output", "/nonexistent-folder/plan.json", "error: --output /nonexistent-folder/plan.json: the folder /nonexistent-folder does not exist")]
+    [InlineData("--output", "/", "error: --output /: is a folder; name a file in it")]
+    public void Plan_ABadOption_IsRefusedBeforeTheSearch_NamingTheOption(string option, string value, string expected)
+    {
+        // The search would take 10 minutes: a refusal that came after it would not finish within the test's time.
+        string[] longSearch = option == "--time-ms" ? ["--steps", "100000000"] : ["--time-ms", "600000"];
+        var (code, output, error, _) = Run(["plan", "--input", Example, .. longSearch, option, value]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal(expected, error.Trim());
+        Assert.Empty(output);
+    }
+
+    [Theory]
     [InlineData("plan", "--input", "/nonexistent.json")]
     [InlineData("plan", "--input", "EXAMPLE", "--algorithm", "tabu")]
     [InlineData("plan", "--input", "EXAMPLE", "--backend", "vulkan")]
