@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""A Python client for Shardcast's socket protocol (docs/protocol.md), on Debian's python3-msgpack: a
-MessagePack implementation nobody on this project wrote, so it checks the server against the specification.
+"""A Python client for Shardcast's socket protocol (docs/protocol.md).
+
+It needs the msgpack module: on Debian, `apt-get install python3-msgpack` (for /usr/bin/python3); elsewhere
+`pip install msgpack`. Being a MessagePack implementation nobody on this project wrote, it also checks the server
+against the specification.
 
     from shardcast_client import ShardcastClient, float32_bin
     with ShardcastClient("127.0.0.1", 7411) as client:
         print(client.call("capabilities", {})["ops"])
 
-`python3 examples/python/shardcast_client.py --port 7411 selftest` drives every operation and checks the answers.
+`/usr/bin/python3 examples/python/shardcast_client.py --port 7411 selftest` drives every operation against a running
+`shardcast serve` and checks the answers.
 """
 import argparse
 import array
@@ -14,7 +18,11 @@ import socket
 import struct
 import sys
 
-import msgpack
+try:
+    import msgpack
+except ModuleNotFoundError:
+    sys.exit(f"{sys.executable} has no msgpack module: on Debian, apt-get install python3-msgpack and run "
+             "/usr/bin/python3; elsewhere, pip install msgpack")
 
 VERSION = 1
 
@@ -177,10 +185,13 @@ def route_after(plan):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7411)
-    parser.add_argument("--token")
+    parser = argparse.ArgumentParser(
+        description="A client of `shardcast serve` (docs/protocol.md): selftest drives every operation and checks "
+                    "the answers; capabilities prints what the server offers. Needs the msgpack module "
+                    "(Debian: apt-get install python3-msgpack; elsewhere: pip install msgpack).")
+    parser.add_argument("--host", default="127.0.0.1", help="the server's address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7411, help="the server's port (default 7411)")
+    parser.add_argument("--token", help="the shared secret, where the server requires one")
     parser.add_argument("command", choices=["selftest", "capabilities"])
     args = parser.parse_args()
     with ShardcastClient(args.host, args.port, args.token) as client:

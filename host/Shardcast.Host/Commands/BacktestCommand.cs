@@ -27,7 +27,12 @@ public static class BacktestCommand
             () =>
             {
                 var names = ModelNames.ParseList(parse.GetValue(models)!);
-                var set = SeriesCsv.ReadAll(parse.GetRequiredValue(data));
+                var (set, refused) = SeriesCsv.ReadReadable(parse.GetRequiredValue(data));
+                foreach (var r in refused)
+                {
+                    error.WriteLine($"skipped: {r.Reason}");
+                }
+
                 var factory = new ModelFactory(parse.GetValue(modelFile)?.FullName, parse.GetValue(trainTime), parse.GetValue(seed));
                 var clock = Stopwatch.StartNew();
                 var report = CommandGuard.Interruptible(token => Backtester.Run(set, [.. names.Select(factory.Create)], parse.GetValue(emit) is not null, new SynchronousProgress(error, clock), token));
@@ -39,7 +44,7 @@ public static class BacktestCommand
                 if (parse.GetValue(json))
                 {
                     using var stdout = new MemoryStream();
-                    BacktestWriter.WriteJson(report, stdout);
+                    BacktestWriter.WriteJson(report, stdout, refused);
                     output.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
                 }
                 else

@@ -35,7 +35,13 @@ public static class TrainCommand
             error,
             () =>
             {
-                var set = SeriesCsv.ReadAll(parse.GetRequiredValue(data));
+                var (readable, refused) = SeriesCsv.ReadReadable(parse.GetRequiredValue(data));
+                foreach (var r in refused)
+                {
+                    error.WriteLine($"skipped: {r.Reason}");
+                }
+
+                var set = readable;
                 if (parse.GetValue(trainingPart))
                 {
                     set = [.. set.Select(s => s.Head(BacktestProtocol.TrainingLength(s.Length)))];

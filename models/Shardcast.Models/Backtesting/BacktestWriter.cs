@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Shardcast.Models.Series;
 
 namespace Shardcast.Models.Backtesting;
 
@@ -29,7 +30,8 @@ public static class BacktestWriter
         }
     }
 
-    public static void WriteJson(BacktestReport report, Stream stream)
+    /// <param name="refused">Files of the data set that could not be read, listed under `refused` with their reasons.</param>
+    public static void WriteJson(BacktestReport report, Stream stream, IReadOnlyList<RefusedSeries>? refused = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -66,6 +68,16 @@ public static class BacktestWriter
             json.WriteNumber("mase_ratio", a.MaseRatio);
             json.WriteNumber("sql_ratio", a.ScaledQuantileLossRatio);
             json.WriteNumber("coverage", a.Coverage);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("refused");
+        foreach (var r in refused ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("file", r.Path);
+            json.WriteString("reason", r.Reason);
             json.WriteEndObject();
         }
 

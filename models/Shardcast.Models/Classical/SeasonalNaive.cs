@@ -1,7 +1,7 @@
 namespace Shardcast.Models.Classical;
 
 /// <summary>
-/// The seasonal-naive reference of BACKTEST.md: the value one season back (for horizons past a season, the
+/// The seasonal-naive reference of the backtest protocol (docs/forecasting.md): the value one season back (for horizons past a season, the
 /// value that many whole seasons back), shifted per horizon step by the empirical quantiles of its own errors
 /// over the fitting span. Also the cold-start forecaster the planner uses for short series.
 /// </summary>
@@ -30,7 +30,7 @@ public static class SeasonalNaive
 
     /// <summary>
     /// Forecasts steps 1..horizon after the end of <paramref name="series"/> at each quantile; result [q][h].
-    /// Error quantiles come from the same series, so it needs more points than one lag.
+    /// Error quantiles come from the same series (a step whose own lag leaves too few takes the longest lag that has them).
     /// </summary>
     public static double[][] Forecast(ReadOnlySpan<double> series, int season, int horizon, ReadOnlySpan<double> quantiles)
     {
@@ -41,39 +41,11 @@ public static class SeasonalNaive
             throw new ArgumentException("A forecast needs at least one observation.", nameof(series));
         }
 
-        int t = series.Length;
-        var result = new double[quantiles.Length][];
-        for (int q = 0; q < quantiles.Length; q++)
-        {
-            if (quantiles[q] is <= 0 or >= 1)
-            {
-                throw new ArgumentOutOfRangeException(nameof(quantiles), quantiles[q], "Quantiles lie in (0, 1).");
-            }
-
-            result[q] = new double[horizon];
-        }
-
-        var errors = new List<double>(t);
-        for (int h = 1; h <= horizon; h++)
-        {
-            int lag = Lag(season, h);
-            // With fewer points than the lag, fall back to the last observation and no spread.
-            double baseValue = t + h - 1 - lag >= 0 ? series[t + h - 1 - lag] : series[t - 1];
-            errors.Clear();
-            for (int i = lag; i < t; i++)
-            {
-                errors.Add(series[i] - series[i - lag]);
-            }
-
-            errors.Sort();
-            for (int q = 0; q < quantiles.Length; q++)
-            {
-                result[q][h - 1] = baseValue + (errors.Count > 0 ? EmpiricalQuantile(errors, quantiles[q]) : 0);
-            }
-        }
-
-        return result;
+        return new SeasonalNaiveModel.Forecaster(series.ToArray(), season).Forecast(horizon, quantiles);
     }
+
+    /// <summary>Errors a step's quantiles need at least; one error is one jump, not a distribution.</summary>
+    public const int MinimumErrors = 2;
 
     /// <summary>Quantile of sorted values by linear interpolation between order statistics (type 7).</summary>
     public static double EmpiricalQuantile(IReadOnlyList<double> sorted, double quantile)

@@ -5,7 +5,8 @@ namespace Shardcast.Models.Classical;
 
 /// <summary>
 /// Seasonal naive as a model: season and error distributions fixed from the history it is opened on (the
-/// training part, in a backtest), base values from every point observed since, exactly as BACKTEST.md defines it.
+/// training part, in a backtest), base values from every point observed since, as the backtest protocol
+/// (docs/forecasting.md) defines it.
 /// </summary>
 public sealed class SeasonalNaiveModel : IForecastModel
 {
@@ -27,7 +28,8 @@ public sealed class SeasonalNaiveModel : IForecastModel
         return new Forecaster(history.Values, season);
     }
 
-    private sealed class Forecaster(double[] history, int season) : ISeriesForecaster
+    /// <summary>Forecasts from a history; also what <see cref="SeasonalNaive.Forecast"/> computes.</summary>
+    internal sealed class Forecaster(double[] history, int season) : ISeriesForecaster
     {
         private readonly List<double> _values = [.. history];
         private readonly double[] _training = history;
@@ -45,14 +47,22 @@ public sealed class SeasonalNaiveModel : IForecastModel
                 result[q] = new double[horizon];
             }
 
+            // A step whose own lag leaves fewer than MinimumErrors errors in the history takes the errors of the
+            // longest lag that has them, so a short history is shifted alike at every step ([10, 20] once forecast
+            // 30, 20, 20); with none, no step is shifted. Histories of more than a season and a horizon never meet it.
+            double[]? errors = null;
             for (int h = 1; h <= horizon; h++)
             {
                 int lag = SeasonalNaive.Lag(season, h);
                 double baseValue = t + h - 1 - lag >= 0 ? _values[t + h - 1 - lag] : _values[t - 1];
-                var errors = SortedErrors(lag);
+                if (_training.Length - lag >= SeasonalNaive.MinimumErrors)
+                {
+                    errors = SortedErrors(lag);
+                }
+
                 for (int q = 0; q < quantiles.Length; q++)
                 {
-                    result[q][h - 1] = baseValue + (errors.Length > 0 ? SeasonalNaive.EmpiricalQuantile(errors, quantiles[q]) : 0);
+                    result[q][h - 1] = baseValue + (errors is null ? 0 : SeasonalNaive.EmpiricalQuantile(errors, quantiles[q]));
                 }
             }
 

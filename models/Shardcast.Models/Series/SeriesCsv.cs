@@ -55,6 +55,30 @@ public static class SeriesCsv
 
     public static IReadOnlyList<TimeSeries> ReadAll(IEnumerable<string> paths) => [.. ExpandPaths(paths).Select(Read)];
 
+    /// <summary>
+    /// Every series of a data set that reads, and each file that does not with its reason: one bad file (a row out of
+    /// time order, say) does not cost the others. Paths that do not exist are still refused outright, and so is a set
+    /// where nothing reads.
+    /// </summary>
+    public static SeriesSet ReadReadable(IEnumerable<string> paths)
+    {
+        var series = new List<TimeSeries>();
+        var refused = new List<RefusedSeries>();
+        foreach (string path in ExpandPaths(paths))
+        {
+            try
+            {
+                series.Add(Read(path));
+            }
+            catch (SeriesFormatException e)
+            {
+                refused.Add(new RefusedSeries(path, e.Message));
+            }
+        }
+
+        return series.Count > 0 ? new SeriesSet(series, refused) : throw new SeriesFormatException(refused.Count == 1 ? refused[0].Reason : $"no series could be read: {string.Join("; ", refused.Select(r => r.Reason))}");
+    }
+
     /// <summary>The series' name: its file name without folder and extension.</summary>
     public static string NameOf(string path) => Path.GetFileNameWithoutExtension(path);
 

@@ -44,6 +44,30 @@ public sealed class ForecastingCliTests : IDisposable
     }
 
     [Fact]
+    public void Backtest_of_a_folder_scores_every_readable_series_and_names_the_one_out_of_time_order()
+    {
+        // NAB's machine_temperature_system_failure.csv has a row out of time order; the whole folder once went unscored.
+        string folder = Path.Combine(_folder, "mixed");
+        Directory.CreateDirectory(folder);
+        foreach (string name in new[] { "speed_6005", "speed_7578" })
+        {
+            File.Copy(Path.Combine(Traffic, $"{name}.csv"), Path.Combine(folder, $"{name}.csv"));
+        }
+
+        var rows = File.ReadAllLines(Path.Combine(Traffic, "occupancy_6005.csv"));
+        (rows[10], rows[11]) = (rows[11], rows[10]);
+        File.WriteAllLines(Path.Combine(folder, "occupancy_6005.csv"), rows);
+
+        var (code, output, error) = Run("backtest", "--data", folder, "--models", "snaive", "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Matches(@"skipped: .*occupancy_6005\.csv:12: timestamp '[^']+' is before the previous row's", error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(["speed_6005", "speed_7578"], json.RootElement.GetProperty("series").EnumerateArray().Select(s => s.GetProperty("series").GetString()).Order());
+        var refused = json.RootElement.GetProperty("refused").EnumerateArray().Single();
+        Assert.EndsWith("occupancy_6005.csv", refused.GetProperty("file").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_then_backtest_and_forecast_with_the_model_file()
     {
         string model = Path.Combine(_folder, "m.bin");

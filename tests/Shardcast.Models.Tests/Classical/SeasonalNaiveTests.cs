@@ -30,6 +30,20 @@ public class SeasonalNaiveTests
         Assert.Equal(q[1], q[2]);
     }
 
+    [Theory]
+    [InlineData(new[] { 10.0, 20 }, new[] { 20.0, 20, 20 })]
+    [InlineData(new[] { 10.0, 20, 30 }, new[] { 40.0, 40, 40 })]
+    [InlineData(new[] { 10.0, 20, 30, 40 }, new[] { 50.0, 60, 60 })]
+    [InlineData(new[] { 7.0 }, new[] { 7.0, 7, 7 })]
+    public void Forecast_OfAShortSeries_ShiftsEveryStepAlike(double[] series, double[] expected)
+    {
+        // One difference is one jump, not a distribution: [10, 20] is not shifted at all (it once forecast 30, 20, 20);
+        // from two differences on, a step takes its own lag's errors, or those of the longest lag that has two
+        // ([10, 20, 30, 40]: step 3 has one difference of lag 3, so it takes lag 2's, +20 on the same base as step 2).
+        var forecast = SeasonalNaive.Forecast(series, 1, 3, [0.5]);
+        Assert.Equal(expected, forecast[0]);
+    }
+
     [Fact]
     public void Forecast_QuantilesInterpolateLinearly()
     {
