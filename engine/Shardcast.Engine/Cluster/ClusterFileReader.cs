@@ -46,6 +46,16 @@ public static class ClusterFileReader
         }
     }
 
+    /// <summary>
+    /// The parser's words without the position it appends (0-based, where the field name already gives it 1-based)
+    /// and without its advice to change reader options, which is about the parser's settings, not the file.
+    /// </summary>
+    internal static string JsonErrorText(JsonException e)
+    {
+        string text = System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*(Path: \S*)?\s*\|?\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?\s*$", string.Empty);
+        return text.Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal).Trim();
+    }
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>
@@ -103,7 +113,7 @@ public static class ClusterFileReader
         }
         catch (JsonException e)
         {
-            throw new ClusterFileException($"$ (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", $"not valid JSON: {e.Message}");
+            throw new ClusterFileException($"$ (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", $"not valid JSON: {JsonErrorText(e)}");
         }
 
         return (JsonDocument.Parse(copy.WrittenMemory, new JsonDocumentOptions { MaxDepth = MaxDepth }), partitions);

@@ -15,7 +15,7 @@ public static class GenerateCommand
         var resources = new Option<int>("--resources", "-r") { Description = "Resources R (1 to 8).", DefaultValueFactory = _ => 2 };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Random seed: the same options give the same cluster.", DefaultValueFactory = _ => 1 };
         var utilisation = new Option<double>("--utilisation") { Description = "Mean peak utilisation of the nodes that may hold partitions.", DefaultValueFactory = _ => 0.6 };
-        var outputFile = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output." };
+        var outputFile = new Option<string?>("--output", "-o") { Description = "Write the cluster file here; without it, to standard output, which must then be redirected (a cluster file is one long line of JSON)." };
         var command = new Command("generate", "Write a synthetic cluster file: skewed loads, heterogeneous nodes, zones, replica groups, tenants, affinity, an unbalanced start.")
         {
             partitions, nodes, horizon, resources, seed, utilisation, outputFile,
@@ -36,11 +36,30 @@ public static class GenerateCommand
             }
 
             string? path = parse.GetValue(outputFile);
-            output.Flush();
-            using (var stream = path is null ? openStdout() : File.Create(path))
+            if (path is null && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
             {
+                // Megabytes of one-line JSON on a terminal help nobody.
+                error.WriteLine("error: generate writes a cluster file: name it with --output FILE, or redirect standard output (> FILE)");
+                return ExitCodes.BadInput;
+            }
+
+            if (path is not null && OutputFile.Problem(path, "--output") is { } unwritable)
+            {
+                error.WriteLine($"error: {unwritable}");
+                return ExitCodes.BadInput;
+            }
+
+            output.Flush();
+            if (path is null)
+            {
+                using var stream = openStdout();
                 ClusterFileWriter.Write(spec, stream);
                 stream.Flush();
+            }
+            else
+            {
+                OutputFile.Write(path, stream => ClusterFileWriter.Write(spec, stream));
+                error.WriteLine($"cluster written to {path} ({spec.Partitions.Count} partitions, {spec.Nodes.Count} nodes)");
             }
 
             return ExitCodes.Ok;

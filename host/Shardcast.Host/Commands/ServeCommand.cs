@@ -14,7 +14,9 @@ public static class ServeCommand
         var listen = new Option<string?>("--listen") { Description = "host:port to listen on (default 127.0.0.1:7411; anything but loopback needs a token)." };
         var token = new Option<string?>("--token") { Description = "Shared secret every request must carry (or Server:Token / SHARDCAST_Server__Token)." };
         var config = new Option<FileInfo?>("--config") { Description = "A folder's appsettings.json to read instead of the one beside the program." };
-        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config };
+        var metrics = new Option<string?>("--metrics") { Description = "host:port to serve GET /metrics on, in Prometheus's text format (off by default; anything but loopback needs a token)." };
+        var state = new Option<string?>("--state") { Description = "Folder for what survives a restart (the routing tables); default $XDG_STATE_HOME/shardcast or ~/.local/state/shardcast; '' keeps it in memory." };
+        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state };
         command.SetAction(parse =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -26,6 +28,16 @@ public static class ServeCommand
             if (parse.GetValue(token) is { } t)
             {
                 overrides["Server:Token"] = t;
+            }
+
+            if (parse.GetValue(metrics) is { } m)
+            {
+                overrides["Server:MetricsListen"] = m;
+            }
+
+            if (parse.GetValue(state) is { } s)
+            {
+                overrides["Server:StateDirectory"] = s;
             }
 
             using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);
@@ -48,8 +60,17 @@ public static class ServeCommand
                 error.WriteLine($"error: cannot listen: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (Exception e) when (e is Engine.Routing.RoutingStateException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: the server's state (Server:StateDirectory): {e.Message}");
+                return ExitCodes.BadInput;
+            }
 
             output.WriteLine($"listening on {host.Services.GetRequiredService<ShardcastServer>().EndPoint}; Ctrl+C stops (requests in flight are finished first)");
+            if (host.Services.GetRequiredService<MetricsEndpoint>().EndPoint is { } metricsAt)
+            {
+                output.WriteLine($"metrics on http://{metricsAt}/metrics");
+            }
             host.WaitForShutdown();
             return ExitCodes.Ok;
         });

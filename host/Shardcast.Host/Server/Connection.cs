@@ -35,6 +35,7 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
         MaxElements = server.Options.MaxFrameBytes,
     };
 
+    private readonly string _remote = socket.RemoteEndPoint?.ToString() ?? "?";
     private readonly byte[]? _token = server.Options.Token is { Length: > 0 } t ? Encoding.UTF8.GetBytes(t) : null;
 
     public async Task RunAsync(CancellationToken stopReading)
@@ -129,11 +130,11 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
                 if (IsLight(frame.Value!))
                 {
                     // Microseconds of work: answered in turn on this loop, without a hop to another task.
-                    await HandleAsync(frame.Value!, id, claim, started).ConfigureAwait(false);
+                    await HandleAsync(frame.Value!, id, claim, started, light: true).ConfigureAwait(false);
                     continue;
                 }
 
-                var task = Task.Run(() => HandleAsync(frame.Value!, id, claim, started), CancellationToken.None);
+                var task = Task.Run(() => HandleAsync(frame.Value!, id, claim, started, light: false), CancellationToken.None);
                 lock (_requests)
                 {
                     _requests.RemoveAll(t => t.IsCompleted);
@@ -173,7 +174,8 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
     }
 
     /// <param name="id">The request's id as read with its frame (null where it has no usable one).</param>
-    private async Task HandleAsync(MsgPackValue request, ulong? id, IdClaim claim, long started)
+    /// <param name="light">A light operation answered on the connection's loop: logged at Debug when it succeeds.</param>
+    private async Task HandleAsync(MsgPackValue request, ulong? id, IdClaim claim, long started, bool light)
     {
         server.Metrics.RequestStarted();
         string op = "(unknown)";
@@ -221,7 +223,9 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
             }
 
             _slots.Release();
-            server.Metrics.RequestFinished(op, errorCode, Stopwatch.GetElapsedTime(started));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            server.Metrics.RequestFinished(op, errorCode, elapsed);
+            LogRequest(light && errorCode is null ? LogLevel.Debug : LogLevel.Information, op, id, errorCode, elapsed);
         }
     }
 
@@ -294,6 +298,22 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Internal error in {Op} (request {Id})")]
     private static partial void LogInternalError(ILogger logger, Exception exception, string op, ulong id);
+
+    /// <summary>
+    /// One line per request: heavy ones (plans, forecasts, evaluations of a cluster sent whole) and every error at
+    /// Information, the default level; light successes (route, ingest, evaluations of a cached cluster, tens of
+    /// thousands a second) at Debug, where a console line each would cost more than the request.
+    /// </summary>
+    private void LogRequest(LogLevel level, string op, ulong? id, string? errorCode, TimeSpan elapsed)
+    {
+        if (server.Logger.IsEnabled(level))
+        {
+            LogRequestDone(server.Logger, level, op, id ?? 0, errorCode ?? "ok", elapsed.TotalMilliseconds, _remote);
+        }
+    }
+
+    [LoggerMessage(Message = "{Op} id {Id} from {Remote}: {Outcome} in {Milliseconds:0.0} ms")]
+    private static partial void LogRequestDone(ILogger logger, LogLevel level, string op, ulong id, string outcome, double milliseconds, string remote);
 }
 
 /// <summary>A request's envelope, checked: {"v": 1, "id": uint, "op": str, "body": map, "token"?: str}.</summary>

@@ -23,6 +23,9 @@ public static class ServerHost
             .AddEnvironmentVariables("SHARDCAST_")
             .AddInMemoryCollection(overrides);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        // A listener that cannot start is reported by `serve` in one line (error: cannot listen: ...); the host's own
+        // log of the same failure would print its stack trace first.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -38,6 +41,8 @@ public static class ServerHost
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<ShardcastServer>();
         builder.Services.AddHostedService(p => p.GetRequiredService<ShardcastServer>());
+        builder.Services.AddSingleton<MetricsEndpoint>();
+        builder.Services.AddHostedService(p => p.GetRequiredService<MetricsEndpoint>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue(ServerOptions.Section + ":ShutdownSeconds", 30.0) + 5));
         return builder.Build();
     }

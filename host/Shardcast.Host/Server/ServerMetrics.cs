@@ -28,6 +28,9 @@ public sealed class ServerMetrics : IDisposable
         _connections = _meter.CreateUpDownCounter<long>("shardcast.server.connections", description: "Open connections.");
     }
 
+    /// <summary>This server's meter (each host has its own, so two servers in one process keep their figures apart).</summary>
+    internal Meter Meter => _meter;
+
     public void RequestStarted() => _inFlight.Add(1);
 
     public void RequestFinished(string op, string? errorCode, TimeSpan latency)

@@ -45,19 +45,41 @@ public sealed class ServerOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
+    /// <summary>
+    /// host:port of an HTTP endpoint serving the metrics at /metrics in Prometheus's text format; off when unset.
+    /// Anything but loopback needs Server:Token, which a scraper then sends as `Authorization: Bearer TOKEN`.
+    /// </summary>
+    public string? MetricsListen { get; set; }
+
+    /// <summary>
+    /// Where the server keeps what must survive a restart (the routing tables, one file per cluster); empty keeps it
+    /// in memory only. Default: $XDG_STATE_HOME/shardcast, else ~/.local/state/shardcast.
+    /// </summary>
+    public string StateDirectory { get; set; } = DefaultStateDirectory();
+
     /// <summary>How long shutdown waits for requests in flight.</summary>
     public double ShutdownSeconds { get; set; } = 30;
 
-    public IPEndPoint EndPoint()
+    public IPEndPoint EndPoint() => Parse(Listen, nameof(Listen));
+
+    private static string DefaultStateDirectory() =>
+        Path.Combine(
+            Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } state ? state : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state"),
+            "shardcast");
+
+    /// <summary>The metrics endpoint's address, or null when it is off.</summary>
+    public IPEndPoint? MetricsEndPoint() => MetricsListen is { Length: > 0 } listen ? Parse(listen, nameof(MetricsListen)) : null;
+
+    private static IPEndPoint Parse(string listen, string key)
     {
-        int colon = Listen.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(Listen.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+        int colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
         {
-            throw new FormatException($"Server:Listen '{Listen}' is not host:port");
+            throw new FormatException($"Server:{key} '{listen}' is not host:port");
         }
 
-        string host = Listen[..colon].Trim('[', ']');
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : throw new FormatException($"Server:Listen host '{host}' is not an IP address or localhost");
+        string host = listen[..colon].Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : throw new FormatException($"Server:{key} host '{host}' is not an IP address or localhost");
         return new IPEndPoint(address, port);
     }
 
@@ -78,6 +100,18 @@ public sealed class ServerOptions
         if (endPoint is not null && !IPAddress.IsLoopback(endPoint.Address) && string.IsNullOrEmpty(Token))
         {
             problems.Add($"Server:Token is required to listen on {Listen} (anything but loopback)");
+        }
+
+        try
+        {
+            if (MetricsEndPoint() is { } metrics && !IPAddress.IsLoopback(metrics.Address) && string.IsNullOrEmpty(Token))
+            {
+                problems.Add($"Server:Token is required to serve metrics on {MetricsListen} (anything but loopback)");
+            }
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
         }
 
         if (Token is { Length: > 0 and < 16 })

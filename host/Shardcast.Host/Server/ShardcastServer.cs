@@ -47,7 +47,8 @@ public sealed partial class ShardcastServer : BackgroundService
 
     internal SeriesStore Series { get; }
 
-    internal RoutingTable Routes { get; } = new();
+    /// <summary>The routing tables, one per cluster, read from the state folder at start.</summary>
+    internal RoutingTables Routes { get; private set; } = new();
 
     internal ClusterCache Clusters { get; } = new(64);
 
@@ -64,11 +65,14 @@ public sealed partial class ShardcastServer : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // Read before listening: a damaged table stops the start, naming its file, instead of serving an empty one.
+        Routes = new RoutingTables(_options.StateDirectory is { Length: > 0 } state ? Path.Combine(state, "routes") : null);
+
         // Bound before StartAsync returns, so that the port is known and a bad address fails the start.
         _listener = new TcpListener(_options.EndPoint());
         _listener.Start(backlog: 512);
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
-        LogListening(_logger, EndPoint, _options.Token is not null);
+        LogListening(_logger, ProductVersion.Text, EndPoint, _options.Token is not null, _options.StateDirectory is { Length: > 0 } folder ? folder : "memory only");
         return base.StartAsync(cancellationToken);
     }
 
@@ -143,8 +147,8 @@ public sealed partial class ShardcastServer : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shardcast listening on {EndPoint} (token required: {TokenRequired})")]
-    private static partial void LogListening(ILogger logger, IPEndPoint endPoint, bool tokenRequired);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shardcast {Version} listening on {EndPoint} (token required: {TokenRequired}; state in {State})")]
+    private static partial void LogListening(ILogger logger, string version, IPEndPoint endPoint, bool tokenRequired, string state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no new connections or requests; finishing the work of {Connections} connections")]
     private static partial void LogStopping(ILogger logger, int connections);

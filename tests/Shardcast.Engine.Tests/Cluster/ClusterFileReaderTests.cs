@@ -162,6 +162,11 @@ public class ClusterFileReaderTests
         var e = Refused(Edit("\"size_bytes\": 1.0e9, \"tenant\"", "\"size_bytes\": 1.0e9,, \"tenant\""));
         Assert.StartsWith("$ (line 12, byte ", e.Field, StringComparison.Ordinal);
         Assert.Contains("not valid JSON", e.Reason, StringComparison.Ordinal);
+
+        // The position once came twice, 1-based in the field and the parser's 0-based one at the end of its words.
+        Assert.DoesNotContain("LineNumber", e.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("BytePositionInLine", e.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("reader options", e.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

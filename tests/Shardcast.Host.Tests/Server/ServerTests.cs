@@ -166,6 +166,52 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Routing_tables_are_kept_per_cluster_and_survive_a_restart_of_the_server()
+    {
+        string state = Directory.CreateTempSubdirectory("shardcast-state-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["Server:StateDirectory"] = state };
+            var options = ("options", MsgPackValue.Map(("steps_per_chain", MsgPackValue.From(2000L)), ("seed", MsgPackValue.From(3L))));
+            MsgPackValue before;
+            await using (var server = await RunningServer.StartAsync(settings))
+            {
+                await using var client = await server.ConnectAsync();
+                var east = await client.CallAsync("plan", With(ExampleCluster(), options, ("record_route", MsgPackValue.From("east")))).WaitAsync(Patience);
+                Assert.Equal(("east", 1L), (east["route_cluster"]!.String, east["route_epoch"]!.Int));
+                await client.CallAsync("plan", With(ExampleCluster(), options, ("record_route", MsgPackValue.True))).WaitAsync(Patience);
+                var again = await client.CallAsync("plan", With(ExampleCluster(), options, ("record_route", MsgPackValue.From("west")))).WaitAsync(Patience);
+
+                // Each cluster counts its own epochs: west's first plan is its epoch 1, whatever east and default did.
+                Assert.Equal(1, again["route_epoch"]!.Int);
+                before = await client.CallAsync("route", MsgPackValue.Map(("cluster", MsgPackValue.From("east")))).WaitAsync(Patience);
+                Assert.Equal(120, before["entries"]!.Items.Count);
+                var bad = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("route", MsgPackValue.Map(("cluster", MsgPackValue.From("../etc")))));
+                Assert.Equal(ErrorCodes.BadRequest, bad.Code);
+                Assert.Contains("body.cluster", bad.Message, StringComparison.Ordinal);
+            }
+
+            await using (var restarted = await RunningServer.StartAsync(settings))
+            {
+                await using var client = await restarted.ConnectAsync();
+                var after = await client.CallAsync("route", MsgPackValue.Map(("cluster", MsgPackValue.From("east")))).WaitAsync(Patience);
+                Assert.Equal(before.ToString(), after.ToString());
+                var capabilities = await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience);
+                Assert.Equal(["default", "east", "west"], capabilities["route_clusters"]!.Items.Select(i => i.String));
+            }
+
+            // A damaged table stops the start, naming its file, rather than serving an empty one.
+            File.WriteAllText(Path.Combine(state, "routes", "east.routes.json"), "{\"epoch\": 1, \"entries\": [{\"partition\": \"p0\"");
+            var refused = await Assert.ThrowsAsync<Shardcast.Engine.Routing.RoutingStateException>(() => RunningServer.StartAsync(settings));
+            Assert.Contains("east.routes.json: not a routing table", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_cluster_cached_once_is_evaluated_by_name_exactly_as_when_sent_in_full()
     {
         await using var server = await RunningServer.StartAsync();

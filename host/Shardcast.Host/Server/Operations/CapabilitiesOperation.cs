@@ -1,3 +1,4 @@
+using Shardcast.Engine.Routing;
 using Shardcast.Models.Forecasting;
 using Shardcast.Models.Neural;
 using Shardcast.Protocol;
@@ -27,7 +28,7 @@ public sealed class CapabilitiesOperation : IOperation
                 ("memory_bytes", MsgPackValue.From(d.GlobalMemoryBytes)), ("max_work_group", MsgPackValue.From(d.MaxWorkGroupSize))))))));
         return MsgPackValue.Map(
             ("protocol", MsgPackValue.From((long)Messages.Version)),
-            ("server", MsgPackValue.From(typeof(CapabilitiesOperation).Assembly.GetName().Version?.ToString() ?? "0")),
+            ("server", MsgPackValue.From(ProductVersion.Text)),
             ("ops", MsgPackValue.FromArray(OperationCatalog.Names.Select(MsgPackValue.From))),
             ("backends", MsgPackValue.FromArray(backends)),
             ("limits", MsgPackValue.Map(
@@ -46,6 +47,7 @@ public sealed class CapabilitiesOperation : IOperation
                     ("horizon", MsgPackValue.From((long)lstm.Network.Hyper.Horizon)),
                     ("quantiles", MsgPackValue.FromArray(lstm.Network.Hyper.Quantiles.Select(MsgPackValue.From))))))),
             ("stored", MsgPackValue.Map(("series", MsgPackValue.From((long)context.Series.Count)), ("points", MsgPackValue.From(context.Series.Points)))),
-            ("route_epoch", MsgPackValue.From(context.Routes.Epoch)));
+            ("route_epoch", MsgPackValue.From(context.Routes.Get(RoutingTables.DefaultCluster).Epoch)),
+            ("route_clusters", MsgPackValue.FromArray([.. context.Routes.Clusters.Select(MsgPackValue.From)])));
     }
 }

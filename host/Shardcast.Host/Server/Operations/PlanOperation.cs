@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Planning;
+using Shardcast.Engine.Routing;
 using Shardcast.Protocol;
 using Shardcast.Protocol.MessagePack;
 
@@ -36,10 +37,15 @@ public sealed class PlanOperation : IOperation
 
         context.Metrics.RecordPlan(plan.Search.Backend, clock.Elapsed);
         var answer = Answer(plan);
-        if (extras.GetValueOrDefault("record_route") is { Kind: MsgPackKind.Boolean, Boolean: true })
+        if (RouteCluster(extras.GetValueOrDefault("record_route")) is { } cluster)
         {
-            var (epoch, changed) = context.Routes.Record([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
-            answer = MsgPackValue.FromMap([.. answer.Pairs, new(MsgPackValue.From("route_epoch"), MsgPackValue.From(epoch)), new(MsgPackValue.From("route_changes"), MsgPackValue.From((long)changed))]);
+            var (epoch, changed) = RouteOperation.Table(context, cluster, "body.record_route").Record([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
+            answer = MsgPackValue.FromMap([
+                .. answer.Pairs,
+                new(MsgPackValue.From("route_cluster"), MsgPackValue.From(cluster)),
+                new(MsgPackValue.From("route_epoch"), MsgPackValue.From(epoch)),
+                new(MsgPackValue.From("route_changes"), MsgPackValue.From((long)changed)),
+            ]);
         }
 
         if (!plan.Feasible && extras.GetValueOrDefault("require_feasible") is { Kind: MsgPackKind.Boolean, Boolean: true })
@@ -49,6 +55,15 @@ public sealed class PlanOperation : IOperation
 
         return answer;
     }
+
+    /// <summary>`record_route`: true records under the default cluster, a string names the cluster; false or absent records nothing.</summary>
+    private static string? RouteCluster(MsgPackValue? value) => value switch
+    {
+        null or { Kind: MsgPackKind.Nil } or { Kind: MsgPackKind.Boolean, Boolean: false } => null,
+        { Kind: MsgPackKind.Boolean, Boolean: true } => RoutingTables.DefaultCluster,
+        { Kind: MsgPackKind.String } name => name.String,
+        _ => throw new BadRequestException("body.record_route", $"expected true or a cluster name, found {BodyFields.Describe(value)}"),
+    };
 
     /// <summary>The plan file's fields as a map: the answer's body.</summary>
     public static MsgPackValue Answer(Plan plan)

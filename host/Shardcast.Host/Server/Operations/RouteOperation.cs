@@ -13,13 +13,14 @@ public sealed class RouteOperation : IOperation
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
-        var fields = new BodyFields(body, "body", "since");
+        var fields = new BodyFields(body, "body", "since", "cluster");
         ulong since = (ulong)fields.OptionalInteger("since", 0, 0, long.MaxValue);
+        string cluster = fields.OptionalString("cluster") ?? RoutingTables.DefaultCluster;
         ulong epoch;
         IReadOnlyList<(string Partition, string Node, ulong Epoch)> entries;
         try
         {
-            (epoch, entries) = context.Routes.Since(since);
+            (epoch, entries) = Table(context, cluster, "body.cluster").Since(since);
         }
         catch (EpochAheadException e)
         {
@@ -27,8 +28,22 @@ public sealed class RouteOperation : IOperation
         }
 
         return MsgPackValue.Map(
+            ("cluster", MsgPackValue.From(cluster)),
             ("epoch", MsgPackValue.From(epoch)),
             ("since", MsgPackValue.From(since)),
             ("entries", MsgPackValue.FromArray(entries.Select(e => MsgPackValue.Map(("partition", MsgPackValue.From(e.Partition)), ("node", MsgPackValue.From(e.Node)), ("epoch", MsgPackValue.From(e.Epoch)))))));
+    }
+
+    /// <summary>The named cluster's routing table; a name that cannot be one is a bad request naming <paramref name="path"/>.</summary>
+    internal static RoutingTable Table(RequestContext context, string cluster, string path)
+    {
+        try
+        {
+            return context.Routes.Get(cluster);
+        }
+        catch (RoutingStateException e)
+        {
+            throw new BadRequestException(path, e.Message);
+        }
     }
 }
