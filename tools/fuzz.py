@@ -116,7 +116,7 @@ def case_random(options, i):
 
 
 def plan_cases(options, runner):
-    """Two clusters to mutate: the example (DESIGN's terms) and a1_1 as `roadef --export-cluster` writes it (the
+    """Two clusters to mutate: the example (the native terms) and a1_1 as `roadef --export-cluster` writes it (the
     extended terms: safety, resource balance, move costs, neighbourhoods, hard capacity)."""
     a1_1 = os.path.join(ROOT, 'data', 'roadef2012', 'A')
     exported = os.path.join(options.keep, 'a1_1.json')

@@ -2,7 +2,7 @@ using Shardcast.Protocol.MessagePack;
 
 namespace Shardcast.Protocol;
 
-/// <summary>The envelope of requests and responses (DESIGN.md's socket protocol), built and taken apart in one place.</summary>
+/// <summary>The envelope of requests and responses (docs/protocol.md), built and taken apart in one place.</summary>
 public static class Messages
 {
     public const int Version = 1;

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Shardcast.Engine.Cluster;
 
 /// <summary>
-/// Reads the cluster file of DESIGN.md. Everything is checked before anything is returned: shapes, ranges,
+/// Reads the cluster file (docs/cluster-file.md). Everything is checked before anything is returned: shapes, ranges,
 /// that every id resolves, and that every replica group can be placed at all. A refusal is a
 /// <see cref="ClusterFileException"/> naming the JSON path and the reason; nothing half-read is planned.
 /// </summary>

@@ -28,7 +28,7 @@ public sealed record ClusterSpec(
     /// </summary>
     public IReadOnlyList<double>? NodeMoveCostMatrix { get; init; }
 
-    /// <summary>Whether any term or constraint beyond DESIGN.md's native cost is switched on (docs/architecture.md).</summary>
+    /// <summary>Whether any term or constraint beyond the native cost is switched on (docs/cost.md).</summary>
     public bool UsesExtendedModel =>
         Objective.HardCapacity || TransientResources.Count > 0 || Objective.ResourceBalance.Count > 0
         || (Objective.WSafety?.Any(w => w > 0) ?? false) || Objective.WPartitionMove > 0 || Objective.WGroupMove > 0

@@ -8,7 +8,7 @@ public sealed record TermBound(string Term, double Bound, string Driver);
 /// <summary>
 /// Refuses a cluster whose numbers are each finite but whose cost is not representable: a capacity of 1e-300, a
 /// load of 1e308 or a weight of 1e308 makes some assignment's cost overflow to infinity, which no search can rank
-/// and no plan file can carry. Every term of the one cost (DESIGN.md, and the extended terms) is bounded from above
+/// and no plan file can carry. Every term of the one cost (docs/cost.md, native and extended terms) is bounded from above
 /// over all assignments, loosely but cheaply (O(nodes x resources + partitions + edges)); a bound above
 /// <see cref="Limit"/> is refused with the term and the numbers that drive it.
 /// </summary>

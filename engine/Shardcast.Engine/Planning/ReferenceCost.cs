@@ -5,7 +5,7 @@ using Shardcast.Kernels.Problem;
 namespace Shardcast.Engine.Planning;
 
 /// <summary>
-/// The one cost of DESIGN.md in double precision, computed the obvious way from the planning input, with
+/// The one cost (docs/cost.md) in double precision, computed the obvious way from the planning input, with
 /// every hard constraint checked and named. It is the judge every backend is tested against, and what plan
 /// files report. Capacities enter the cost relative to the resource's mean node capacity
 /// (docs/architecture.md).

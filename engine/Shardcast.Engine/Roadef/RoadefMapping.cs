@@ -7,7 +7,7 @@ namespace Shardcast.Engine.Roadef;
 /// The challenge's instance as an engine cluster (docs/roadef.md has the table): machines are nodes, locations
 /// zones, neighbourhoods neighbourhoods; processes are partitions with one horizon step of load; every service
 /// is a group (distinct nodes, min_zones = spread minimum, depends_on = its dependencies). The objective
-/// switches off DESIGN.md's native terms and switches on exactly the challenge's: hard capacity, transient
+/// switches off the native terms (docs/cost.md) and switches on exactly the challenge's: hard capacity, transient
 /// resources, safety excess, resource balance, and the three move costs with the challenge's weights, so the
 /// engine's reference cost of any assignment equals the challenge's objective.
 /// </summary>

@@ -6,7 +6,7 @@ using Shardcast.Models.Series;
 
 namespace Shardcast.Host.Commands;
 
-/// <summary>`shardcast backtest`: scores models on a data set by BACKTEST.md's protocol.</summary>
+/// <summary>`shardcast backtest`: scores models on a data set by the backtest protocol (docs/forecasting.md).</summary>
 public static class BacktestCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -14,11 +14,11 @@ public static class BacktestCommand
         var data = new Option<string[]>("--data", "-d") { Description = "Series files (CSV timestamp,value) or folders of them.", Required = true, AllowMultipleArgumentsPerToken = true };
         var models = new Option<string>("--models") { Description = "Comma-separated: snaive, ets, lstm, auto.", DefaultValueFactory = _ => "snaive,ets,lstm,auto" };
         var modelFile = new Option<FileInfo?>("--model-file") { Description = "A trained LSTM model file; without it the LSTM is trained on the set's training parts first." };
-        var emit = new Option<DirectoryInfo?>("--emit-forecasts") { Description = "Write each model's forecasts to DIR/<model>.csv (BACKTEST.md's forecast format)." };
+        var emit = new Option<DirectoryInfo?>("--emit-forecasts") { Description = "Write each model's forecasts to DIR/<model>.csv (the backtest protocol's forecast format, docs/forecasting.md)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of tables." };
         var trainTime = new Option<double>("--train-time-s") { Description = "Time budget for training the LSTM when no model file is given.", DefaultValueFactory = _ => LstmDefaults.BacktestTrainingSeconds };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed for LSTM training.", DefaultValueFactory = _ => 1 };
-        var command = new Command("backtest", "Score forecasting models on a data set (BACKTEST.md): per-series and aggregate MASE, sQL and coverage.")
+        var command = new Command("backtest", "Score forecasting models on a data set (the backtest protocol of docs/forecasting.md): per-series and aggregate MASE, sQL and coverage.")
         {
             data, models, modelFile, emit, json, trainTime, seed,
         };

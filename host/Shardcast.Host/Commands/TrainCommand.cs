@@ -25,7 +25,7 @@ public static class TrainCommand
         var resume = new Option<FileInfo?>("--resume") { Description = "Continue from a checkpoint (its hyper-parameters are kept; --epochs may raise the limit)." };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint written after every epoch (default: <out>.ckpt)." };
         var timeS = new Option<double?>("--time-s") { Description = "Stop after this many seconds, keeping the best weights." };
-        var trainingPart = new Option<bool>("--training-part") { Description = "Train on each series' training part only (its first 70%, BACKTEST.md), so the set can be backtested with the model." };
+        var trainingPart = new Option<bool>("--training-part") { Description = "Train on each series' training part only (its first 70%, as the backtest protocol of docs/forecasting.md splits it), so the set can be backtested with the model." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var command = new Command("train", "Train the forecasting LSTM on a data set and write its model file.")
         {

@@ -1,7 +1,7 @@
 namespace Shardcast.Kernels.Problem;
 
 /// <summary>
-/// The weights of the one cost (DESIGN.md) plus the penalties the search adds for hard constraints.
+/// The weights of the one cost (docs/cost.md) plus the penalties the search adds for hard constraints.
 /// </summary>
 /// <param name="Balance">w_bal.</param>
 /// <param name="Headroom">w_over.</param>

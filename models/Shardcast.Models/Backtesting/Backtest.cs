@@ -3,7 +3,7 @@ using Shardcast.Models.Series;
 
 namespace Shardcast.Models.Backtesting;
 
-/// <summary>The protocol of BACKTEST.md: split, origins, horizon and quantiles, one place for all of them.</summary>
+/// <summary>The backtest protocol (docs/forecasting.md): split, origins, horizon and quantiles, one place for all of them.</summary>
 public static class BacktestProtocol
 {
     public const int Horizon = 12;
@@ -39,7 +39,7 @@ public sealed record AggregateScore(string Model, int Series, double MaseRatio, 
 /// <summary>Per-series and aggregate scores of every model run, with the forecasts when they were asked for.</summary>
 public sealed record BacktestReport(IReadOnlyList<SeriesScore> Scores, IReadOnlyList<AggregateScore> Aggregates, IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<OriginForecast>>> Forecasts);
 
-/// <summary>Runs models through BACKTEST.md's protocol on a data set and scores them.</summary>
+/// <summary>Runs models through the backtest protocol (docs/forecasting.md) on a data set and scores them.</summary>
 public static class Backtester
 {
     /// <summary>
@@ -141,7 +141,7 @@ public static class Backtester
     }
 }
 
-/// <summary>Sums BACKTEST.md's per-series metrics over origins, steps and quantiles.</summary>
+/// <summary>Sums the backtest protocol's per-series metrics over origins, steps and quantiles.</summary>
 public sealed class ScoreAccumulator(double scale, double[] quantiles)
 {
     private readonly int _median = IndexOf(quantiles, 0.5);

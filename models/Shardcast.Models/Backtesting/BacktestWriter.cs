@@ -85,7 +85,7 @@ public static class BacktestWriter
         json.WriteEndObject();
     }
 
-    /// <summary>One file per model, folder/&lt;model&gt;.csv, in BACKTEST.md's forecast format.</summary>
+    /// <summary>One file per model, folder/&lt;model&gt;.csv, in the backtest protocol's forecast format (docs/forecasting.md).</summary>
     public static void WriteForecastFiles(BacktestReport report, string folder)
     {
         ArgumentNullException.ThrowIfNull(report);

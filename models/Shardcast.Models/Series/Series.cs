@@ -2,7 +2,7 @@ namespace Shardcast.Models.Series;
 
 /// <summary>
 /// One observed series: timestamps (Unix seconds, non-decreasing) and values, in time order.
-/// Rows are used as they are: a series with gaps keeps its gaps, as BACKTEST.md asks.
+/// Rows are used as they are: a series with gaps keeps its gaps, as the backtest protocol asks.
 /// </summary>
 public sealed class TimeSeries
 {

@@ -18,7 +18,7 @@ public class SeriesCsvTests
     [Fact]
     public void Repeated_timestamps_are_kept_as_rows()
     {
-        // NAB's ec2_disk_write_bytes_1ef3de repeats 03:00:00 across a clock change; BACKTEST.md uses rows as they are.
+        // NAB's ec2_disk_write_bytes_1ef3de repeats 03:00:00 across a clock change; the backtest protocol uses rows as they are.
         var series = Read("timestamp,value\n2014-03-09 01:59:00,0\n2014-03-09 03:00:00,1\n2014-03-09 03:00:00,2\n2014-03-09 03:05:00,3\n");
         Assert.Equal(4, series.Length);
     }

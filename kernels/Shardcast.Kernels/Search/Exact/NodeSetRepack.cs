@@ -13,7 +13,7 @@ namespace Shardcast.Kernels.Search.Exact;
 /// A division is kept when the state, judged again from scratch, breaks nothing and costs less.
 /// <para>
 /// It serves problems whose every native term is linear in the assignment: capacity hard (the extended model),
-/// DESIGN.md's balance, headroom and pairwise terms at weight 0, no move budget (as for the exact pairs). Each node
+/// the native balance, headroom and pairwise terms at weight 0, no move budget (as for the exact pairs). Each node
 /// set is one node drawn from the costliest or from those with room under their safety level; after a node with room
 /// come the nodes its emigrants sit on (only they can fill room on a transient resource whose capacity they still
 /// hold), then random others.
