@@ -531,6 +531,6 @@ public class ProtocolDocumentTests
         await using var raw = await RawConnection.OpenAsync(server.Port);
         await raw.SendBytesAsync(Convert.FromHexString("0000001e84a17601a2696401a26f70a5726f757465a4626f647981a573696e636500"));
         var answer = await raw.ReceiveRawAsync();
-        Assert.Equal("0000002683a2696401a26f6bc3a4626f647983a565706f636800a573696e636500a7656e747269657390", Convert.ToHexString(answer).ToLowerInvariant());
+        Assert.Equal("0000003683a2696401a26f6bc3a4626f647984a7636c7573746572a764656661756c74a565706f636800a573696e636500a7656e747269657390", Convert.ToHexString(answer).ToLowerInvariant());
     }
 }
