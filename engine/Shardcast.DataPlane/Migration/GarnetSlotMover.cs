@@ -1,0 +1,227 @@
+using Shardcast.DataPlane.Store;
+
+namespace Shardcast.DataPlane.Migration;
+
+/// <summary>
+/// Moves one hash slot between two primaries of a Garnet cluster without losing an acknowledged write (see
+/// docs/data-plane.md). Garnet copies keys with `MIGRATE ... COPY REPLACE KEYS` only while the source is MIGRATING,
+/// answers COUNTKEYSINSLOT on an importing target with MOVED, and can drop a partial copy with
+/// `CLUSTER DELKEYSINSLOT`; the steps are built on that. Every step is journalled before it runs. A failure before
+/// the flip rolls back: the source is made stable again (it never stopped holding every key), the target's partial
+/// copy is deleted where the target still answers, and writes held at the gate go to the source.
+/// </summary>
+public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJournal? journal = null, MoverOptions? options = null)
+{
+    private readonly MoverOptions _options = options ?? new MoverOptions();
+
+    /// <summary>Called before each step with the step and the slot (fault injection for tests and `chaos`).</summary>
+    public Func<MoveStep, int, Task>? BeforeStep { get; init; }
+
+    public async Task<MoveReport> MoveAsync(int slot, StoreNode source, StoreNode target, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        string move = $"{slot}:{source.Id[..8]}->{target.Id[..8]}:{Guid.NewGuid():N}";
+        var step = MoveStep.Prepare;
+        long copied = 0;
+        int rounds = 0;
+        await using var from = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+        RespConnection? to = null;
+        bool gated = false;
+        try
+        {
+            await EnterAsync(MoveStep.Prepare).ConfigureAwait(false);
+            to = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+
+            // The gate first: once the source is migrating it redirects new keys to the target, and a write that
+            // followed such a redirect would live only on the target until the flip (lost if the move rolled back).
+            if (!await gate.BeginCopyAsync(slot, _options.DrainTimeout, cancellation).ConfigureAwait(false))
+            {
+                throw new TimeoutException($"the writes in flight did not drain within {_options.DrainTimeout.TotalSeconds:0.#} s");
+            }
+
+            gated = true;
+            (await to.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "IMPORTING", source.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} IMPORTING");
+            (await from.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "MIGRATING", target.Id).ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} MIGRATING");
+
+            await EnterAsync(MoveStep.Copy).ConfigureAwait(false);
+            copied += await CopyAsync(from, target, await KeysAsync(from, slot, cancellation).ConfigureAwait(false), cancellation).ConfigureAwait(false);
+            for (; rounds < _options.MaxDirtyRounds; rounds++)
+            {
+                var dirty = gate.TakeDirty(slot);
+                copied += await CopyAsync(from, target, dirty, cancellation).ConfigureAwait(false);
+                if (dirty.Count <= _options.FenceAtDirty)
+                {
+                    break;
+                }
+            }
+
+            await EnterAsync(MoveStep.Fence).ConfigureAwait(false);
+            if (!await gate.FenceAsync(slot, _options.DrainTimeout, cancellation).ConfigureAwait(false))
+            {
+                throw new TimeoutException($"the writes in flight did not drain within {_options.DrainTimeout.TotalSeconds:0.#} s");
+            }
+
+            await EnterAsync(MoveStep.FinalCopy).ConfigureAwait(false);
+            var last = gate.TakeDirty(slot);
+            copied += await CopyAsync(from, target, last, cancellation).ConfigureAwait(false);
+            foreach (string key in last)
+            {
+                // A dirty key the source no longer holds was deleted during the copy: delete it on the target too.
+                if ((await from.CallAsync(cancellation, "EXISTS", key).ConfigureAwait(false)).IsError)
+                {
+                    (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{target}: ASKING");
+                    (await to.CallAsync(cancellation, "DEL", key).ConfigureAwait(false)).OrThrow($"{target}: DEL {key}");
+                }
+            }
+
+            await EnterAsync(MoveStep.Verify).ConfigureAwait(false);
+            long verified = await VerifyAsync(from, to, slot, cancellation).ConfigureAwait(false);
+
+            await EnterAsync(MoveStep.Flip).ConfigureAwait(false);
+            (await to.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} NODE");
+            step = MoveStep.Flip;
+            journal?.Record(move, slot, source.Id, target.Id, "flipped");
+
+            // From here the move rolls forward: the target owns the slot. The source and the other nodes learn it
+            // now; where a call fails they learn it by gossip (the target's configuration epoch is the newest).
+            var warnings = new List<string>();
+            await TellAsync(source, slot, target, warnings, cancellation).ConfigureAwait(false);
+            foreach (var node in (await store.ReadSlotMapAsync(target.EndPoint).ConfigureAwait(false)).Nodes.Where(n => n.Id != source.Id && n.Id != target.Id))
+            {
+                await TellAsync(node, slot, target, warnings, cancellation).ConfigureAwait(false);
+            }
+
+            gate.End(slot);
+            gated = false;
+
+            await EnterAsync(MoveStep.Cleanup).ConfigureAwait(false);
+            var cleaned = await from.CallAsync(cancellation, "CLUSTER", "DELKEYSINSLOT", slot).ConfigureAwait(false);
+            if (cleaned.IsError)
+            {
+                warnings.Add($"{source}: the source's copy of slot {slot} was not deleted ({cleaned.Text}); it no longer owns the slot, so nothing reads it");
+            }
+
+            journal?.Record(move, slot, source.Id, target.Id, "done");
+            return new MoveReport(slot, source, target, copied, verified, rounds, warnings);
+        }
+        catch (Exception e) when (step < MoveStep.Flip)
+        {
+            await RollBackAsync(move, slot, source, target).ConfigureAwait(false);
+            if (gated)
+            {
+                gate.End(slot);
+            }
+
+            throw new MoveFailedException(slot, step, e.Message, e);
+        }
+        finally
+        {
+            if (to is not null)
+            {
+                await to.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task EnterAsync(MoveStep next)
+        {
+            step = next;
+            journal?.Record(move, slot, source.Id, target.Id, next.ToString().ToLowerInvariant());
+            if (BeforeStep is { } hook)
+            {
+                await hook(next, slot).ConfigureAwait(false);
+            }
+
+            cancellation.ThrowIfCancellationRequested();
+        }
+    }
+
+    private async Task RollBackAsync(string move, int slot, StoreNode source, StoreNode target)
+    {
+        // The source never stopped holding every key: making it stable again is what keeps the data. Its connection
+        // is opened afresh where the failure may have broken it mid-reply.
+        await using (var fresh = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout).ConfigureAwait(false))
+        {
+            (await fresh.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} STABLE (rollback)");
+        }
+
+        try
+        {
+            await using var target2 = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout).ConfigureAwait(false);
+            await target2.CallAsync("CLUSTER", "DELKEYSINSLOT", slot).ConfigureAwait(false);
+            await target2.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            // A target that is down takes its partial copy (memory only) with it; it never owned the slot.
+        }
+
+        journal?.Record(move, slot, source.Id, target.Id, "rolled_back");
+    }
+
+    private async Task TellAsync(StoreNode node, int slot, StoreNode target, List<string> warnings, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+            var reply = await connection.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false);
+            if (reply.IsError)
+            {
+                warnings.Add($"{node}: CLUSTER SETSLOT {slot} NODE: {reply.Text} (it learns the owner by gossip)");
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            warnings.Add($"{node}: not told that {target} owns slot {slot} ({e.Message}); it learns it by gossip");
+        }
+    }
+
+    private static async Task<IReadOnlyList<string>> KeysAsync(RespConnection node, int slot, CancellationToken cancellation)
+    {
+        long count = (await node.CallAsync(cancellation, "CLUSTER", "COUNTKEYSINSLOT", slot).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: COUNTKEYSINSLOT {slot}").Integer;
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var keys = (await node.CallAsync(cancellation, "CLUSTER", "GETKEYSINSLOT", slot, count).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: GETKEYSINSLOT {slot}");
+        return [.. keys.Items.Select(k => k.Text)];
+    }
+
+    /// <summary>Copies keys in batches (MIGRATE ... COPY REPLACE KEYS); keys the source no longer holds are skipped by the server.</summary>
+    private async Task<long> CopyAsync(RespConnection from, StoreNode target, IReadOnlyCollection<string> keys, CancellationToken cancellation)
+    {
+        foreach (var batch in keys.Chunk(_options.BatchKeys))
+        {
+            object[] command = ["MIGRATE", target.EndPoint.Address.ToString(), target.EndPoint.Port, "", 0, (long)_options.CommandTimeout.TotalMilliseconds, "COPY", "REPLACE", "KEYS", .. batch];
+            var reply = await from.CallAsync(cancellation, command).ConfigureAwait(false);
+            if (reply.IsError && !reply.Text.StartsWith("NOKEY", StringComparison.Ordinal))
+            {
+                throw new StoreCommandException($"{from.EndPoint}: MIGRATE of {batch.Length} keys to {target}: {reply.Text}");
+            }
+        }
+
+        return keys.Count;
+    }
+
+    /// <summary>Every key the source holds is on the target with the same value (strings compared byte for byte).</summary>
+    private static async Task<long> VerifyAsync(RespConnection from, RespConnection to, int slot, CancellationToken cancellation)
+    {
+        var keys = await KeysAsync(from, slot, cancellation).ConfigureAwait(false);
+        foreach (string key in keys)
+        {
+            var there = (await from.CallAsync(cancellation, "GET", key).ConfigureAwait(false)).OrThrow($"{from.EndPoint}: GET {key}");
+            (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{to.EndPoint}: ASKING");
+            var here = (await to.CallAsync(cancellation, "GET", key).ConfigureAwait(false)).OrThrow($"{to.EndPoint}: GET {key}");
+            if (here.IsNil || !(there.Bytes ?? []).AsSpan().SequenceEqual(here.Bytes ?? []))
+            {
+                throw new InvalidDataException($"key '{key}' differs on the target after the final copy");
+            }
+        }
+
+        return keys.Count;
+    }
+}
+
+/// <summary>What a finished move did.</summary>
+public sealed record MoveReport(int Slot, StoreNode Source, StoreNode Target, long KeysCopied, long KeysVerified, int DirtyRounds, IReadOnlyList<string> Warnings);

@@ -1,0 +1,53 @@
+using Shardcast.DataPlane.Store;
+using StackExchange.Redis;
+
+namespace Shardcast.DataPlane.Migration;
+
+/// <summary>
+/// Shardcast's client layer for a managed cluster's keys: every write passes the <see cref="SlotGate"/>. While a
+/// slot is copied, a write goes to the slot's owner without following redirects: the source serves every key it
+/// holds, and a key it does not hold (a new one) would be redirected (ASK) to the target, where a rollback would lose
+/// it. Such a write is held, not acknowledged, until the move has ended, flipped or rolled back, and then made
+/// where the slot lives. Reads follow the cluster's redirects as any client's do.
+/// </summary>
+public sealed class GatedClient(IDatabase database, SlotGate gate)
+{
+    public Task SetAsync(string key, RedisValue value, CancellationToken cancellation = default) =>
+        WriteAsync(key, flags => database.StringSetAsync(key, value, flags: flags), cancellation);
+
+    public Task DeleteAsync(string key, CancellationToken cancellation = default) =>
+        WriteAsync(key, flags => database.KeyDeleteAsync(key, flags), cancellation);
+
+    public Task<RedisValue> GetAsync(string key) => database.StringGetAsync(key);
+
+    private async Task WriteAsync(string key, Func<CommandFlags, Task> write, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            using (var pass = await gate.EnterAsync(key, cancellation).ConfigureAwait(false))
+            {
+                if (!pass.Copying)
+                {
+                    await write(CommandFlags.None).ConfigureAwait(false);
+                    return;
+                }
+
+                try
+                {
+                    await write(CommandFlags.NoRedirect).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e) when (IsRedirect(e))
+                {
+                    // Held: the key is new to the source. Nothing was written; the pass is released so a fence can drain.
+                }
+            }
+
+            await gate.WhenEndedAsync(HashSlots.Of(key)).WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A redirect the client was told not to follow (StackExchange.Redis reports an unfollowed ASK as its target being unreachable).</summary>
+    private static bool IsRedirect(Exception e) =>
+        e is RedisConnectionException || (e is RedisServerException server && (server.Message.StartsWith("ASK", StringComparison.Ordinal) || server.Message.StartsWith("MOVED", StringComparison.Ordinal)));
+}

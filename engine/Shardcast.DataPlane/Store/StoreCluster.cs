@@ -1,0 +1,72 @@
+using System.Net;
+using StackExchange.Redis;
+
+namespace Shardcast.DataPlane.Store;
+
+/// <summary>
+/// A Redis Cluster protocol store reached by its nodes' addresses: one admin connection to every node (admin
+/// commands go to a named node, never through redirection), the slot map read from the nodes themselves, and a
+/// data connection that routes keys by slot and follows MOVED and ASK like any cluster client.
+/// </summary>
+public sealed class StoreCluster : IAsyncDisposable
+{
+    private readonly ConnectionMultiplexer _admin;
+
+    private StoreCluster(ConnectionMultiplexer admin, ConnectionMultiplexer data, IReadOnlyList<IPEndPoint> seeds)
+    {
+        _admin = admin;
+        Data = data;
+        Seeds = seeds;
+    }
+
+    /// <summary>The addresses the cluster was reached by.</summary>
+    public IReadOnlyList<IPEndPoint> Seeds { get; }
+
+    /// <summary>A cluster client for keys: routes by slot, follows MOVED and ASK.</summary>
+    public ConnectionMultiplexer Data { get; }
+
+    public static async Task<StoreCluster> ConnectAsync(IReadOnlyList<IPEndPoint> seeds, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count == 0)
+        {
+            throw new ArgumentException("a store is reached by at least one node's address", nameof(seeds));
+        }
+
+        int ms = (int)(timeout ?? TimeSpan.FromSeconds(10)).TotalMilliseconds;
+        ConfigurationOptions Options(bool admin)
+        {
+            var options = new ConfigurationOptions { AllowAdmin = admin, ConnectTimeout = ms, SyncTimeout = ms, AsyncTimeout = ms, AbortOnConnectFail = false, ConnectRetry = 3 };
+            foreach (var seed in seeds)
+            {
+                options.EndPoints.Add(seed);
+            }
+
+            return options;
+        }
+
+        var admin = await ConnectionMultiplexer.ConnectAsync(Options(admin: true)).ConfigureAwait(false);
+        var data = await ConnectionMultiplexer.ConnectAsync(Options(admin: false)).ConfigureAwait(false);
+        return new StoreCluster(admin, data, seeds);
+    }
+
+    /// <summary>Runs an admin command on one node (no redirection: CLUSTER SETSLOT means what it says on that node).</summary>
+    public Task<RedisResult> ExecuteAsync(IPEndPoint node, string command, params object[] arguments) =>
+        _admin.GetServer(node).ExecuteAsync(command, arguments, CommandFlags.NoRedirect);
+
+    /// <summary>The slot map as <paramref name="node"/> (by default the first seed) reports it.</summary>
+    public async Task<SlotMap> ReadSlotMapAsync(IPEndPoint? node = null)
+    {
+        var reply = await ExecuteAsync(node ?? Seeds[0], "CLUSTER", "NODES").ConfigureAwait(false);
+        return ClusterNodesFormat.Parse(reply.ToString() ?? "");
+    }
+
+    /// <summary>The slot the server computes for a key (CLUSTER KEYSLOT), to check a client's routing against it.</summary>
+    public async Task<int> ServerKeySlotAsync(string key) => (int)await ExecuteAsync(Seeds[0], "CLUSTER", "KEYSLOT", key).ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Data.DisposeAsync().ConfigureAwait(false);
+        await _admin.DisposeAsync().ConfigureAwait(false);
+    }
+}
