@@ -105,7 +105,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
             journal?.Record(move, slot, source.Id, target.Id, "done");
             return new MoveReport(slot, source, target, copied, verified, rounds, warnings);
         }
-        catch (Exception e) when (step < MoveStep.Flip)
+        catch (Exception e) when (step < MoveStep.Flip && e is not SimulatedCrashException)
         {
             await RollBackAsync(move, slot, source, target).ConfigureAwait(false);
             if (gated)

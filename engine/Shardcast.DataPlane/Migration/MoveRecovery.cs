@@ -1,0 +1,87 @@
+using Shardcast.DataPlane.Store;
+
+namespace Shardcast.DataPlane.Migration;
+
+/// <summary>
+/// What a controller does when it starts: every move its journal left unfinished (a controller killed mid-move) is
+/// finished where it had flipped (the target owns the slot: every node is told so, the source's copy is deleted)
+/// and rolled back where it had not (the source is made stable, the target's partial copy deleted); then any slot a
+/// node still reports as migrating or importing, with no journal entry to say why, is made stable where its owner
+/// is (a move begun by a controller that wrote no journal). Afterwards no slot is migrating or importing.
+/// </summary>
+public static class MoveRecovery
+{
+    public static async Task<RecoveryReport> RecoverAsync(StoreCluster store, MoveJournal journal, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(journal);
+        var finished = new List<int>();
+        var rolledBack = new List<int>();
+        var stabilised = new List<int>();
+        var map = await store.ReadSlotMapAsync().ConfigureAwait(false);
+        foreach (var entry in journal.LastSteps().Where(e => e.Step is not ("done" or "rolled_back")))
+        {
+            var source = map.Nodes.FirstOrDefault(n => n.Id == entry.Source);
+            var target = map.Nodes.FirstOrDefault(n => n.Id == entry.Target);
+            if (entry.Step is "flipped" or "cleanup")
+            {
+                foreach (var node in map.Nodes)
+                {
+                    await TryAsync(node, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "NODE", entry.Target).ConfigureAwait(false);
+                }
+
+                if (source is not null)
+                {
+                    await TryAsync(source, timeout, cancellation, "CLUSTER", "DELKEYSINSLOT", entry.Slot).ConfigureAwait(false);
+                }
+
+                journal.Record(entry.Move, entry.Slot, entry.Source, entry.Target, "done");
+                finished.Add(entry.Slot);
+            }
+            else
+            {
+                if (source is not null)
+                {
+                    await TryAsync(source, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false);
+                }
+
+                if (target is not null)
+                {
+                    await TryAsync(target, timeout, cancellation, "CLUSTER", "DELKEYSINSLOT", entry.Slot).ConfigureAwait(false);
+                    await TryAsync(target, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false);
+                }
+
+                journal.Record(entry.Move, entry.Slot, entry.Source, entry.Target, "rolled_back");
+                rolledBack.Add(entry.Slot);
+            }
+        }
+
+        foreach (var node in map.Nodes)
+        {
+            var seen = await store.ReadSlotMapAsync(node.EndPoint).ConfigureAwait(false);
+            foreach (int slot in seen.InTransit.Keys)
+            {
+                await TryAsync(node, timeout, cancellation, "CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false);
+                stabilised.Add(slot);
+            }
+        }
+
+        return new RecoveryReport(finished, rolledBack, [.. stabilised.Distinct().Order()]);
+    }
+
+    /// <summary>A command on a node that may be down: recovery does what it can and the next start does the rest.</summary>
+    private static async Task TryAsync(StoreNode node, TimeSpan timeout, CancellationToken cancellation, params object[] command)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
+            await connection.CallAsync(cancellation, command).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+        }
+    }
+}
+
+/// <summary>What recovery did: slots whose moves it finished, slots it rolled back, and slots it found in transit without a journal entry.</summary>
+public sealed record RecoveryReport(IReadOnlyList<int> Finished, IReadOnlyList<int> RolledBack, IReadOnlyList<int> Stabilised);
