@@ -15,7 +15,7 @@ namespace Shardcast.DataPlane.Garnet;
 /// 16 GB of log per server). Started servers are joined (CLUSTER MEET), given even ranges of the slots, and waited
 /// for until every node sees every other and every slot covered.
 /// </summary>
-public sealed class EmbeddedGarnetCluster : IAsyncDisposable
+public sealed class EmbeddedGarnetCluster : IFaultableStore
 {
     private readonly GarnetServer?[] _servers;
     private readonly string _folder;
@@ -125,7 +125,7 @@ public sealed class EmbeddedGarnetCluster : IAsyncDisposable
         [
             "--bind", endPoint.Address.ToString(), "--port", endPoint.Port.ToString(CultureInfo.InvariantCulture), "--cluster",
             "--checkpointdir", folder, "--device-type", "RandomAccess", "--memory", options.MemorySize, "--index", options.IndexSize,
-            "--cluster-timeout", "10",
+            "--cluster-timeout", "10", "-q",
         ];
     }
 

@@ -23,6 +23,7 @@ public static class Cli
             ForecastCommand.Create(output, error),
             ServeCommand.Create(output, error),
             CapabilitiesCommand.Create(output, error),
+            ChaosCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

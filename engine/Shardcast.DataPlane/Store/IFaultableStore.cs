@@ -1,0 +1,14 @@
+using System.Net;
+
+namespace Shardcast.DataPlane.Store;
+
+/// <summary>A store Shardcast started itself, and so can fault: its nodes can be killed as a crash would.</summary>
+public interface IFaultableStore : IAsyncDisposable
+{
+    StoreCluster Store { get; }
+
+    IReadOnlyList<IPEndPoint> EndPoints { get; }
+
+    /// <summary>Stops node i at once: what it held in memory is gone, its port refuses connections.</summary>
+    void Kill(int node);
+}
