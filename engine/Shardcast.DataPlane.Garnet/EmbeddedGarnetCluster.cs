@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Garnet;
 using Microsoft.Extensions.Logging;
 using Shardcast.DataPlane.Store;
@@ -44,7 +42,7 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
         logs ??= LoggerFactory.Create(_ => { });
         bool ownsFolder = options.Folder is null;
         string folder = options.Folder ?? Directory.CreateTempSubdirectory("shardcast-garnet-").FullName;
-        var endPoints = FreeLoopbackEndPoints(options.Nodes);
+        var endPoints = LoopbackPorts.Free(options.Nodes);
         var servers = new GarnetServer?[options.Nodes];
         StoreCluster? store = null;
         try
@@ -56,18 +54,7 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
             }
 
             store = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
-            for (int i = 1; i < options.Nodes; i++)
-            {
-                await store.ExecuteAsync(endPoints[0], "CLUSTER", "MEET", endPoints[i].Address.ToString(), endPoints[i].Port).ConfigureAwait(false);
-            }
-
-            for (int i = 0; i < options.Nodes; i++)
-            {
-                int first = i * HashSlots.Count / options.Nodes, last = ((i + 1) * HashSlots.Count / options.Nodes) - 1;
-                await store.ExecuteAsync(endPoints[i], "CLUSTER", "ADDSLOTSRANGE", first, last).ConfigureAwait(false);
-            }
-
-            await WaitUntilFormedAsync(store, endPoints, options.FormTimeout, cancellation).ConfigureAwait(false);
+            await ClusterForming.FormAsync(store, endPoints, options.FormTimeout, cancellation).ConfigureAwait(false);
 
             // The forming connection saw the nodes before they knew each other; a client connected now reads the
             // cluster's final shape.
@@ -127,89 +114,6 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
             "--checkpointdir", folder, "--device-type", "RandomAccess", "--memory", options.MemorySize, "--index", options.IndexSize,
             "--cluster-timeout", "10", "-q",
         ];
-    }
-
-    /// <summary>Every node knows every other, reports the cluster ok, and sees every slot owned.</summary>
-    private static async Task WaitUntilFormedAsync(StoreCluster store, IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "";
-        while (true)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            bool formed = true;
-            foreach (var node in endPoints)
-            {
-                string info = (await store.ExecuteAsync(node, "CLUSTER", "INFO").ConfigureAwait(false)).ToString() ?? "";
-                var map = await store.ReadSlotMapAsync(node).ConfigureAwait(false);
-                if (!info.Contains("cluster_state:ok", StringComparison.Ordinal) || map.Nodes.Count != endPoints.Count || !map.Covered)
-                {
-                    formed = false;
-                    last = $"{node}: {map.Nodes.Count} of {endPoints.Count} nodes known, slots {(map.Covered ? "covered" : "not all covered")}; {info.Split('\n').FirstOrDefault(l => l.StartsWith("cluster_state", StringComparison.Ordinal))?.Trim()}";
-                    break;
-                }
-            }
-
-            if (formed)
-            {
-                return;
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"the embedded Garnet cluster did not form within {timeout.TotalSeconds:0} s ({last})");
-            }
-
-            await Task.Delay(100, cancellation).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Ports the OS says are free on loopback, each with its cluster bus port (port + 10000) free too, since the
-    /// servers announce that one to each other.
-    /// </summary>
-    private static IPEndPoint[] FreeLoopbackEndPoints(int count)
-    {
-        var found = new List<IPEndPoint>();
-        var held = new List<TcpListener>();
-        try
-        {
-            while (found.Count < count)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                held.Add(listener);
-                int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                if (port + 10000 <= 65535 && IsFree(port + 10000))
-                {
-                    found.Add(new IPEndPoint(IPAddress.Loopback, port));
-                }
-            }
-
-            return [.. found];
-        }
-        finally
-        {
-            foreach (var listener in held)
-            {
-                listener.Stop();
-            }
-        }
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            probe.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static void TryDelete(string folder)

@@ -144,7 +144,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         var journal = new MoveJournal(journalPath);
         using var cancelMove = new CancellationTokenSource();
         bool damaged = false;
-        var mover = new GarnetSlotMover(store.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3), DrainTimeout = TimeSpan.FromSeconds(3) })
+        var mover = new SlotMover(store.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3), DrainTimeout = TimeSpan.FromSeconds(3) })
         {
             BeforeStep = (step, _) =>
             {

@@ -32,7 +32,7 @@ public static class MoveRecovery
 
                 if (source is not null)
                 {
-                    await TryAsync(source, timeout, cancellation, "CLUSTER", "DELKEYSINSLOT", entry.Slot).ConfigureAwait(false);
+                    await TryDropAsync(source, entry.Slot, entry.Target, timeout, cancellation).ConfigureAwait(false);
                 }
 
                 journal.Record(entry.Move, entry.Slot, entry.Source, entry.Target, "done");
@@ -47,7 +47,7 @@ public static class MoveRecovery
 
                 if (target is not null)
                 {
-                    await TryAsync(target, timeout, cancellation, "CLUSTER", "DELKEYSINSLOT", entry.Slot).ConfigureAwait(false);
+                    await TryDropAsync(target, entry.Slot, entry.Source, timeout, cancellation).ConfigureAwait(false);
                     await TryAsync(target, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false);
                 }
 
@@ -67,6 +67,19 @@ public static class MoveRecovery
         }
 
         return new RecoveryReport(finished, rolledBack, [.. stabilised.Distinct().Order()]);
+    }
+
+    /// <summary>The slot's keys dropped on a node that does not own it, where the node answers.</summary>
+    private static async Task TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
+            await SlotKeys.DropAsync(connection, await SlotKeys.FamilyAsync(connection, cancellation).ConfigureAwait(false), slot, owner, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
+        {
+        }
     }
 
     /// <summary>A command on a node that may be down: recovery does what it can and the next start does the rest.</summary>

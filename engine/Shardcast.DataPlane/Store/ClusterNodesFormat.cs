@@ -25,8 +25,10 @@ public static class ClusterNodesFormat
             }
 
             string[] flags = fields[2].Split(',');
-            if (!flags.Contains("master") || flags.Contains("fail") || flags.Contains("noaddr"))
+            if (!flags.Contains("master") || flags.Contains("fail") || flags.Contains("noaddr") || fields[1].StartsWith(':'))
             {
+                // Replicas, failed nodes, and a node that does not know its own address yet (Redis writes ":port@cport"
+                // for itself before its first MEET) own no slots in this map.
                 continue;
             }
 

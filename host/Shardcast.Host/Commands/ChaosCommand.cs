@@ -18,7 +18,7 @@ public static class ChaosCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var store = new Option<string>("--store") { Description = "The store to fault: garnet (embedded, started here). redis-server and redis://host:port,... are not built yet.", DefaultValueFactory = _ => "garnet" };
+        var store = new Option<string>("--store") { Description = "The store to fault, started here: garnet (embedded, in process) or redis-server (Debian's, as child processes). A cluster by address (redis://...) is not built yet.", DefaultValueFactory = _ => "garnet" };
         var schedules = new Option<int>("--schedules") { Description = "Schedules to run.", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed of the schedules' choices (slot, target, fault, step).", DefaultValueFactory = _ => 1 };
         var nodes = new Option<int>("--nodes") { Description = "Primaries of the embedded store.", DefaultValueFactory = _ => 3 };
@@ -35,7 +35,8 @@ public static class ChaosCommand
                 string kind = parse.GetValue(store)!;
                 int count = parse.GetValue(schedules), nodeCount = parse.GetValue(nodes), keyCount = parse.GetValue(keys);
                 string? refused =
-                    kind != "garnet" ? $"--store {kind}: only garnet (the embedded store) is built yet; redis-server and redis://... are to come (docs/data-plane.md)" :
+                    kind is not ("garnet" or "redis-server") ? $"--store {kind}: expected garnet or redis-server (a cluster by address, redis://..., is to come: docs/data-plane.md)" :
+                    kind == "redis-server" && RedisServerCluster.FindProgram() is null ? "--store redis-server: redis-server is not installed (Debian: apt-get install redis-server)" :
                     count < 1 ? $"--schedules must be at least 1, found {count}" :
                     nodeCount is < 2 or > EmbeddedGarnetOptions.MaxNodes ? $"--nodes must be 2 to {EmbeddedGarnetOptions.MaxNodes} (a move needs a target), found {nodeCount}" :
                     keyCount < 1 ? $"--keys must be at least 1, found {keyCount}" :
@@ -50,8 +51,11 @@ public static class ChaosCommand
                 try
                 {
                     var clock = Stopwatch.StartNew();
+                    Func<Task<IFaultableStore>> start = kind == "garnet"
+                        ? async () => await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = nodeCount }).ConfigureAwait(false)
+                        : async () => await RedisServerCluster.StartAsync(nodeCount, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
                     var runner = new ChaosRunner(
-                        async () => (IFaultableStore)await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = nodeCount }).ConfigureAwait(false),
+                        start,
                         new ChaosOptions { Schedules = count, Seed = parse.GetValue(seed), Keys = keyCount, Folder = folder },
                         new SynchronousProgress(error, clock));
                     var report = CommandGuard.Interruptible(token => runner.RunAsync(token).GetAwaiter().GetResult());

@@ -34,7 +34,7 @@ public sealed class MoveRecoveryTests : IDisposable
         var source = map.Owner(Slot)!;
         var target = map.Nodes.First(n => n.Id != source.Id);
         var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
-        var mover = new GarnetSlotMover(cluster.Store, new SlotGate(), journal)
+        var mover = new SlotMover(cluster.Store, new SlotGate(), journal)
         {
             BeforeStep = (step, _) => step == killedAt ? throw new SimulatedCrashException(step) : Task.CompletedTask,
         };

@@ -3,14 +3,15 @@ using Shardcast.DataPlane.Store;
 namespace Shardcast.DataPlane.Migration;
 
 /// <summary>
-/// Moves one hash slot between two primaries of a Garnet cluster without losing an acknowledged write (see
-/// docs/data-plane.md). Garnet copies keys with `MIGRATE ... COPY REPLACE KEYS` only while the source is MIGRATING,
-/// answers COUNTKEYSINSLOT on an importing target with MOVED, and can drop a partial copy with
-/// `CLUSTER DELKEYSINSLOT`; the steps are built on that. Every step is journalled before it runs. A failure before
-/// the flip rolls back: the source is made stable again (it never stopped holding every key), the target's partial
-/// copy is deleted where the target still answers, and writes held at the gate go to the source.
+/// Moves one hash slot between two primaries of a Redis-protocol cluster (Garnet, Redis 7+, Valkey) without losing
+/// an acknowledged write (docs/data-plane.md). The same steps serve both families: keys are copied with
+/// `MIGRATE ... COPY REPLACE KEYS` from a MIGRATING source (Garnet copies only from one; on Redis it makes new keys
+/// redirect to the target too, which the gate holds), and a slot's keys on a node that does not own it are dropped
+/// the way the family allows (<see cref="SlotKeys.DropAsync"/>). Every step is journalled before it runs. A failure
+/// before the flip rolls back: the source is made stable again (it never stopped holding every key), the target's
+/// partial copy is deleted where the target still answers, and writes held at the gate go to the source.
 /// </summary>
-public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJournal? journal = null, MoverOptions? options = null)
+public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? journal = null, MoverOptions? options = null)
 {
     private readonly MoverOptions _options = options ?? new MoverOptions();
 
@@ -26,6 +27,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
         long copied = 0;
         int rounds = 0;
         await using var from = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+        var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
         RespConnection? to = null;
         bool gated = false;
         try
@@ -45,11 +47,11 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
             (await from.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "MIGRATING", target.Id).ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} MIGRATING");
 
             await EnterAsync(MoveStep.Copy).ConfigureAwait(false);
-            copied += await CopyAsync(from, target, await KeysAsync(from, slot, cancellation).ConfigureAwait(false), cancellation).ConfigureAwait(false);
+            copied += await CopyAsync(from, target, await SlotKeys.ListAsync(from, slot, cancellation).ConfigureAwait(false), cancellation).ConfigureAwait(false);
             for (; rounds < _options.MaxDirtyRounds; rounds++)
             {
                 var dirty = gate.TakeDirty(slot);
-                copied += await CopyAsync(from, target, dirty, cancellation).ConfigureAwait(false);
+                copied += await SyncAsync(from, to, target, dirty, cancellation).ConfigureAwait(false);
                 if (dirty.Count <= _options.FenceAtDirty)
                 {
                     break;
@@ -63,17 +65,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
             }
 
             await EnterAsync(MoveStep.FinalCopy).ConfigureAwait(false);
-            var last = gate.TakeDirty(slot);
-            copied += await CopyAsync(from, target, last, cancellation).ConfigureAwait(false);
-            foreach (string key in last)
-            {
-                // A dirty key the source no longer holds was deleted during the copy: delete it on the target too.
-                if ((await from.CallAsync(cancellation, "EXISTS", key).ConfigureAwait(false)).IsError)
-                {
-                    (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{target}: ASKING");
-                    (await to.CallAsync(cancellation, "DEL", key).ConfigureAwait(false)).OrThrow($"{target}: DEL {key}");
-                }
-            }
+            copied += await SyncAsync(from, to, target, gate.TakeDirty(slot), cancellation).ConfigureAwait(false);
 
             await EnterAsync(MoveStep.Verify).ConfigureAwait(false);
             long verified = await VerifyAsync(from, to, slot, cancellation).ConfigureAwait(false);
@@ -96,10 +88,13 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
             gated = false;
 
             await EnterAsync(MoveStep.Cleanup).ConfigureAwait(false);
-            var cleaned = await from.CallAsync(cancellation, "CLUSTER", "DELKEYSINSLOT", slot).ConfigureAwait(false);
-            if (cleaned.IsError)
+            try
             {
-                warnings.Add($"{source}: the source's copy of slot {slot} was not deleted ({cleaned.Text}); it no longer owns the slot, so nothing reads it");
+                await SlotKeys.DropAsync(from, family, slot, target.Id, cancellation).ConfigureAwait(false);
+            }
+            catch (StoreCommandException e)
+            {
+                warnings.Add($"{source}: the source's copy of slot {slot} was not deleted ({e.Message}); it no longer owns the slot, so nothing reads it");
             }
 
             journal?.Record(move, slot, source.Id, target.Id, "done");
@@ -107,7 +102,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
         }
         catch (Exception e) when (step < MoveStep.Flip && e is not SimulatedCrashException)
         {
-            await RollBackAsync(move, slot, source, target).ConfigureAwait(false);
+            await RollBackAsync(move, slot, source, target, family).ConfigureAwait(false);
             if (gated)
             {
                 gate.End(slot);
@@ -136,7 +131,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
         }
     }
 
-    private async Task RollBackAsync(string move, int slot, StoreNode source, StoreNode target)
+    private async Task RollBackAsync(string move, int slot, StoreNode source, StoreNode target, StoreFamily family)
     {
         // The source never stopped holding every key: making it stable again is what keeps the data. Its connection
         // is opened afresh where the failure may have broken it mid-reply.
@@ -147,11 +142,11 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
 
         try
         {
-            await using var target2 = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout).ConfigureAwait(false);
-            await target2.CallAsync("CLUSTER", "DELKEYSINSLOT", slot).ConfigureAwait(false);
-            await target2.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false);
+            await using var stale = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout).ConfigureAwait(false);
+            await SlotKeys.DropAsync(stale, family, slot, source.Id, CancellationToken.None).ConfigureAwait(false);
+            await stale.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
         {
             // A target that is down takes its partial copy (memory only) with it; it never owned the slot.
         }
@@ -176,16 +171,24 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
         }
     }
 
-    private static async Task<IReadOnlyList<string>> KeysAsync(RespConnection node, int slot, CancellationToken cancellation)
+    /// <summary>
+    /// Brings dirty keys to the target as the source has them: copied where the source holds them, deleted on the
+    /// target where it does not (deleted during the copy, after an earlier round had copied them: chaos found a
+    /// deletion that came back when only the final round deleted). A migrating source answers ASK for a key it lacks.
+    /// </summary>
+    private async Task<long> SyncAsync(RespConnection from, RespConnection to, StoreNode target, IReadOnlyCollection<string> keys, CancellationToken cancellation)
     {
-        long count = (await node.CallAsync(cancellation, "CLUSTER", "COUNTKEYSINSLOT", slot).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: COUNTKEYSINSLOT {slot}").Integer;
-        if (count == 0)
+        long copied = await CopyAsync(from, target, keys, cancellation).ConfigureAwait(false);
+        foreach (string key in keys)
         {
-            return [];
+            if ((await from.CallAsync(cancellation, "EXISTS", key).ConfigureAwait(false)).IsError)
+            {
+                (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{target}: ASKING");
+                (await to.CallAsync(cancellation, "DEL", key).ConfigureAwait(false)).OrThrow($"{target}: DEL {key}");
+            }
         }
 
-        var keys = (await node.CallAsync(cancellation, "CLUSTER", "GETKEYSINSLOT", slot, count).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: GETKEYSINSLOT {slot}");
-        return [.. keys.Items.Select(k => k.Text)];
+        return copied;
     }
 
     /// <summary>Copies keys in batches (MIGRATE ... COPY REPLACE KEYS); keys the source no longer holds are skipped by the server.</summary>
@@ -207,7 +210,7 @@ public sealed class GarnetSlotMover(StoreCluster store, SlotGate gate, MoveJourn
     /// <summary>Every key the source holds is on the target with the same value (strings compared byte for byte).</summary>
     private static async Task<long> VerifyAsync(RespConnection from, RespConnection to, int slot, CancellationToken cancellation)
     {
-        var keys = await KeysAsync(from, slot, cancellation).ConfigureAwait(false);
+        var keys = await SlotKeys.ListAsync(from, slot, cancellation).ConfigureAwait(false);
         foreach (string key in keys)
         {
             var there = (await from.CallAsync(cancellation, "GET", key).ConfigureAwait(false)).OrThrow($"{from.EndPoint}: GET {key}");

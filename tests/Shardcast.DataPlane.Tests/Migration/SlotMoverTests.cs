@@ -6,26 +6,31 @@ using Shardcast.DataPlane.Store;
 namespace Shardcast.DataPlane.Tests.Migration;
 
 /// <summary>
-/// One slot moved on an embedded Garnet cluster while writers write to it (existing keys and new ones): every
-/// acknowledged write is readable afterwards with its last acknowledged value, whether the move finished or was
-/// rolled back because its target died, and no slot is left migrating or importing.
+/// One slot moved while writers write to it (existing keys and new ones): every acknowledged write is readable
+/// afterwards with its last acknowledged value, whether the move finished or was rolled back because its target
+/// died, and no slot is left migrating or importing. One suite; each store family runs it through a subclass.
 /// </summary>
-public sealed class GarnetSlotMoverTests : IDisposable
+public abstract class SlotMoverSuite : IDisposable
 {
     private const int Slot = 100;
     private const int Preloaded = 400;
     private const int Writers = 4;
     private readonly string _folder = Directory.CreateTempSubdirectory("shardcast-move-").FullName;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    [Fact]
-    public async Task A_slot_moves_under_concurrent_writes_and_every_acknowledged_write_is_read_back()
+    public void Dispose()
     {
-        await using var cluster = await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = 3 });
+        Directory.Delete(_folder, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract Task<IFaultableStore> StartAsync();
+
+    protected async Task CheckASlotMovesUnderConcurrentWrites()
+    {
+        await using var cluster = await StartAsync();
         var (gate, client, source, target) = await PrepareAsync(cluster);
         var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
-        var mover = new GarnetSlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64 });
+        var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64 });
 
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         using var stop = new CancellationTokenSource();
@@ -49,14 +54,13 @@ public sealed class GarnetSlotMoverTests : IDisposable
         Assert.Equal("done", journal.LastSteps().Single().Step);
     }
 
-    [Fact]
-    public async Task A_target_that_dies_mid_copy_rolls_the_move_back_and_loses_nothing()
+    protected async Task CheckATargetThatDiesMidCopyRollsBack()
     {
-        await using var cluster = await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = 3 });
+        await using var cluster = await StartAsync();
         var (gate, client, source, target) = await PrepareAsync(cluster);
         var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
         int targetIndex = cluster.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint));
-        var mover = new GarnetSlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3) })
+        var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3) })
         {
             BeforeStep = (step, _) =>
             {
@@ -88,7 +92,7 @@ public sealed class GarnetSlotMoverTests : IDisposable
     }
 
     /// <summary>A gate, a client, the keys of the slot preloaded, and the slot's owner and another node.</summary>
-    private static async Task<(SlotGate Gate, GatedClient Client, StoreNode Source, StoreNode Target)> PrepareAsync(EmbeddedGarnetCluster cluster)
+    private static async Task<(SlotGate Gate, GatedClient Client, StoreNode Source, StoreNode Target)> PrepareAsync(IFaultableStore cluster)
     {
         var gate = new SlotGate();
         var client = new GatedClient(cluster.Store.Data.GetDatabase(), gate);
@@ -143,6 +147,40 @@ public sealed class GarnetSlotMoverTests : IDisposable
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{what}: not within 60 s");
             await Task.Delay(10);
+        }
+    }
+}
+
+public sealed class GarnetSlotMoverTests : SlotMoverSuite
+{
+    protected override async Task<IFaultableStore> StartAsync() => await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = 3 });
+
+    [Fact]
+    public Task A_slot_moves_under_concurrent_writes_and_every_acknowledged_write_is_read_back() => CheckASlotMovesUnderConcurrentWrites();
+
+    [Fact]
+    public Task A_target_that_dies_mid_copy_rolls_the_move_back_and_loses_nothing() => CheckATargetThatDiesMidCopyRollsBack();
+}
+
+public sealed class RedisSlotMoverTests : SlotMoverSuite
+{
+    protected override async Task<IFaultableStore> StartAsync() => await RedisServerCluster.StartAsync(3, TimeSpan.FromSeconds(60));
+
+    [RedisServerFact]
+    public Task A_slot_moves_under_concurrent_writes_and_every_acknowledged_write_is_read_back() => CheckASlotMovesUnderConcurrentWrites();
+
+    [RedisServerFact]
+    public Task A_target_that_dies_mid_copy_rolls_the_move_back_and_loses_nothing() => CheckATargetThatDiesMidCopyRollsBack();
+}
+
+/// <summary>Runs where redis-server is installed; skips, saying how to install it, elsewhere, unless SHARDCAST_REQUIRE_REDIS=1 makes it required (CI).</summary>
+public sealed class RedisServerFactAttribute : FactAttribute
+{
+    public RedisServerFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("SHARDCAST_REQUIRE_REDIS") != "1" && RedisServerCluster.FindProgram() is null)
+        {
+            Skip = "redis-server is not installed (Debian: apt-get install redis-server)";
         }
     }
 }

@@ -1,0 +1,56 @@
+using Shardcast.DataPlane.Store;
+
+namespace Shardcast.DataPlane.Migration;
+
+/// <summary>Listing and dropping one slot's keys on one node, the way each server family allows.</summary>
+internal static class SlotKeys
+{
+    /// <summary>Every key of the slot the node holds.</summary>
+    public static async Task<IReadOnlyList<string>> ListAsync(RespConnection node, int slot, CancellationToken cancellation)
+    {
+        long count = (await node.CallAsync(cancellation, "CLUSTER", "COUNTKEYSINSLOT", slot).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: COUNTKEYSINSLOT {slot}").Integer;
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var keys = (await node.CallAsync(cancellation, "CLUSTER", "GETKEYSINSLOT", slot, count).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: GETKEYSINSLOT {slot}");
+        return [.. keys.Items.Select(k => k.Text)];
+    }
+
+    /// <summary>
+    /// Deletes the slot's keys on a node that does not own it (a target's partial copy, a source's copy after the
+    /// flip). Garnet: CLUSTER DELKEYSINSLOT. Redis: the node imports the slot from <paramref name="owner"/> for a moment
+    /// so that ASKING lets it take a DEL, key by key, and is then told the owner again.
+    /// </summary>
+    public static async Task DropAsync(RespConnection node, StoreFamily family, int slot, string owner, CancellationToken cancellation)
+    {
+        if (family == StoreFamily.Garnet)
+        {
+            (await node.CallAsync(cancellation, "CLUSTER", "DELKEYSINSLOT", slot).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: CLUSTER DELKEYSINSLOT {slot}");
+            return;
+        }
+
+        var keys = await ListAsync(node, slot, cancellation).ConfigureAwait(false);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        (await node.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "IMPORTING", owner).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: CLUSTER SETSLOT {slot} IMPORTING");
+        foreach (string key in keys)
+        {
+            (await node.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{node.EndPoint}: ASKING");
+            (await node.CallAsync(cancellation, "DEL", key).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: DEL {key}");
+        }
+
+        (await node.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "NODE", owner).ConfigureAwait(false)).OrThrow($"{node.EndPoint}: CLUSTER SETSLOT {slot} NODE");
+    }
+
+    /// <summary>The family a node belongs to, from its INFO server section.</summary>
+    public static async Task<StoreFamily> FamilyAsync(RespConnection node, CancellationToken cancellation)
+    {
+        var info = (await node.CallAsync(cancellation, "INFO", "server").ConfigureAwait(false)).OrThrow($"{node.EndPoint}: INFO server");
+        return info.Text.Contains("garnet", StringComparison.OrdinalIgnoreCase) ? StoreFamily.Garnet : StoreFamily.Redis;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Shardcast.DataPlane.Store;
+
+/// <summary>
+/// Makes fresh cluster-mode servers one cluster: the first meets every other (CLUSTER MEET), each takes an even range
+/// of the slots (CLUSTER ADDSLOTSRANGE), and the call returns once every node knows every other, reports the cluster
+/// ok and sees every slot owned. The same for Garnet and redis-server.
+/// </summary>
+public static class ClusterForming
+{
+    public static async Task FormAsync(StoreCluster store, IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(endPoints);
+        for (int i = 1; i < endPoints.Count; i++)
+        {
+            await store.ExecuteAsync(endPoints[0], "CLUSTER", "MEET", endPoints[i].Address.ToString(), endPoints[i].Port).ConfigureAwait(false);
+        }
+
+        for (int i = 0; i < endPoints.Count; i++)
+        {
+            int first = i * HashSlots.Count / endPoints.Count, last = ((i + 1) * HashSlots.Count / endPoints.Count) - 1;
+            await store.ExecuteAsync(endPoints[i], "CLUSTER", "ADDSLOTSRANGE", first, last).ConfigureAwait(false);
+        }
+
+        await WaitUntilFormedAsync(store, endPoints, timeout, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Every node knows every other, reports the cluster ok, and sees every slot owned.</summary>
+    private static async Task WaitUntilFormedAsync(StoreCluster store, IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "";
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            bool formed = true;
+            foreach (var node in endPoints)
+            {
+                string info = (await store.ExecuteAsync(node, "CLUSTER", "INFO").ConfigureAwait(false)).ToString() ?? "";
+                var map = await store.ReadSlotMapAsync(node).ConfigureAwait(false);
+                if (!info.Contains("cluster_state:ok", StringComparison.Ordinal) || map.Nodes.Count != endPoints.Count || !map.Covered)
+                {
+                    formed = false;
+                    last = $"{node}: {map.Nodes.Count} of {endPoints.Count} nodes known, slots {(map.Covered ? "covered" : "not all covered")}; {info.Split('\n').FirstOrDefault(l => l.StartsWith("cluster_state", StringComparison.Ordinal))?.Trim()}";
+                    break;
+                }
+            }
+
+            if (formed)
+            {
+                return;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"the cluster did not form within {timeout.TotalSeconds:0} s ({last})");
+            }
+
+            await Task.Delay(100, cancellation).ConfigureAwait(false);
+        }
+    }
+}
