@@ -58,7 +58,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
     /// <returns>Whether the store lost a node and must be replaced.</returns>
     private async Task<bool> RunScheduleAsync(IFaultableStore store, int schedule, Tally tally, CancellationToken cancellation)
     {
-        var random = new Random(HashCode.Combine(options.Seed, schedule));
+        var random = new Random(Mix(options.Seed, schedule, 0));
         var fault = (ChaosFault)random.Next(Enum.GetValues<ChaosFault>().Length);
         var faultAt = BeforeFlip[random.Next(BeforeFlip.Length)];
         var map = await store.Store.ReadSlotMapAsync().ConfigureAwait(false);
@@ -86,7 +86,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         long writes = 0, reads = 0, stale = 0;
         var writers = Enumerable.Range(0, options.Writers).Select(w => Task.Run(async () =>
         {
-            var own = new Random(HashCode.Combine(options.Seed, schedule, w));
+            var own = new Random(Mix(options.Seed, schedule, 1 + w));
             for (long n = 1; !stop.IsCancellationRequested; n++)
             {
                 int i = (own.Next(options.Keys * 3 / 2 / options.Writers + 1) * options.Writers) + w;
@@ -115,7 +115,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         })).ToArray();
         var readers = Enumerable.Range(0, options.Readers).Select(r => Task.Run(async () =>
         {
-            var own = new Random(HashCode.Combine(options.Seed, schedule, 1000 + r));
+            var own = new Random(Mix(options.Seed, schedule, 1000 + r));
             while (!stop.IsCancellationRequested)
             {
                 string key = Key(own.Next(options.Keys * 3 / 2));
@@ -245,6 +245,18 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
                 await Task.Delay(100, cancellation).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// A seed for one schedule's (and one worker's) draws from the run's seed: SplitMix64's finaliser, so the same
+    /// seed and schedule draw the same choices in every process (HashCode.Combine is salted per process).
+    /// </summary>
+    internal static int Mix(ulong seed, int schedule, int stream)
+    {
+        ulong z = seed + (0x9E3779B97F4A7C15UL * (ulong)(schedule + 1)) + (0xD1B54A32D192ED03UL * (ulong)(stream + 1));
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     private static string Value(int schedule, int writer, long version) => $"s{schedule}-w{writer}-{version}";
