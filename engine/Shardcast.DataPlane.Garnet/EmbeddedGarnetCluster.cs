@@ -105,6 +105,13 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
         _servers[node] = null;
     }
 
+    /// <summary>Servers in this process cannot be stopped without stopping the process: no hangs.</summary>
+    public bool CanHang => false;
+
+    public void Hang(int node) => throw new NotSupportedException("an embedded Garnet server cannot be hung (it shares the process); redis-server's can");
+
+    public void Resume(int node) => throw new NotSupportedException("an embedded Garnet server cannot be hung (it shares the process); redis-server's can");
+
     private static string[] Arguments(EmbeddedGarnetOptions options, IPEndPoint endPoint, string folder)
     {
         Directory.CreateDirectory(folder);

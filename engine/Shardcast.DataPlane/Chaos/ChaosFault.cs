@@ -17,4 +17,10 @@ public enum ChaosFault
 
     /// <summary>The target node dies: the move must roll back (the schedule then starts a fresh store).</summary>
     KillTarget,
+
+    /// <summary>
+    /// The target hangs (SIGSTOP; stores whose nodes are processes): the move times out and rolls back on the source;
+    /// when the target goes on again, recovery drops its partial copy.
+    /// </summary>
+    HangTarget,
 }

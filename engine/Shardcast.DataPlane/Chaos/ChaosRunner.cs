@@ -59,7 +59,8 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
     private async Task<bool> RunScheduleAsync(IFaultableStore store, int schedule, Tally tally, CancellationToken cancellation)
     {
         var random = new Random(Mix(options.Seed, schedule, 0));
-        var fault = (ChaosFault)random.Next(Enum.GetValues<ChaosFault>().Length);
+        var faults = Enum.GetValues<ChaosFault>().Where(f => f != ChaosFault.HangTarget || store.CanHang).ToArray();
+        var fault = faults[random.Next(faults.Length)];
         var faultAt = BeforeFlip[random.Next(BeforeFlip.Length)];
         var map = await store.Store.ReadSlotMapAsync().ConfigureAwait(false);
         int slot = random.Next(HashSlots.Count);
@@ -144,6 +145,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         var journal = new MoveJournal(journalPath);
         using var cancelMove = new CancellationTokenSource();
         bool damaged = false;
+        int hung = -1;
         var mover = new SlotMover(store.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3), DrainTimeout = TimeSpan.FromSeconds(3) })
         {
             BeforeStep = (step, _) =>
@@ -165,6 +167,10 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
                     case ChaosFault.KillTarget:
                         store.Kill(store.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint)));
                         damaged = true;
+                        break;
+                    case ChaosFault.HangTarget:
+                        hung = store.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint));
+                        store.Hang(hung);
                         break;
                 }
 
@@ -189,6 +195,14 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
             var recovered = await MoveRecovery.RecoverAsync(store.Store, new MoveJournal(journalPath), TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
             gate.End(slot);
             finished = recovered.Finished.Contains(slot);
+        }
+
+        if (hung >= 0)
+        {
+            // The target goes on holding its partial copy and the slot importing; recovery, which the journal kept
+            // the move open for, drops them.
+            store.Resume(hung);
+            await MoveRecovery.RecoverAsync(store.Store, new MoveJournal(journalPath), TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
         }
 
         await Task.Delay(20, cancellation).ConfigureAwait(false);
@@ -239,7 +253,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
             {
                 return await client.GetAsync(key).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt < 20 && e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (attempt < 100 && e is StackExchange.Redis.RedisException or TimeoutException)
             {
                 // The client may still be learning where the slot lives after a flip or a rollback.
                 await Task.Delay(100, cancellation).ConfigureAwait(false);

@@ -7,7 +7,9 @@ namespace Shardcast.DataPlane.Migration;
 /// finished where it had flipped (the target owns the slot: every node is told so, the source's copy is deleted)
 /// and rolled back where it had not (the source is made stable, the target's partial copy deleted); then any slot a
 /// node still reports as migrating or importing, with no journal entry to say why, is made stable where its owner
-/// is (a move begun by a controller that wrote no journal). Afterwards no slot is migrating or importing.
+/// is (a move begun by a controller that wrote no journal). A move rolled back while its target did not answer
+/// (<see cref="SlotMover.RollbackPendingStep"/>) is finished here once the target answers: its partial copy dropped.
+/// Afterwards no slot is migrating or importing on a node that answers.
 /// </summary>
 public static class MoveRecovery
 {
@@ -45,13 +47,12 @@ public static class MoveRecovery
                     await TryAsync(source, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false);
                 }
 
-                if (target is not null)
-                {
-                    await TryDropAsync(target, entry.Slot, entry.Source, timeout, cancellation).ConfigureAwait(false);
-                    await TryAsync(target, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false);
-                }
-
-                journal.Record(entry.Move, entry.Slot, entry.Source, entry.Target, "rolled_back");
+                // The target's copy must be dropped before the move is closed: stale keys left there could come back
+                // to life in a later move to it. A target that still does not answer keeps the move open.
+                bool targetClean = target is null
+                    || (await TryDropAsync(target, entry.Slot, entry.Source, timeout, cancellation).ConfigureAwait(false)
+                        && await TryAsync(target, timeout, cancellation, "CLUSTER", "SETSLOT", entry.Slot, "STABLE").ConfigureAwait(false));
+                journal.Record(entry.Move, entry.Slot, entry.Source, entry.Target, targetClean ? "rolled_back" : SlotMover.RollbackPendingStep);
                 rolledBack.Add(entry.Slot);
             }
         }
@@ -69,29 +70,32 @@ public static class MoveRecovery
         return new RecoveryReport(finished, rolledBack, [.. stabilised.Distinct().Order()]);
     }
 
-    /// <summary>The slot's keys dropped on a node that does not own it, where the node answers.</summary>
-    private static async Task TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
+    /// <summary>The slot's keys dropped on a node that does not own it; false where the node did not answer.</summary>
+    private static async Task<bool> TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
     {
         try
         {
             await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
             await SlotKeys.DropAsync(connection, await SlotKeys.FamilyAsync(connection, cancellation).ConfigureAwait(false), slot, owner, cancellation).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
         {
+            return false;
         }
     }
 
-    /// <summary>A command on a node that may be down: recovery does what it can and the next start does the rest.</summary>
-    private static async Task TryAsync(StoreNode node, TimeSpan timeout, CancellationToken cancellation, params object[] command)
+    /// <summary>A command on a node that may be down: recovery does what it can and the next start does the rest. False where the node did not answer or refused.</summary>
+    private static async Task<bool> TryAsync(StoreNode node, TimeSpan timeout, CancellationToken cancellation, params object[] command)
     {
         try
         {
             await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
-            await connection.CallAsync(cancellation, command).ConfigureAwait(false);
+            return !(await connection.CallAsync(cancellation, command).ConfigureAwait(false)).IsError;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
+            return false;
         }
     }
 }

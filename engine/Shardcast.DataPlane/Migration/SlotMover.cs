@@ -15,6 +15,9 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
 {
     private readonly MoverOptions _options = options ?? new MoverOptions();
 
+    /// <summary>The journal step of a move rolled back on the source whose target did not answer the rollback.</summary>
+    public const string RollbackPendingStep = "rolled_back_target_pending";
+
     /// <summary>Called before each step with the step and the slot (fault injection for tests and `chaos`).</summary>
     public Func<MoveStep, int, Task>? BeforeStep { get; init; }
 
@@ -140,18 +143,22 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             (await fresh.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} STABLE (rollback)");
         }
 
+        string outcome = "rolled_back";
         try
         {
             await using var stale = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout).ConfigureAwait(false);
             await SlotKeys.DropAsync(stale, family, slot, source.Id, CancellationToken.None).ConfigureAwait(false);
-            await stale.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false);
+            (await stale.CallAsync("CLUSTER", "SETSLOT", slot, "STABLE").ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} STABLE (rollback)");
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
         {
-            // A target that is down takes its partial copy (memory only) with it; it never owned the slot.
+            // A target that does not answer (dead, or hung) may come back holding the partial copy and the slot
+            // importing, and stale keys there could come back to life in a later move to it: the journal keeps the
+            // move open until recovery has dropped them (MoveRecovery).
+            outcome = RollbackPendingStep;
         }
 
-        journal?.Record(move, slot, source.Id, target.Id, "rolled_back");
+        journal?.Record(move, slot, source.Id, target.Id, outcome);
     }
 
     private async Task TellAsync(StoreNode node, int slot, StoreNode target, List<string> warnings, CancellationToken cancellation)

@@ -7,7 +7,8 @@ namespace Shardcast.DataPlane.Store;
 
 /// <summary>
 /// Debian's `redis-server` (7.0) started as child processes in cluster mode on free loopback ports, one folder each,
-/// nothing persisted (no RDB, no AOF: a killed node loses what it held, as Garnet's embedded servers do), joined and
+/// nothing persisted (no RDB, no AOF: a killed node loses what it held, as Garnet's embedded servers do), slots of a
+/// failed node not blocking the others (cluster-require-full-coverage no, as chaos kills and hangs nodes), joined and
 /// given even ranges of the slots like the embedded Garnet cluster. Being processes, its nodes can be killed as a
 /// crash would (SIGKILL). Refused, naming what is missing, where `redis-server` is not installed.
 /// </summary>
@@ -69,7 +70,7 @@ public sealed class RedisServerCluster : IFaultableStore
                 {
                     "--port", endPoints[i].Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                     "--cluster-config-file", "nodes.conf", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no",
-                    "--cluster-node-timeout", "5000", "--protected-mode", "no",
+                    "--cluster-node-timeout", "5000", "--protected-mode", "no", "--cluster-require-full-coverage", "no",
                 })
                 {
                     start.ArgumentList.Add(argument);
@@ -117,6 +118,23 @@ public sealed class RedisServerCluster : IFaultableStore
         _processes[node] = null;
     }
 
+    public bool CanHang => true;
+
+    public void Hang(int node) => Signal(node, "-STOP");
+
+    public void Resume(int node) => Signal(node, "-CONT");
+
+    private void Signal(int node, string signal)
+    {
+        var process = _processes[node] ?? throw new InvalidOperationException($"node {node} was killed");
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {process.Id} exited with {kill.ExitCode}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync().ConfigureAwait(false);
@@ -139,6 +157,7 @@ public sealed class RedisServerCluster : IFaultableStore
         {
             if (!process.HasExited)
             {
+                // SIGKILL ends a stopped (hung) process too.
                 process.Kill(entireProcessTree: true);
                 process.WaitForExit(5000);
             }

@@ -88,7 +88,8 @@ public abstract class SlotMoverSuite : IDisposable
         Assert.DoesNotContain(Slot, map.InTransit.Keys);
         Assert.False(gate.IsMoving(Slot));
         await AssertEveryAcknowledgedWriteReadsBack(client, acknowledged);
-        Assert.Equal("rolled_back", journal.LastSteps().Single().Step);
+        // The dead target could not drop its partial copy: the journal keeps the move open for recovery.
+        Assert.Equal(SlotMover.RollbackPendingStep, journal.LastSteps().Single().Step);
     }
 
     /// <summary>A gate, a client, the keys of the slot preloaded, and the slot's owner and another node.</summary>
