@@ -179,9 +179,11 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         };
 
         bool finished = false;
+        string warnings = "";
         try
         {
-            await mover.MoveAsync(slot, source, target, cancelMove.Token).ConfigureAwait(false);
+            var moved = await mover.MoveAsync(slot, source, target, cancelMove.Token).ConfigureAwait(false);
+            warnings = string.Join("; ", moved.Warnings);
             finished = true;
         }
         catch (MoveFailedException)
@@ -223,11 +225,14 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         }
 
         int stuck = 0;
+        var stuckWhere = new List<string>();
         for (int n = 0; n < store.EndPoints.Count; n++)
         {
             try
             {
-                stuck += (await store.Store.ReadSlotMapAsync(store.EndPoints[n]).ConfigureAwait(false)).InTransit.Count;
+                var inTransit = (await store.Store.ReadSlotMapAsync(store.EndPoints[n]).ConfigureAwait(false)).InTransit;
+                stuck += inTransit.Count;
+                stuckWhere.AddRange(inTransit.Select(s => $"{store.EndPoints[n]}: slot {s.Key} {s.Value.From[..8]}->{s.Value.To[..8]}"));
             }
             catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
             {
@@ -239,7 +244,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         tally.Add(fault, finished, lost, stale, stuck, writes, reads);
         if (lost > 0 || stale > 0 || stuck > 0)
         {
-            tally.Failures.Add($"seed {options.Seed} schedule {schedule}: {fault} at {faultAt.ToString().ToLowerInvariant()}, slot {slot} {source} -> {target}: {lost} lost, {stale} stale, {stuck} stuck{(firstLoss is null ? "" : $" (first: {firstLoss})")}");
+            tally.Failures.Add($"seed {options.Seed} schedule {schedule}: {fault} at {faultAt.ToString().ToLowerInvariant()}, slot {slot} {source} -> {target}: {lost} lost, {stale} stale, {stuck} stuck{(firstLoss is null ? "" : $" (first: {firstLoss})")}{(stuckWhere.Count == 0 ? "" : $"; in transit: {string.Join(", ", stuckWhere)}")}{(warnings.Length == 0 ? "" : $"; the move's warnings: {warnings}")}");
         }
 
         return damaged;
