@@ -44,7 +44,6 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
         string folder = options.Folder ?? Directory.CreateTempSubdirectory("shardcast-garnet-").FullName;
         var endPoints = LoopbackPorts.Free(options.Nodes);
         var servers = new GarnetServer?[options.Nodes];
-        StoreCluster? store = null;
         try
         {
             for (int i = 0; i < options.Nodes; i++)
@@ -53,23 +52,11 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
                 servers[i]!.Start();
             }
 
-            store = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
-            await ClusterForming.FormAsync(store, endPoints, options.FormTimeout, cancellation).ConfigureAwait(false);
-
-            // The forming connection saw the nodes before they knew each other; a client connected now reads the
-            // cluster's final shape.
-            await store.DisposeAsync().ConfigureAwait(false);
-            store = null;
-            store = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
+            var store = await ClusterForming.FormAndConnectAsync(endPoints, options.FormTimeout, cancellation).ConfigureAwait(false);
             return new EmbeddedGarnetCluster(servers, endPoints, folder, ownsFolder, store);
         }
         catch
         {
-            if (store is not null)
-            {
-                await store.DisposeAsync().ConfigureAwait(false);
-            }
-
             foreach (var server in servers)
             {
                 server?.Dispose();
@@ -77,7 +64,7 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
 
             if (ownsFolder)
             {
-                TryDelete(folder);
+                ClusterForming.TryDeleteFolder(folder);
             }
 
             throw;
@@ -94,7 +81,7 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
 
         if (_ownsFolder)
         {
-            TryDelete(_folder);
+            ClusterForming.TryDeleteFolder(_folder);
         }
     }
 
@@ -121,17 +108,5 @@ public sealed class EmbeddedGarnetCluster : IFaultableStore
             "--checkpointdir", folder, "--device-type", "RandomAccess", "--memory", options.MemorySize, "--index", options.IndexSize,
             "--cluster-timeout", "10", "-q",
         ];
-    }
-
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Garnet may still hold a checkpoint file for a moment after disposal; the folder is a temporary one.
-        }
     }
 }

@@ -66,7 +66,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         int slot = random.Next(HashSlots.Count);
         var source = map.Owner(slot)!;
         var target = map.Nodes.Where(n => n.Id != source.Id).ElementAt(random.Next(map.Nodes.Count - 1));
-        string tag = TagFor(slot, schedule);
+        string tag = HashSlots.TagFor(slot, $"c{schedule}x");
         string Key(int i) => $"{{{tag}}}:{i}";
 
         var gate = new SlotGate();
@@ -284,19 +284,6 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         value is not null && long.TryParse(value[(value.LastIndexOf('-') + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out long version) ? version : -1;
 
     private static string? WriterOf(string? value) => value?[..value.LastIndexOf('-')];
-
-    /// <summary>A hash tag whose slot is <paramref name="slot"/>, different per schedule so that schedules never share keys.</summary>
-    private static string TagFor(int slot, int schedule)
-    {
-        for (long i = 0; ; i++)
-        {
-            string tag = $"c{schedule}x{i}";
-            if (HashSlots.Of(tag) == slot)
-            {
-                return tag;
-            }
-        }
-    }
 
     private sealed class Tally
     {

@@ -17,17 +17,11 @@ public sealed class MoveJournal(string path, TimeProvider? clock = null)
 
     public void Record(string move, int slot, string source, string target, string step)
     {
-        var line = new StringBuilder();
-        using (var writer = new StringWriter(line))
-        {
-            writer.Write(JsonSerializer.Serialize(new JournalEntry(move, slot, source, target, step, _clock.GetUtcNow().ToUnixTimeMilliseconds()), JournalJson.Default.JournalEntry));
-        }
-
-        line.Append('\n');
+        string line = JsonSerializer.Serialize(new JournalEntry(move, slot, source, target, step, _clock.GetUtcNow().ToUnixTimeMilliseconds()), JournalJson.Default.JournalEntry) + "\n";
         lock (_lock)
         {
             using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            stream.Write(Encoding.UTF8.GetBytes(line.ToString()));
+            stream.Write(Encoding.UTF8.GetBytes(line));
             stream.Flush(flushToDisk: true);
         }
     }

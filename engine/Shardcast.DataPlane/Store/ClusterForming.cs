@@ -10,6 +10,33 @@ namespace Shardcast.DataPlane.Store;
 /// </summary>
 public static class ClusterForming
 {
+    /// <summary>
+    /// Forms the cluster and returns a connection made afterwards: the forming connection saw the nodes before they
+    /// knew each other, and a client connected then keeps routing by that shape.
+    /// </summary>
+    public static async Task<StoreCluster> FormAndConnectAsync(IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
+    {
+        await using (var forming = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false))
+        {
+            await FormAsync(forming, endPoints, timeout, cancellation).ConfigureAwait(false);
+        }
+
+        return await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a folder of servers this process started; a server may still hold a file for a moment after it stopped.</summary>
+    public static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary folder: what is left is removed with the others.
+        }
+    }
+
     public static async Task FormAsync(StoreCluster store, IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(store);

@@ -18,6 +18,21 @@ public static class HashSlots
 
     public static int Of(ReadOnlySpan<byte> key) => Crc16(HashTag(key)) & (Count - 1);
 
+    /// <summary>A hash tag whose keys land in <paramref name="slot"/>: <paramref name="prefix"/> and the first number that gets there.</summary>
+    public static string TagFor(int slot, string prefix)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Count);
+        for (long i = 0; ; i++)
+        {
+            string tag = $"{prefix}{i}";
+            if (Of(tag) == slot)
+            {
+                return tag;
+            }
+        }
+    }
+
     /// <summary>The bytes that are hashed: the first non-empty {...} section, or the whole key.</summary>
     public static ReadOnlySpan<byte> HashTag(ReadOnlySpan<byte> key)
     {

@@ -53,7 +53,6 @@ public sealed class RedisServerCluster : IFaultableStore
         string folder = Directory.CreateTempSubdirectory("shardcast-redis-").FullName;
         var endPoints = LoopbackPorts.Free(nodes);
         var processes = new Process?[nodes];
-        StoreCluster? store = null;
         try
         {
             for (int i = 0; i < nodes; i++)
@@ -88,26 +87,17 @@ public sealed class RedisServerCluster : IFaultableStore
                 await WaitListeningAsync(endPoint, formTimeout, cancellation).ConfigureAwait(false);
             }
 
-            store = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
-            await ClusterForming.FormAsync(store, endPoints, formTimeout, cancellation).ConfigureAwait(false);
-            await store.DisposeAsync().ConfigureAwait(false);
-            store = null;
-            store = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false);
+            var store = await ClusterForming.FormAndConnectAsync(endPoints, formTimeout, cancellation).ConfigureAwait(false);
             return new RedisServerCluster(processes, endPoints, folder, store);
         }
         catch
         {
-            if (store is not null)
-            {
-                await store.DisposeAsync().ConfigureAwait(false);
-            }
-
             foreach (var process in processes)
             {
                 Stop(process);
             }
 
-            TryDelete(folder);
+            ClusterForming.TryDeleteFolder(folder);
             throw;
         }
     }
@@ -143,7 +133,7 @@ public sealed class RedisServerCluster : IFaultableStore
             Stop(process);
         }
 
-        TryDelete(_folder);
+        ClusterForming.TryDeleteFolder(_folder);
     }
 
     private static void Stop(Process? process)
@@ -185,17 +175,6 @@ public sealed class RedisServerCluster : IFaultableStore
             {
                 await Task.Delay(20, cancellation).ConfigureAwait(false);
             }
-        }
-    }
-
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 }

@@ -32,8 +32,6 @@ public sealed class SlotMap
     /// <summary>The owner of a slot, or null where no node serves it.</summary>
     public StoreNode? Owner(int slot) => _owner[slot] is >= 0 and var i ? Nodes[i] : null;
 
-    public StoreNode? OwnerOfKey(string key) => Owner(HashSlots.Of(key));
-
     /// <summary>Every slot has an owner.</summary>
     public bool Covered => Array.TrueForAll(_owner, o => o >= 0);
 

@@ -29,9 +29,6 @@ public static class JsonBridge
         return buffer.WrittenMemory;
     }
 
-    /// <summary>The same JSON as a string (tests and tools read it).</summary>
-    public static string ToJson(MsgPackValue body, string path) => Encoding.UTF8.GetString(ToUtf8Json(body, path).Span);
-
     private static void Write(Utf8JsonWriter writer, MsgPackValue value, Trail trail, int rowWidth)
     {
         switch (value.Kind)

@@ -54,7 +54,7 @@ public sealed class MoveRecoveryTests : IDisposable
         {
             var seen = await cluster.Store.ReadSlotMapAsync(node);
             Assert.Empty(seen.InTransit);
-            await Eventually(async () => (await cluster.Store.ReadSlotMapAsync(node)).Owner(Slot)!.Id == owner.Id, $"{node} sees {owner} own slot {Slot}");
+            await Eventually.UntilAsync(async () => (await cluster.Store.ReadSlotMapAsync(node)).Owner(Slot)!.Id == owner.Id, $"{node} sees {owner} own slot {Slot}");
         }
 
         for (int i = 0; i < Keys; i++)
@@ -65,17 +65,7 @@ public sealed class MoveRecoveryTests : IDisposable
         Assert.Equal(flipped ? "done" : "rolled_back", journal.LastSteps().Single().Step);
     }
 
-    private static readonly string Tag = Enumerable.Range(0, 1_000_000).Select(i => $"r{i}").First(t => HashSlots.Of(t) == Slot);
+    private static readonly string Tag = HashSlots.TagFor(Slot, "r");
 
     private static string Key(int i) => $"{{{Tag}}}:{i}";
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"{what}: not within 30 s");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -35,9 +35,9 @@ public abstract class SlotMoverSuite : IDisposable
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         using var stop = new CancellationTokenSource();
         var writers = StartWriters(client, acknowledged, stop.Token);
-        await Eventually(() => acknowledged.Count >= 100, "the writers get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 100, "the writers get going");
         var report = await mover.MoveAsync(Slot, source, target);
-        await Eventually(() => acknowledged.Count >= Preloaded + 100, "writes after the move are acknowledged too");
+        await Eventually.UntilAsync(() => acknowledged.Count >= Preloaded + 100, "writes after the move are acknowledged too");
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
@@ -76,9 +76,9 @@ public abstract class SlotMoverSuite : IDisposable
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         using var stop = new CancellationTokenSource();
         var writers = StartWriters(client, acknowledged, stop.Token);
-        await Eventually(() => acknowledged.Count >= 100, "the writers get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 100, "the writers get going");
         var failed = await Assert.ThrowsAsync<MoveFailedException>(() => mover.MoveAsync(Slot, source, target));
-        await Eventually(() => acknowledged.Count >= Preloaded + 100, "writes after the rollback are acknowledged too");
+        await Eventually.UntilAsync(() => acknowledged.Count >= Preloaded + 100, "writes after the rollback are acknowledged too");
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
@@ -137,19 +137,9 @@ public abstract class SlotMoverSuite : IDisposable
         Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged writes lost: {string.Join("; ", lost.Take(5))}");
     }
 
-    private static readonly string Tag = Enumerable.Range(0, 1_000_000).Select(i => $"t{i}").First(t => HashSlots.Of(t) == Slot);
+    private static readonly string Tag = HashSlots.TagFor(Slot, "t");
 
     private static string Key(int i) => $"{{{Tag}}}:{i}";
-
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{what}: not within 60 s");
-            await Task.Delay(10);
-        }
-    }
 }
 
 public sealed class GarnetSlotMoverTests : SlotMoverSuite

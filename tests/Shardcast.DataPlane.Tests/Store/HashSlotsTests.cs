@@ -29,6 +29,17 @@ public class HashSlotsTests
     public void Slots_OfKeysTheRedisDocumentationShows(string key, int slot) => Assert.Equal(slot, HashSlots.Of(key));
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(HashSlots.Count - 1)]
+    public void TagFor_GivesATagWhoseKeysLandInTheSlot(int slot)
+    {
+        string tag = HashSlots.TagFor(slot, "t");
+        Assert.StartsWith("t", tag, StringComparison.Ordinal);
+        Assert.Equal(slot, HashSlots.Of($"{{{tag}}}:any key"));
+    }
+
+    [Theory]
     [InlineData("{user1000}.following", "user1000")]
     [InlineData("foo{}{bar}", "foo{}{bar}")]
     [InlineData("foo{{bar}}zap", "{bar")]
