@@ -17,7 +17,7 @@ public sealed partial class MetricsEndpoint(IOptions<ServerOptions> options, Ser
 {
     private const int MaxHeadBytes = 8 << 10;
     private readonly ServerOptions _options = options.Value;
-    private readonly PrometheusExporter _exporter = new(metrics);
+    private PrometheusExporter? _exporter;
     private TcpListener? _listener;
 
     /// <summary>Where it listens (the real port where the settings asked for port 0); null when off.</summary>
@@ -27,6 +27,8 @@ public sealed partial class MetricsEndpoint(IOptions<ServerOptions> options, Ser
     {
         if (_options.MetricsEndPoint() is { } endPoint)
         {
+            // Only with the endpoint on: its listener formats labels for every measurement, on every request's path.
+            _exporter = new PrometheusExporter(metrics);
             _listener = new TcpListener(endPoint);
             _listener.Start();
             EndPoint = (IPEndPoint)_listener.LocalEndpoint;
@@ -39,7 +41,7 @@ public sealed partial class MetricsEndpoint(IOptions<ServerOptions> options, Ser
     public override void Dispose()
     {
         _listener?.Dispose();
-        _exporter.Dispose();
+        _exporter?.Dispose();
         base.Dispose();
     }
 
@@ -115,7 +117,7 @@ public sealed partial class MetricsEndpoint(IOptions<ServerOptions> options, Ser
             return ("401 Unauthorized", "send Authorization: Bearer <Server:Token>\n");
         }
 
-        return ("200 OK", _exporter.Render());
+        return ("200 OK", _exporter!.Render());
     }
 
     private static bool Authorized(string[] lines, string token)
