@@ -10,15 +10,29 @@ namespace Shardcast.DataPlane.Migration;
 /// it. Such a write is held, not acknowledged, until the move has ended, flipped or rolled back, and then made
 /// where the slot lives. Reads follow the cluster's redirects as any client's do.
 /// </summary>
-public sealed class GatedClient(IDatabase database, SlotGate gate)
+public sealed class GatedClient(IDatabase database, SlotGate gate, Layout.SlotTraffic? traffic = null)
 {
-    public Task SetAsync(string key, RedisValue value, CancellationToken cancellation = default) =>
-        WriteAsync(key, flags => database.StringSetAsync(key, value, flags: flags), cancellation);
+    /// <summary>The operations and bytes per slot this client has made, when it counts them (the store's load observation).</summary>
+    public Layout.SlotTraffic? Traffic => traffic;
 
-    public Task DeleteAsync(string key, CancellationToken cancellation = default) =>
-        WriteAsync(key, flags => database.KeyDeleteAsync(key, flags), cancellation);
+    public Task SetAsync(string key, RedisValue value, CancellationToken cancellation = default)
+    {
+        traffic?.Count(HashSlots.Of(key), key.Length + (long)value.Length());
+        return WriteAsync(key, flags => database.StringSetAsync(key, value, flags: flags), cancellation);
+    }
 
-    public Task<RedisValue> GetAsync(string key) => database.StringGetAsync(key);
+    public Task DeleteAsync(string key, CancellationToken cancellation = default)
+    {
+        traffic?.Count(HashSlots.Of(key), key.Length);
+        return WriteAsync(key, flags => database.KeyDeleteAsync(key, flags), cancellation);
+    }
+
+    public async Task<RedisValue> GetAsync(string key)
+    {
+        var value = await database.StringGetAsync(key).ConfigureAwait(false);
+        traffic?.Count(HashSlots.Of(key), key.Length + (value.IsNull ? 0 : (long)value.Length()));
+        return value;
+    }
 
     private async Task WriteAsync(string key, Func<CommandFlags, Task> write, CancellationToken cancellation)
     {

@@ -50,7 +50,7 @@ public sealed class SlotGate
                 {
                     state.Dirty.Add(key);
                     state.InFlight++;
-                    return new WritePass(this, slot, state);
+                    return new WritePass(this, slot, state, key);
                 }
 
                 fenceLifted = state.Lifted.Task;
@@ -172,10 +172,13 @@ public sealed class SlotGate
         }
     }
 
-    internal void Exit(SlotState state)
+    internal void Exit(SlotState state, string key)
     {
         lock (_lock)
         {
+            // Dirty again once made: a copy round that took the key while its write was in flight copied the value
+            // before it (found by concurrent moves: a verify failed on a key written while its round ran).
+            state.Dirty.Add(key);
             if (--state.InFlight == 0 && state.Fenced)
             {
                 state.Drained?.TrySetResult();
@@ -204,12 +207,14 @@ public readonly struct WritePass : IDisposable
 {
     private readonly SlotGate? _gate;
     private readonly SlotGate.SlotState? _state;
+    private readonly string? _key;
 
-    internal WritePass(SlotGate gate, int slot, SlotGate.SlotState? state)
+    internal WritePass(SlotGate gate, int slot, SlotGate.SlotState? state, string? key = null)
     {
         _gate = gate;
         Slot = slot;
         _state = state;
+        _key = key;
     }
 
     /// <summary>Whether the slot was being copied when the write was admitted (its key is then recorded dirty).</summary>
@@ -221,7 +226,7 @@ public readonly struct WritePass : IDisposable
     {
         if (_state is not null)
         {
-            _gate!.Exit(_state);
+            _gate!.Exit(_state, _key!);
         }
         else
         {

@@ -1,3 +1,4 @@
+using Shardcast.Tests;
 using Shardcast.Engine.Planning;
 using Shardcast.Host.Commands;
 using Shardcast.Kernels;

@@ -1,4 +1,4 @@
-namespace Shardcast.Host.Tests;
+namespace Shardcast.Tests;
 
 /// <summary>
 /// A clock tests move by hand (<see cref="Advance"/>), or that moves by a fixed tick each time it is read. Its timers

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Shardcast.DataPlane.Store;
+using Shardcast.Engine.Cluster;
+
+namespace Shardcast.DataPlane.Layout;
+
+/// <summary>
+/// Writes a <see cref="StoreSnapshot"/> as a cluster file (docs/cluster-file.md): one resource, `ops` (operations per
+/// second, as counted by the client layer), a horizon of one step the length of the observation window, nodes
+/// named by address, partitions named by slot range with their bytes. The planner then plans a store like any
+/// cluster, and `shardcast plan` can be run on the file by hand.
+/// </summary>
+public static class StoreClusterFile
+{
+    /// <summary>The target utilisation the default capacity is set from (the objective's default theta).</summary>
+    public const double DefaultTheta = 0.8;
+
+    /// <summary>
+    /// Node capacity when none is given: the mean node's load over <see cref="DefaultTheta"/>, so that an even spread
+    /// sits exactly at the target utilisation and the hottest node shows by how much it is over.
+    /// </summary>
+    public static double DefaultCapacity(StoreSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        double total = snapshot.Partitions.Sum(p => p.OperationsPerSecond);
+        return total <= 0 ? 1 : total / snapshot.Map.Nodes.Count / DefaultTheta;
+    }
+
+    public static byte[] ToUtf8(StoreSnapshot snapshot, double nodeCapacity, IReadOnlyDictionary<string, object>? search = null)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (!double.IsFinite(nodeCapacity) || nodeCapacity <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(nodeCapacity), nodeCapacity, "a node's capacity is a positive number of operations per second");
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("resources");
+            writer.WriteStringValue("ops");
+            writer.WriteEndArray();
+            writer.WriteStartObject("horizon");
+            writer.WriteNumber("steps", 1);
+            writer.WriteNumber("step_seconds", Math.Max(1, Math.Round(snapshot.Window.TotalSeconds, 3)));
+            writer.WriteEndObject();
+            writer.WriteStartArray("nodes");
+            foreach (var node in snapshot.Map.Nodes.OrderBy(n => n.EndPoint.Port))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", StoreSnapshot.NodeName(node));
+                writer.WriteStartArray("capacity");
+                writer.WriteNumberValue(nodeCapacity);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("partitions");
+            foreach (var p in snapshot.Partitions)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", p.Partition.Id);
+                writer.WriteString("node", StoreSnapshot.NodeName(p.Partition.Owner));
+                writer.WriteNumber("size_bytes", Math.Round(p.Bytes));
+                writer.WriteStartObject("tags");
+                writer.WriteString("keys", p.Keys.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+                writer.WriteStartArray("load");
+                writer.WriteStartArray();
+                writer.WriteNumberValue(Math.Round(p.OperationsPerSecond, 3));
+                writer.WriteEndArray();
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            if (search is { Count: > 0 })
+            {
+                writer.WriteStartObject("search");
+                foreach (var (name, value) in search)
+                {
+                    switch (value)
+                    {
+                        case string s: writer.WriteString(name, s); break;
+                        case int i: writer.WriteNumber(name, i); break;
+                        case long l: writer.WriteNumber(name, l); break;
+                        default: throw new ArgumentException($"search.{name}: a string or an integer, found {value?.GetType().Name ?? "null"}", nameof(search));
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static ClusterSpec ToSpec(StoreSnapshot snapshot, double nodeCapacity) => ClusterFileReader.Parse(ToUtf8(snapshot, nodeCapacity));
+}
