@@ -6,8 +6,9 @@ namespace Shardcast.DataPlane.Layout;
 
 /// <summary>
 /// Writes a <see cref="StoreSnapshot"/> as a cluster file (docs/cluster-file.md): one resource, `ops` (operations per
-/// second, as counted by the client layer), a horizon of one step the length of the observation window, nodes
-/// named by address, partitions named by slot range with their bytes. The planner then plans a store like any
+/// second, as counted by the client layer) or, where no operation was counted (a cluster attached by address whose
+/// clients do not use Shardcast's client layer), `bytes` (each partition's stored bytes); a horizon of one step the
+/// length of the observation window; nodes named by address, partitions named by slot range with their bytes. The planner then plans a store like any
 /// cluster, and `shardcast plan` can be run on the file by hand.
 /// </summary>
 public static class StoreClusterFile
@@ -22,24 +23,34 @@ public static class StoreClusterFile
     public static double DefaultCapacity(StoreSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        double total = snapshot.Partitions.Sum(p => p.OperationsPerSecond);
+        string resource = Resource(snapshot);
+        double total = snapshot.Partitions.Sum(p => Load(p, resource));
         return total <= 0 ? 1 : total / snapshot.Map.Nodes.Count / DefaultTheta;
     }
+
+    /// <summary>The resource the store is planned by: `ops` where operations were counted, else `bytes`.</summary>
+    public static string Resource(StoreSnapshot snapshot) =>
+        snapshot.Partitions.Any(p => p.OperationsPerSecond > 0) ? "ops" : "bytes";
+
+    /// <summary>A partition's load in <see cref="Resource"/>'s unit.</summary>
+    public static double Load(PartitionObservation partition, string resource) =>
+        resource == "ops" ? partition.OperationsPerSecond : partition.Bytes;
 
     public static byte[] ToUtf8(StoreSnapshot snapshot, double nodeCapacity, IReadOnlyDictionary<string, object>? search = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         if (!double.IsFinite(nodeCapacity) || nodeCapacity <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(nodeCapacity), nodeCapacity, "a node's capacity is a positive number of operations per second");
+            throw new ArgumentOutOfRangeException(nameof(nodeCapacity), nodeCapacity, "a node's capacity is a positive number (operations per second, or bytes)");
         }
 
+        string resource = Resource(snapshot);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartObject();
             writer.WriteStartArray("resources");
-            writer.WriteStringValue("ops");
+            writer.WriteStringValue(resource);
             writer.WriteEndArray();
             writer.WriteStartObject("horizon");
             writer.WriteNumber("steps", 1);
@@ -69,7 +80,7 @@ public static class StoreClusterFile
                 writer.WriteEndObject();
                 writer.WriteStartArray("load");
                 writer.WriteStartArray();
-                writer.WriteNumberValue(Math.Round(p.OperationsPerSecond, 3));
+                writer.WriteNumberValue(Math.Round(Load(p, resource), 3));
                 writer.WriteEndArray();
                 writer.WriteEndArray();
                 writer.WriteEndObject();

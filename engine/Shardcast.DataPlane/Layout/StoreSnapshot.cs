@@ -27,19 +27,39 @@ public sealed record StoreSnapshot(SlotMap Map, IReadOnlyList<PartitionObservati
         }
 
         var cut = StorePartition.Cut(map, partitions);
+        var keysPerSlot = await CountKeysAsync(map, cancellation).ConfigureAwait(false);
         var observed = new PartitionObservation[cut.Count];
         for (int p = 0; p < cut.Count; p++)
         {
             cancellation.ThrowIfCancellationRequested();
             var partition = cut[p];
-            var counts = await Task.WhenAll(Enumerable.Range(partition.Range.First, partition.Range.Count)
-                .Select(async slot => (long)await store.ExecuteAsync(partition.Owner.EndPoint, "CLUSTER", "COUNTKEYSINSLOT", slot).ConfigureAwait(false))).ConfigureAwait(false);
+            var counts = keysPerSlot.AsSpan(partition.Range.First, partition.Range.Count).ToArray();
             long keys = counts.Sum();
             double meanSize = keys == 0 ? 0 : await MeanKeySizeAsync(store, partition, counts).ConfigureAwait(false);
             observed[p] = new PartitionObservation(partition, keys, keys * meanSize, traffic?.OperationsPerSecond(partition.Range) ?? 0);
         }
 
         return new StoreSnapshot(map, observed, traffic?.Span ?? TimeSpan.Zero);
+    }
+
+    /// <summary>Keys per slot, each slot asked of its owner, the questions to one node pipelined (16384 round trips took 30 s under load).</summary>
+    private static async Task<long[]> CountKeysAsync(SlotMap map, CancellationToken cancellation)
+    {
+        var counts = new long[HashSlots.Count];
+        await Task.WhenAll(map.Nodes.Select(async node =>
+        {
+            var slots = Enumerable.Range(0, HashSlots.Count).Where(s => map.Owner(s)?.Id == node.Id).ToArray();
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+            foreach (var chunk in slots.Chunk(1024))
+            {
+                var replies = await connection.PipelineAsync([.. chunk.Select(s => new object[] { "CLUSTER", "COUNTKEYSINSLOT", s })], cancellation).ConfigureAwait(false);
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    counts[chunk[i]] = replies[i].OrThrow($"{node}: CLUSTER COUNTKEYSINSLOT {chunk[i]}").Integer;
+                }
+            }
+        })).ConfigureAwait(false);
+        return counts;
     }
 
     private static async Task<double> MeanKeySizeAsync(StoreCluster store, StorePartition partition, long[] counts)

@@ -25,7 +25,9 @@ public static class MoveRecovery
         {
             var source = map.Nodes.FirstOrDefault(n => n.Id == entry.Source);
             var target = map.Nodes.FirstOrDefault(n => n.Id == entry.Target);
-            if (entry.Step is "flipped" or "cleanup")
+            // A target that reports itself the owner was flipped, journalled or not: a controller killed between the
+            // target's SETSLOT NODE and the journal's "flipped" line must finish the move, not drop the target's keys.
+            if (entry.Step is "flipped" or "cleanup" || (target is not null && await OwnsAsync(store, target, entry.Slot).ConfigureAwait(false)))
             {
                 foreach (var node in map.Nodes)
                 {
@@ -71,6 +73,18 @@ public static class MoveRecovery
     }
 
     /// <summary>The slot's keys dropped on a node that does not own it; false where the node did not answer.</summary>
+    private static async Task<bool> OwnsAsync(StoreCluster store, StoreNode node, int slot)
+    {
+        try
+        {
+            return (await store.ReadSlotMapAsync(node.EndPoint).ConfigureAwait(false)).Owner(slot)?.Id == node.Id;
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
     private static async Task<bool> TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
     {
         try

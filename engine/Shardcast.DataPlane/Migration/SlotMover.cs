@@ -18,6 +18,9 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
     /// <summary>The journal step of a move rolled back on the source whose target did not answer the rollback.</summary>
     public const string RollbackPendingStep = "rolled_back_target_pending";
 
+    /// <summary>Called just after the target is told it owns the slot, before the journal records it (tests of a controller killed in between).</summary>
+    internal Action<int>? AfterTargetFlip { get; init; }
+
     /// <summary>Called before each step with the step and the slot (fault injection for tests and `chaos`).</summary>
     public Func<MoveStep, int, Task>? BeforeStep { get; init; }
 
@@ -33,6 +36,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
         RespConnection? to = null;
         bool gated = false;
+        bool flipped = false;
         try
         {
             await EnterAsync(MoveStep.Prepare).ConfigureAwait(false);
@@ -74,8 +78,9 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             long verified = await VerifyAsync(from, to, slot, cancellation).ConfigureAwait(false);
 
             await EnterAsync(MoveStep.Flip).ConfigureAwait(false);
-            (await to.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} NODE");
-            step = MoveStep.Flip;
+            (await to.CallAsync(CancellationToken.None, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} NODE");
+            flipped = true;
+            AfterTargetFlip?.Invoke(slot);
             journal?.Record(move, slot, source.Id, target.Id, "flipped");
 
             // From here the move rolls forward: the target owns the slot. The source and the other nodes learn it
@@ -103,8 +108,16 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             journal?.Record(move, slot, source.Id, target.Id, "done");
             return new MoveReport(slot, source, target, copied, verified, rounds, warnings);
         }
-        catch (Exception e) when (step < MoveStep.Flip && e is not SimulatedCrashException)
+        catch (Exception e) when (!flipped && e is not SimulatedCrashException)
         {
+            if (step == MoveStep.Flip && e is not StoreCommandException)
+            {
+                // The target's SETSLOT NODE got no answer: it may own the slot now, and a rollback would drop the
+                // owner's keys. The slot stays fenced (writes wait, then fail retryable, never acknowledged) and the
+                // journal open at "flip"; recovery finishes the move where the target owns the slot, else rolls back.
+                throw new MoveFailedException(slot, step, $"the flip's outcome is unknown ({e.Message}); recovery from the journal settles it", e);
+            }
+
             await RollBackAsync(move, slot, source, target, family).ConfigureAwait(false);
             if (gated)
             {

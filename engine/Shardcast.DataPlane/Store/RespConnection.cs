@@ -58,6 +58,31 @@ public sealed class RespConnection : IAsyncDisposable
 
     public Task<RespReply> CallAsync(params object[] command) => CallAsync(CancellationToken.None, command);
 
+    /// <summary>
+    /// Sends the commands together and reads their replies in order (a pipeline: one round trip for all, where one
+    /// call each costs a round trip each); the time limit covers the whole batch.
+    /// </summary>
+    public async Task<RespReply[]> PipelineAsync(IReadOnlyList<object[]> commands, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bounded.CancelAfter(_timeout);
+        var buffer = new ArrayBufferWriter<byte>(commands.Count * 48);
+        foreach (var command in commands)
+        {
+            buffer.Write(Encode(command));
+        }
+
+        await _stream.WriteAsync(buffer.WrittenMemory, bounded.Token).ConfigureAwait(false);
+        var replies = new RespReply[commands.Count];
+        for (int i = 0; i < replies.Length; i++)
+        {
+            replies[i] = await ReadAsync(bounded.Token).ConfigureAwait(false);
+        }
+
+        return replies;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _reader.DisposeAsync().ConfigureAwait(false);

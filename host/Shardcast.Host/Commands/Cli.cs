@@ -24,6 +24,7 @@ public static class Cli
             ServeCommand.Create(output, error),
             CapabilitiesCommand.Create(output, error),
             ChaosCommand.Create(output, error),
+            RebalanceCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

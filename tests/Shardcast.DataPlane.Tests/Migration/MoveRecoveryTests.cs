@@ -21,6 +21,8 @@ public sealed class MoveRecoveryTests : IDisposable
     [InlineData(MoveStep.Copy, false)]
     [InlineData(MoveStep.Verify, false)]
     [InlineData(MoveStep.Cleanup, true)]
+    // Killed after the target took the slot and before the journal said so: recovery asks the target and finishes.
+    [InlineData(MoveStep.Flip, true)]
     public async Task A_controller_killed_at_a_step_is_recovered_from_its_journal(MoveStep killedAt, bool flipped)
     {
         await using var cluster = await EmbeddedGarnetCluster.StartAsync(new EmbeddedGarnetOptions { Nodes = 3 });
@@ -36,7 +38,14 @@ public sealed class MoveRecoveryTests : IDisposable
         var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
         var mover = new SlotMover(cluster.Store, new SlotGate(), journal)
         {
-            BeforeStep = (step, _) => step == killedAt ? throw new SimulatedCrashException(step) : Task.CompletedTask,
+            BeforeStep = (step, _) => step == killedAt && step != MoveStep.Flip ? throw new SimulatedCrashException(step) : Task.CompletedTask,
+            AfterTargetFlip = _ =>
+            {
+                if (killedAt == MoveStep.Flip)
+                {
+                    throw new SimulatedCrashException(MoveStep.Flip);
+                }
+            },
         };
         await Assert.ThrowsAsync<SimulatedCrashException>(() => mover.MoveAsync(Slot, source, target));
         if (!flipped)
