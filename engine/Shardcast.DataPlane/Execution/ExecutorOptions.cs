@@ -17,6 +17,12 @@ public sealed record ExecutorOptions
     /// <summary>Keep executing the other moves when one fails (its range is rolled back either way).</summary>
     public bool ContinueOnFailure { get; init; } = true;
 
+    /// <summary>
+    /// Times a slot's move is tried again after it failed and rolled back (the source kept the slot), before the
+    /// partition's move fails: a verify that met a write's race, or a node briefly slow, passes on the next try.
+    /// </summary>
+    public int SlotRetries { get; init; } = 2;
+
     public MoverOptions Mover { get; init; } = new();
 
     internal void Validate()
@@ -29,6 +35,11 @@ public sealed record ExecutorOptions
         if (MaxMovesPerNode < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxMovesPerNode), MaxMovesPerNode, "a node must be able to take part in at least one move");
+        }
+
+        if (SlotRetries < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlotRetries), SlotRetries, "retries are not negative");
         }
 
         if (!double.IsFinite(BytesPerSecond) || BytesPerSecond < 0)

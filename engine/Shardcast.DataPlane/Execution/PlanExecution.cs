@@ -364,7 +364,7 @@ public sealed class PlanExecution
                 _cancel.Token.ThrowIfCancellationRequested();
                 double bytes = rangeKeys == 0 ? move.Bytes / move.Range.Count : move.Bytes * keys[slot - move.Range.First] / rangeKeys;
                 await _throttle.WaitAsync(bytes, _cancel.Token).ConfigureAwait(false);
-                var report = await _mover.MoveAsync(slot, owner, target, _cancel.Token).ConfigureAwait(false);
+                var report = await MoveSlotAsync(move, slot, owner, target).ConfigureAwait(false);
                 moved.Add((slot, owner, bytes));
                 lock (_lock)
                 {
@@ -392,6 +392,25 @@ public sealed class PlanExecution
             }
 
             throw new MoveFailedException(moved.Count > 0 ? moved[^1].Slot : move.Range.First, MoveStep.Prepare, $"{move}: {reason}", e);
+        }
+    }
+
+    /// <summary>One slot's move, tried again where it failed before its flip (rolled back: the source kept the slot) and was not cancelled.</summary>
+    private async Task<MoveReport> MoveSlotAsync(RangeMove move, int slot, StoreNode owner, StoreNode target)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await _mover.MoveAsync(slot, owner, target, _cancel.Token).ConfigureAwait(false);
+            }
+            catch (MoveFailedException e) when (attempt < _options.SlotRetries && e.Step < MoveStep.Flip && !_cancel.IsCancellationRequested && e.InnerException is not SimulatedCrashException)
+            {
+                lock (_lock)
+                {
+                    _warnings.Add($"{move.Partition}: slot {slot} tried again after: {e.Message}");
+                }
+            }
         }
     }
 

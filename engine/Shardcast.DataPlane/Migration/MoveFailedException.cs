@@ -1,10 +1,12 @@
 namespace Shardcast.DataPlane.Migration;
 
-/// <summary>A move that failed at a step and was rolled back: the source still owns the slot and holds every key.</summary>
-public sealed class MoveFailedException(int slot, MoveStep step, string message, Exception? cause = null)
-    : Exception($"moving slot {slot} failed at {step.ToString().ToLowerInvariant()}: {message}; rolled back, the source keeps the slot", cause)
+/// <summary>A slot's move that did not finish: rolled back (the source keeps the slot), or, where the flip got no answer, left to recovery.</summary>
+public sealed class MoveFailedException(int slot, MoveStep step, string message, Exception? cause = null, bool rolledBack = true)
+    : Exception($"moving slot {slot} failed at {step.ToString().ToLowerInvariant()}: {message}; {(rolledBack ? "rolled back, the source keeps the slot" : "left to recovery, the slot fenced until then")}", cause)
 {
     public int Slot { get; } = slot;
 
     public MoveStep Step { get; } = step;
+
+    public bool RolledBack { get; } = rolledBack;
 }

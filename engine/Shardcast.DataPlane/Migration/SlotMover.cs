@@ -115,7 +115,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
                 // The target's SETSLOT NODE got no answer: it may own the slot now, and a rollback would drop the
                 // owner's keys. The slot stays fenced (writes wait, then fail retryable, never acknowledged) and the
                 // journal open at "flip"; recovery finishes the move where the target owns the slot, else rolls back.
-                throw new MoveFailedException(slot, step, $"the flip's outcome is unknown ({e.Message}); recovery from the journal settles it", e);
+                throw new MoveFailedException(slot, step, $"the flip's outcome is unknown ({e.Message}); recovery from the journal settles it", e, rolledBack: false);
             }
 
             await RollBackAsync(move, slot, source, target, family).ConfigureAwait(false);

@@ -18,7 +18,7 @@ public static class ChaosCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var store = new Option<string>("--store") { Description = "The store to fault, started here: garnet (embedded, in process) or redis-server (Debian's, as child processes). A cluster by address (redis://...) is not built yet.", DefaultValueFactory = _ => "garnet" };
+        var store = new Option<string>("--store") { Description = "The store to fault, started here: garnet (embedded, in process) or redis-server (Debian's, as child processes).", DefaultValueFactory = _ => "garnet" };
         var schedules = new Option<int>("--schedules") { Description = "Schedules to run.", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed of the schedules' choices (slot, target, fault, step).", DefaultValueFactory = _ => 1 };
         var nodes = new Option<int>("--nodes") { Description = "Primaries of the embedded store.", DefaultValueFactory = _ => 3 };
@@ -35,7 +35,7 @@ public static class ChaosCommand
                 string kind = parse.GetValue(store)!;
                 int count = parse.GetValue(schedules), nodeCount = parse.GetValue(nodes), keyCount = parse.GetValue(keys);
                 string? refused =
-                    kind is not ("garnet" or "redis-server") ? $"--store {kind}: expected garnet or redis-server (a cluster by address, redis://..., is to come: docs/data-plane.md)" :
+                    kind is not ("garnet" or "redis-server") ? $"--store {kind}: chaos starts the store it faults: expected garnet or redis-server (a cluster by address is attached by `rebalance`; chaos on one is not built yet)" :
                     kind == "redis-server" && RedisServerCluster.FindProgram() is null ? "--store redis-server: redis-server is not installed (Debian: apt-get install redis-server)" :
                     count < 1 ? $"--schedules must be at least 1, found {count}" :
                     nodeCount is < 2 or > EmbeddedGarnetOptions.MaxNodes ? $"--nodes must be 2 to {EmbeddedGarnetOptions.MaxNodes} (a move needs a target), found {nodeCount}" :

@@ -30,7 +30,7 @@ public class ChaosCliTests
     }
 
     [Theory]
-    [InlineData("--store", "redis://127.0.0.1:7000", "error: --store redis://127.0.0.1:7000: expected garnet or redis-server")]
+    [InlineData("--store", "redis://127.0.0.1:7000", "error: --store redis://127.0.0.1:7000: chaos starts the store it faults")]
     [InlineData("--schedules", "0", "error: --schedules must be at least 1, found 0")]
     [InlineData("--nodes", "1", "error: --nodes must be 2 to 64")]
     public void Chaos_refuses_what_it_cannot_run_naming_the_option(string option, string value, string expected)
