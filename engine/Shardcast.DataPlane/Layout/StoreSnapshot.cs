@@ -58,6 +58,8 @@ public sealed record StoreSnapshot(SlotMap Map, IReadOnlyList<PartitionObservati
     private static async Task ScanNodeAsync(SlotMap map, StoreNode node, int[] partitionOf, long[] keys, double[] sizes, CancellationToken cancellation)
     {
         var samples = new Dictionary<int, List<string>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal); // SCAN may return a key more than once (Garnet did: 3,001 of 3,000).
+
         await using var connection = await RespConnection.OpenAsync(node.EndPoint, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
         string cursor = "0";
         do
@@ -67,6 +69,11 @@ public sealed record StoreSnapshot(SlotMap Map, IReadOnlyList<PartitionObservati
             foreach (var item in reply.Items[1].Items)
             {
                 string key = item.Text;
+                if (!seen.Add(key))
+                {
+                    continue;
+                }
+
                 int slot = HashSlots.Of(key);
                 int p = partitionOf[slot];
                 if (p < 0 || map.Owner(slot)?.Id != node.Id)
