@@ -15,6 +15,14 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
 {
     private readonly MoverOptions _options = options ?? new MoverOptions();
 
+    /// <summary>
+    /// What the store's commands are given instead of the move's cancellation: a command is never abandoned mid-way. A
+    /// SETSLOT or MIGRATE whose reply was abandoned could still run after the rollback's commands on a fresh
+    /// connection (the server orders commands per connection only), leaving a slot migrating or keys on a target that
+    /// does not own them (found by a cancel: a slot left migrating). Cancellation is observed between commands.
+    /// </summary>
+    private static readonly CancellationToken Quiet = CancellationToken.None;
+
     /// <summary>The journal step of a move rolled back on the source whose target did not answer the rollback.</summary>
     public const string RollbackPendingStep = "rolled_back_target_pending";
 
@@ -50,11 +58,11 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             }
 
             gated = true;
-            (await to.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "IMPORTING", source.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} IMPORTING");
-            (await from.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "MIGRATING", target.Id).ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} MIGRATING");
+            (await to.CallAsync(Quiet, "CLUSTER", "SETSLOT", slot, "IMPORTING", source.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} IMPORTING");
+            (await from.CallAsync(Quiet, "CLUSTER", "SETSLOT", slot, "MIGRATING", target.Id).ConfigureAwait(false)).OrThrow($"{source}: CLUSTER SETSLOT {slot} MIGRATING");
 
             await EnterAsync(MoveStep.Copy).ConfigureAwait(false);
-            copied += await CopyAsync(from, target, await SlotKeys.ListAsync(from, slot, cancellation).ConfigureAwait(false), cancellation).ConfigureAwait(false);
+            copied += await CopyAsync(from, target, await SlotKeys.ListAsync(from, slot, Quiet).ConfigureAwait(false), cancellation).ConfigureAwait(false);
             for (; rounds < _options.MaxDirtyRounds; rounds++)
             {
                 var dirty = gate.TakeDirty(slot);
@@ -86,10 +94,10 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             // From here the move rolls forward: the target owns the slot. The source and the other nodes learn it
             // now; where a call fails they learn it by gossip (the target's configuration epoch is the newest).
             var warnings = new List<string>();
-            await TellAsync(source, slot, target, warnings, cancellation).ConfigureAwait(false);
+            await TellAsync(source, slot, target, warnings, Quiet).ConfigureAwait(false);
             foreach (var node in (await store.ReadSlotMapAsync(target.EndPoint).ConfigureAwait(false)).Nodes.Where(n => n.Id != source.Id && n.Id != target.Id))
             {
-                await TellAsync(node, slot, target, warnings, cancellation).ConfigureAwait(false);
+                await TellAsync(node, slot, target, warnings, Quiet).ConfigureAwait(false);
             }
 
             gate.End(slot);
@@ -98,7 +106,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             await EnterAsync(MoveStep.Cleanup).ConfigureAwait(false);
             try
             {
-                await SlotKeys.DropAsync(from, family, slot, target.Id, cancellation).ConfigureAwait(false);
+                await SlotKeys.DropAsync(from, family, slot, target.Id, Quiet).ConfigureAwait(false);
             }
             catch (StoreCommandException e)
             {
@@ -179,7 +187,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         try
         {
             await using var connection = await RespConnection.OpenAsync(node.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
-            var reply = await connection.CallAsync(cancellation, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false);
+            var reply = await connection.CallAsync(Quiet, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false);
             if (reply.IsError)
             {
                 warnings.Add($"{node}: CLUSTER SETSLOT {slot} NODE: {reply.Text} (it learns the owner by gossip)");
@@ -201,10 +209,11 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         long copied = await CopyAsync(from, target, keys, cancellation).ConfigureAwait(false);
         foreach (string key in keys)
         {
-            if ((await from.CallAsync(cancellation, "EXISTS", key).ConfigureAwait(false)).IsError)
+            cancellation.ThrowIfCancellationRequested();
+            if ((await from.CallAsync(Quiet, "EXISTS", key).ConfigureAwait(false)).IsError)
             {
-                (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{target}: ASKING");
-                (await to.CallAsync(cancellation, "DEL", key).ConfigureAwait(false)).OrThrow($"{target}: DEL {key}");
+                (await to.CallAsync(Quiet, "ASKING").ConfigureAwait(false)).OrThrow($"{target}: ASKING");
+                (await to.CallAsync(Quiet, "DEL", key).ConfigureAwait(false)).OrThrow($"{target}: DEL {key}");
             }
         }
 
@@ -216,8 +225,9 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
     {
         foreach (var batch in keys.Chunk(_options.BatchKeys))
         {
+            cancellation.ThrowIfCancellationRequested();
             object[] command = ["MIGRATE", target.EndPoint.Address.ToString(), target.EndPoint.Port, "", 0, (long)_options.CommandTimeout.TotalMilliseconds, "COPY", "REPLACE", "KEYS", .. batch];
-            var reply = await from.CallAsync(cancellation, command).ConfigureAwait(false);
+            var reply = await from.CallAsync(Quiet, command).ConfigureAwait(false);
             if (reply.IsError && !reply.Text.StartsWith("NOKEY", StringComparison.Ordinal))
             {
                 throw new StoreCommandException($"{from.EndPoint}: MIGRATE of {batch.Length} keys to {target}: {reply.Text}");
@@ -230,12 +240,12 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
     /// <summary>Every key the source holds is on the target with the same value (strings compared byte for byte).</summary>
     private static async Task<long> VerifyAsync(RespConnection from, RespConnection to, int slot, CancellationToken cancellation)
     {
-        var keys = await SlotKeys.ListAsync(from, slot, cancellation).ConfigureAwait(false);
+        var keys = await SlotKeys.ListAsync(from, slot, Quiet).ConfigureAwait(false);
         foreach (string key in keys)
         {
-            var there = (await from.CallAsync(cancellation, "GET", key).ConfigureAwait(false)).OrThrow($"{from.EndPoint}: GET {key}");
-            (await to.CallAsync(cancellation, "ASKING").ConfigureAwait(false)).OrThrow($"{to.EndPoint}: ASKING");
-            var here = (await to.CallAsync(cancellation, "GET", key).ConfigureAwait(false)).OrThrow($"{to.EndPoint}: GET {key}");
+            var there = (await from.CallAsync(Quiet, "GET", key).ConfigureAwait(false)).OrThrow($"{from.EndPoint}: GET {key}");
+            (await to.CallAsync(Quiet, "ASKING").ConfigureAwait(false)).OrThrow($"{to.EndPoint}: ASKING");
+            var here = (await to.CallAsync(Quiet, "GET", key).ConfigureAwait(false)).OrThrow($"{to.EndPoint}: GET {key}");
             if (here.IsNil || !(there.Bytes ?? []).AsSpan().SequenceEqual(here.Bytes ?? []))
             {
                 throw new InvalidDataException($"key '{key}' differs on the target after the final copy");

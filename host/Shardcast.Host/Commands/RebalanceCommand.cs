@@ -106,10 +106,9 @@ public static class RebalanceCommand
     {
         var clock = Stopwatch.StartNew();
         void Say(string line) => error.WriteLine(string.Create(C, $"[{clock.Elapsed.TotalSeconds,6:0.0}s] {line}"));
-        bool temporaryJournal = request.Journal is null && StoreOpener.Starts(request.Store);
-        string journalPath = request.Journal ?? (temporaryJournal
-            ? Path.Combine(Path.GetTempPath(), $"shardcast-rebalance-{Guid.NewGuid():N}.journal")
-            : JournalFor(request.Store));
+        var (defaultJournal, temporary) = StoreOpener.JournalFor(request.Store, StoreOpener.DefaultStateDirectory());
+        bool temporaryJournal = request.Journal is null && temporary;
+        string journalPath = request.Journal ?? defaultJournal;
         Say(StoreOpener.Starts(request.Store) ? $"starting {request.Nodes} {request.Store} nodes" : $"attaching to {request.Store}");
         await using var managed = await StoreOpener.OpenAsync(request.Store, request.Nodes, journalPath, cancellation).ConfigureAwait(false);
         try
@@ -308,15 +307,4 @@ public static class RebalanceCommand
         >= 1e3 => string.Create(C, $"{bytes / 1e3:0.#} kB"),
         _ => string.Create(C, $"{bytes:0} B"),
     };
-
-    /// <summary>The journal of a cluster attached by address, in the state folder, so a later run recovers what an interrupted one left.</summary>
-    private static string JournalFor(string store)
-    {
-        string folder = Path.Combine(
-            Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } state ? state : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state"),
-            "shardcast", "stores");
-        Directory.CreateDirectory(folder);
-        string name = new([.. store[DataPlane.Store.StoreAddress.Scheme.Length..].Select(c => char.IsLetterOrDigit(c) ? c : '_')]);
-        return Path.Combine(folder, $"{name}.journal");
-    }
 }

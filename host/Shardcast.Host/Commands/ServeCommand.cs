@@ -16,7 +16,9 @@ public static class ServeCommand
         var config = new Option<FileInfo?>("--config") { Description = "A folder's appsettings.json to read instead of the one beside the program." };
         var metrics = new Option<string?>("--metrics") { Description = "host:port to serve GET /metrics on, in Prometheus's text format (off by default; anything but loopback needs a token)." };
         var state = new Option<string?>("--state") { Description = "Folder for what survives a restart (the routing tables); default $XDG_STATE_HOME/shardcast or ~/.local/state/shardcast; '' keeps it in memory." };
-        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state };
+        var store = new Option<string?>("--store") { Description = "A store to manage: garnet (embedded, started with the server), redis-server (child processes) or redis://host:port,... (a running cluster); its cluster name on the socket is Server:StoreName (store)." };
+        var storeNodes = new Option<int?>("--store-nodes") { Description = "Primaries of a store the server starts (default 3)." };
+        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state, store, storeNodes };
         command.SetAction(parse =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -40,6 +42,16 @@ public static class ServeCommand
                 overrides["Server:StateDirectory"] = s;
             }
 
+            if (parse.GetValue(store) is { } st)
+            {
+                overrides["Server:Store"] = st;
+            }
+
+            if (parse.GetValue(storeNodes) is { } sn)
+            {
+                overrides["Server:StoreNodes"] = sn.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);
             try
             {
@@ -58,6 +70,11 @@ public static class ServeCommand
             catch (System.Net.Sockets.SocketException e)
             {
                 error.WriteLine($"error: cannot listen: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or DataPlane.Store.StoreCommandException or TimeoutException)
+            {
+                error.WriteLine($"error: the store (Server:Store): {e.Message}");
                 return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is Engine.Routing.RoutingStateException or IOException or UnauthorizedAccessException)

@@ -40,6 +40,30 @@ internal static class StoreOpener
         };
     }
 
+    /// <summary>
+    /// Where a store's move journal lives: for a cluster attached by address, a file in the state folder named after
+    /// it (a later run recovers what an interrupted one left); for a store Shardcast starts, a temporary file (the
+    /// store dies with the process, and its journal means nothing to the next one).
+    /// </summary>
+    public static (string Path, bool Temporary) JournalFor(string store, string? stateDirectory)
+    {
+        if (Starts(store) || string.IsNullOrEmpty(stateDirectory))
+        {
+            return (System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"shardcast-{Guid.NewGuid():N}.journal"), true);
+        }
+
+        string folder = System.IO.Path.Combine(stateDirectory, "stores");
+        Directory.CreateDirectory(folder);
+        string name = new([.. store[StoreAddress.Scheme.Length..].Select(c => char.IsLetterOrDigit(c) ? c : '_')]);
+        return (System.IO.Path.Combine(folder, $"{name}.journal"), false);
+    }
+
+    /// <summary>The state folder commands use by default: $XDG_STATE_HOME/shardcast, else ~/.local/state/shardcast.</summary>
+    public static string DefaultStateDirectory() =>
+        System.IO.Path.Combine(
+            Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } state ? state : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state"),
+            "shardcast");
+
     /// <summary>Starts or attaches to the store and takes it on (its journal recovered).</summary>
     public static async Task<ManagedStore> OpenAsync(string store, int nodes, string journalPath, CancellationToken cancellation)
     {

@@ -57,15 +57,27 @@ public sealed class ServerOptions
     /// </summary>
     public string StateDirectory { get; set; } = DefaultStateDirectory();
 
+    /// <summary>
+    /// A store the server manages (docs/data-plane.md): `garnet` (embedded, started with the server), `redis-server`
+    /// (child processes) or `redis://host:port,...` (a running cluster); empty for none. Its cluster name on the
+    /// socket is <see cref="StoreName"/> (`store`, `execute`, `execution`, and `route` from its slot map).
+    /// </summary>
+    public string? Store { get; set; }
+
+    /// <summary>Primaries of a store the server starts.</summary>
+    public int StoreNodes { get; set; } = 3;
+
+    public string StoreName { get; set; } = "store";
+
+    /// <summary>Partitions the store's slot space is cut into for planning (each a range of slots).</summary>
+    public int StorePartitions { get; set; } = 32;
+
     /// <summary>How long shutdown waits for requests in flight.</summary>
     public double ShutdownSeconds { get; set; } = 30;
 
     public IPEndPoint EndPoint() => Parse(Listen, nameof(Listen));
 
-    private static string DefaultStateDirectory() =>
-        Path.Combine(
-            Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } state ? state : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state"),
-            "shardcast");
+    private static string DefaultStateDirectory() => Commands.StoreOpener.DefaultStateDirectory();
 
     /// <summary>The metrics endpoint's address, or null when it is off.</summary>
     public IPEndPoint? MetricsEndPoint() => MetricsListen is { Length: > 0 } listen ? Parse(listen, nameof(MetricsListen)) : null;
@@ -136,6 +148,21 @@ public sealed class ServerOptions
         Positive(nameof(MaxDepth), MaxDepth);
         Positive(nameof(MaxStringBytes), MaxStringBytes);
         Positive(nameof(ShutdownSeconds), ShutdownSeconds);
+        if (Store is { Length: > 0 } store && Commands.StoreOpener.Problem(store, StoreNodes) is { } storeProblem)
+        {
+            problems.Add($"Server:Store / Server:StoreNodes: {storeProblem}");
+        }
+
+        if (StorePartitions is < 1 or > 16384)
+        {
+            problems.Add($"Server:StorePartitions must be 1 to 16384, found {StorePartitions}");
+        }
+
+        if (string.IsNullOrWhiteSpace(StoreName))
+        {
+            problems.Add("Server:StoreName must not be empty");
+        }
+
         return problems;
     }
 }

@@ -63,10 +63,62 @@ public sealed partial class ShardcastServer : BackgroundService
 
     internal void CountFrame() => Interlocked.Increment(ref _framesRead);
 
+    /// <summary>The store the server manages (Server:Store), or null.</summary>
+    internal DataPlane.Execution.ManagedStore? Store { get; private set; }
+
+    private string? _temporaryJournal;
+    private Task _routeRefresh = Task.CompletedTask;
+
+    /// <summary>How often the store's routing table is read from its slot map.</summary>
+    internal static readonly TimeSpan StoreRouteInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The store's routing table (`route` with the store's name) follows its slot map: each partition (a range of
+    /// slots, cut as the planner cuts them) maps to the node that owns it, recorded with a new epoch whenever an
+    /// owner changed; the table persists like any other, so a restarted server answers epochs clients know.
+    /// </summary>
+    private async Task RecordStoreRoutesAsync()
+    {
+        var map = await Store!.Store.ReadSlotMapAsync().ConfigureAwait(false);
+        var entries = DataPlane.Layout.StorePartition.Cut(map, _options.StorePartitions)
+            .Select(p => (p.Id, DataPlane.Layout.StoreSnapshot.NodeName(p.Owner))).ToList();
+        Routes.Get(_options.StoreName).Record(entries);
+    }
+
+    private async Task RefreshStoreRoutesAsync()
+    {
+        while (!_stopReading.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(StoreRouteInterval, _stopReading.Token).ConfigureAwait(false);
+                await RecordStoreRoutesAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or IOException or TimeoutException or FormatException)
+            {
+                LogStoreRoutesFailed(_logger, e.Message);
+            }
+        }
+    }
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Read before listening: a damaged table stops the start, naming its file, instead of serving an empty one.
         Routes = new RoutingTables(_options.StateDirectory is { Length: > 0 } state ? Path.Combine(state, "routes") : null);
+
+        // The store too: its journal is recovered before any request can move a slot.
+        if (_options.Store is { Length: > 0 } store)
+        {
+            var (journal, temporary) = Commands.StoreOpener.JournalFor(store, _options.StateDirectory);
+            _temporaryJournal = temporary ? journal : null;
+            Store = Commands.StoreOpener.OpenAsync(store, _options.StoreNodes, journal, cancellationToken).GetAwaiter().GetResult();
+            RecordStoreRoutesAsync().GetAwaiter().GetResult();
+            _routeRefresh = Task.Run(RefreshStoreRoutesAsync, CancellationToken.None);
+        }
 
         // Bound before StartAsync returns, so that the port is known and a bad address fails the start.
         _listener = new TcpListener(_options.EndPoint());
@@ -95,6 +147,17 @@ public sealed partial class ShardcastServer : BackgroundService
         }
 
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _routeRefresh.ConfigureAwait(false);
+        if (Store is not null)
+        {
+            // An execution in flight is cancelled: its moves roll back, so the store is left with no slot in transit.
+            await Store.DisposeAsync().ConfigureAwait(false);
+            Store = null;
+            if (_temporaryJournal is not null)
+            {
+                File.Delete(_temporaryJournal);
+            }
+        }
     }
 
     public override void Dispose()
@@ -155,4 +218,7 @@ public sealed partial class ShardcastServer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace ran out with {Connections} connections still working; closing them")]
     private static partial void LogShutdownTimedOut(ILogger logger, int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store's slot map could not be read for its routing table: {Reason}")]
+    private static partial void LogStoreRoutesFailed(ILogger logger, string reason);
 }

@@ -27,7 +27,7 @@ public sealed class PlanOperation : IOperation
         }
 
         var (spec, extras) = ClusterRequest.Read(body, "options", "record_route", "require_feasible", "cache_as");
-        var options = PlanRequestOptions(spec, extras.GetValueOrDefault("options"), context);
+        var options = RequestOptions(spec, extras.GetValueOrDefault("options"), context);
         var clock = Stopwatch.StartNew();
         var plan = Planner.Plan(spec, options, context.Cancellation);
         if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
@@ -72,7 +72,7 @@ public sealed class PlanOperation : IOperation
         return MsgPackJson.FromJson(document.RootElement);
     }
 
-    private static PlanOptions PlanRequestOptions(ClusterSpec spec, MsgPackValue? value, RequestContext context)
+    internal static PlanOptions RequestOptions(ClusterSpec spec, MsgPackValue? value, RequestContext context)
     {
         // The search gets at most what is left of the request's budget, less a margin for judging, sequencing and answering.
         int remainingMs = (int)Math.Clamp((context.Remaining.TotalMilliseconds * 0.8) - 50, 1, int.MaxValue);
