@@ -24,11 +24,14 @@ public static class PlanCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
+        var emit = new Option<string>("--emit") { Description = "What --output holds: plan (the plan file, docs/plan-file.md) or kafka-reassignment (Kafka's reassignment JSON, for partitions tagged with topic and partition on nodes named by broker id).", DefaultValueFactory = _ => "plan" };
+        var kafkaWindow = new Option<double>("--kafka-window-s") { Description = "With --emit kafka-reassignment: the time the reassignment should take, from which the throttle is suggested.", DefaultValueFactory = _ => 3600 };
+        emit.AcceptOnlyFromAmong("plan", "kafka-reassignment");
         algorithm.AcceptOnlyFromAmong("anneal", "genetic", "greedy", "genetic-anneal");
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, emit, kafkaWindow,
         };
 
         command.SetAction(parse =>
@@ -43,6 +46,7 @@ public static class PlanCommand
                 stepBudget is <= 0 ? $"--steps must be positive, found {stepBudget}" :
                 threadCount < 0 ? $"--threads must not be negative, found {threadCount}" :
                 chainCount < 0 ? $"--chains must not be negative, found {chainCount}" :
+                parse.GetValue(kafkaWindow) is var w && (!double.IsFinite(w) || w <= 0) ? $"--kafka-window-s must be a positive number of seconds, found {w}" :
                 parse.GetValue(targetCost) is { } target && !double.IsFinite(target) ? $"--target-cost must be a finite number, found {target}" :
                 null;
             if (refused is not null)
@@ -63,13 +67,16 @@ public static class PlanCommand
                 TargetCost = parse.GetValue(targetCost),
                 AdviseScaling = !parse.GetValue(noAdvice),
             };
-            return Run(file.FullName, parse.GetValue(outputFile) ?? DefaultOutput, options, output, error);
+            string emitted = parse.GetValue(emit)!;
+            return Run(file.FullName, parse.GetValue(outputFile) ?? (emitted == "plan" ? DefaultOutput : "reassignment.json"), options, output, error,
+                emitted == "kafka-reassignment" ? TimeSpan.FromSeconds(parse.GetValue(kafkaWindow)) : null);
         });
         return command;
     }
 
     /// <param name="outputPath">The plan file's path, "-" for standard output, or null to print the summary only.</param>
-    public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error)
+    /// <param name="kafkaWindow">Write Kafka's reassignment JSON instead of the plan file, with a throttle suggested for this window; null for the plan file.</param>
+    public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error, TimeSpan? kafkaWindow = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -89,6 +96,23 @@ public static class PlanCommand
                 var budget = Planner.SearchOptionsFor(spec, options).TimeBudget;
                 var plan = CommandGuard.Interruptible(token =>
                     SearchProgressDisplay.Run(error, budget, options.Clock, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
+                if (kafkaWindow is { } window)
+                {
+                    var reassignment = KafkaReassignment.Build(plan, window);
+                    if (outputPath == "-")
+                    {
+                        output.Write(System.Text.Encoding.UTF8.GetString(reassignment.Json));
+                        output.WriteLine();
+                        return ExitCodes.Ok;
+                    }
+
+                    PlanSummary.Write(plan, output);
+                    OutputFile.Write(outputPath ?? "reassignment.json", stream => stream.Write(reassignment.Json));
+                    output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Kafka reassignment written to {outputPath}: {reassignment.Partitions} partitions, ordered by wave; the busiest broker sends or receives {reassignment.MaxBrokerBytes / 1e6:0.#} MB"));
+                    output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  kafka-reassign-partitions.sh --bootstrap-server HOST:9092 --reassignment-json-file {outputPath} --execute --throttle {Math.Max(1, reassignment.SuggestedThrottleBytesPerSecond)}   (to finish in about {window.TotalSeconds:0} s)"));
+                    return ExitCodes.Ok;
+                }
+
                 if (outputPath == "-")
                 {
                     output.Write(PlanFileWriter.ToJson(plan));
