@@ -36,6 +36,7 @@ public static class MoveRecovery
 
                 if (source is not null)
                 {
+                    await TryReleaseAsync(source, entry.Slot, entry.Target, timeout, cancellation).ConfigureAwait(false);
                     await TryDropAsync(source, entry.Slot, entry.Target, timeout, cancellation).ConfigureAwait(false);
                 }
 
@@ -80,6 +81,21 @@ public static class MoveRecovery
             return (await store.ReadSlotMapAsync(node.EndPoint).ConfigureAwait(false)).Owner(slot)?.Id == node.Id;
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A source that still owns the slot gives it to the target (its keys deleted where Redis requires it); false where it did not answer or refused.</summary>
+    private static async Task<bool> TryReleaseAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
+            await SlotKeys.ReleaseAsync(connection, slot, owner, cancellation).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
         {
             return false;
         }

@@ -94,7 +94,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             // From here the move rolls forward: the target owns the slot. The source and the other nodes learn it
             // now; where a call fails they learn it by gossip (the target's configuration epoch is the newest).
             var warnings = new List<string>();
-            await TellAsync(source, slot, target, warnings, Quiet).ConfigureAwait(false);
+            await ReleaseSourceAsync(from, source, slot, target, warnings).ConfigureAwait(false);
             foreach (var node in (await store.ReadSlotMapAsync(target.EndPoint).ConfigureAwait(false)).Nodes.Where(n => n.Id != source.Id && n.Id != target.Id))
             {
                 await TellAsync(node, slot, target, warnings, Quiet).ConfigureAwait(false);
@@ -180,6 +180,26 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         }
 
         journal?.Record(move, slot, source.Id, target.Id, outcome);
+    }
+
+    /// <summary>
+    /// The source gives the slot up while writes are still fenced: a source that kept it (Redis refuses SETSLOT NODE
+    /// while it holds keys) would serve writes after the fence lifts that gossip deletes when it learns the owner.
+    /// </summary>
+    private static async Task ReleaseSourceAsync(RespConnection from, StoreNode source, int slot, StoreNode target, List<string> warnings)
+    {
+        try
+        {
+            await SlotKeys.ReleaseAsync(from, slot, target.Id, Quiet).ConfigureAwait(false);
+        }
+        catch (StoreCommandException e)
+        {
+            warnings.Add($"{source}: did not give slot {slot} up ({e.Message}); it learns the owner by gossip");
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            warnings.Add($"{source}: not told that {target} owns slot {slot} ({e.Message}); it learns it by gossip");
+        }
     }
 
     private async Task TellAsync(StoreNode node, int slot, StoreNode target, List<string> warnings, CancellationToken cancellation)
