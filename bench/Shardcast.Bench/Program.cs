@@ -16,6 +16,8 @@ namespace Shardcast.Bench;
 /// `evaluate-load [--port P] [--clients 1,16,64] [--seconds S]`: evaluate requests/s and latency against a running server.
 /// `codec [--seconds S]`: MessagePack decode and encode MB/s, bulk float32 bin and a plan response.
 /// `plan-path [--partitions 2000,20000] [--repeats R] [--port P]`: a plan as the socket serves it against the same plan from a file.
+/// `migration [--stores redis-server,garnet] [--slots 32] [--keys-per-slot 500] [--value-bytes 256] [--throttles 0,1] [--empty-slots 512] [--probe-rate 400] [--idle-seconds 5]`:
+/// a range of slots moved on each store: MB/s, keys/s, fence time, client latency idle against moving, empty slots/s, memory.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
 /// </summary>
 internal static class Program
@@ -114,6 +116,24 @@ internal static class Program
             var options = Options(args[1..]);
             Forecasting.LstmBench.Fleet(int.Parse(options.GetValueOrDefault("--series", "2000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--length", "864"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "migration")
+        {
+            var options = Options(args[1..]);
+            var defaults = new DataPlane.MigrationBench.Settings();
+            var settings = new DataPlane.MigrationBench.Settings
+            {
+                Stores = options.TryGetValue("--stores", out string? stores) ? stores.Split(',') : defaults.Stores,
+                Slots = int.Parse(options.GetValueOrDefault("--slots", $"{defaults.Slots}"), System.Globalization.CultureInfo.InvariantCulture),
+                KeysPerSlot = int.Parse(options.GetValueOrDefault("--keys-per-slot", $"{defaults.KeysPerSlot}"), System.Globalization.CultureInfo.InvariantCulture),
+                ValueBytes = int.Parse(options.GetValueOrDefault("--value-bytes", $"{defaults.ValueBytes}"), System.Globalization.CultureInfo.InvariantCulture),
+                ThrottlesMBps = options.TryGetValue("--throttles", out string? throttles) ? [.. throttles.Split(',').Select(t => double.Parse(t, System.Globalization.CultureInfo.InvariantCulture))] : defaults.ThrottlesMBps,
+                EmptySlots = int.Parse(options.GetValueOrDefault("--empty-slots", $"{defaults.EmptySlots}"), System.Globalization.CultureInfo.InvariantCulture),
+                ProbeOpsPerSecond = double.Parse(options.GetValueOrDefault("--probe-rate", $"{defaults.ProbeOpsPerSecond}"), System.Globalization.CultureInfo.InvariantCulture),
+                IdleSeconds = double.Parse(options.GetValueOrDefault("--idle-seconds", $"{defaults.IdleSeconds}"), System.Globalization.CultureInfo.InvariantCulture),
+            };
+            return DataPlane.MigrationBench.RunAsync(settings, Console.Out).GetAwaiter().GetResult();
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
