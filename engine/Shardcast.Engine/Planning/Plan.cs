@@ -15,4 +15,7 @@ public sealed record Plan(
     TimeSpan Elapsed)
 {
     public bool Feasible => After.Feasible;
+
+    /// <summary>What the movement guard compared and chose; null where it did not run (greedy asked for, the extended model, or turned off).</summary>
+    public MovementGuardReport? Guard { get; init; }
 }

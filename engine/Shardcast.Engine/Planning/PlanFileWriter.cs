@@ -62,6 +62,15 @@ public static class PlanFileWriter
         writer.WriteNumber("move_count", plan.Moves.Count);
         writer.WriteNumber("moved_bytes", plan.After.MovedBytes);
         writer.WriteBoolean("sequence_safe", plan.SequenceSafe);
+        if (plan.Guard is { } guard)
+        {
+            writer.WriteStartObject("movement_guard");
+            writer.WriteString("chosen", guard.Chosen);
+            writer.WriteNumber("undone_moves", guard.UndoneMoves);
+            WriteSummary(writer, "search", guard.Search);
+            WriteSummary(writer, "greedy", guard.Greedy);
+            writer.WriteEndObject();
+        }
 
         writer.WriteStartObject("assignment");
         for (int p = 0; p < plan.Assignment.Length; p++)
@@ -130,6 +139,16 @@ public static class PlanFileWriter
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();
+    }
+
+    private static void WriteSummary(Utf8JsonWriter writer, string name, PlanFigures summary)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("peak_utilisation", Math.Round(summary.PeakUtilisation, 6));
+        writer.WriteNumber("moved_bytes", summary.MovedBytes);
+        writer.WriteNumber("move_count", summary.Moves);
+        writer.WriteNumber("cost", Math.Round(summary.Energy, 6));
+        writer.WriteEndObject();
     }
 
     public static string AlgorithmName(SearchAlgorithm algorithm) => algorithm switch

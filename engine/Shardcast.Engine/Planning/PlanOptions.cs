@@ -35,6 +35,13 @@ public sealed record PlanOptions
     /// <summary>Whether to search for the node count that makes an infeasible plan feasible.</summary>
     public bool AdviseScaling { get; init; } = true;
 
+    /// <summary>
+    /// Whether the plan must move no more bytes than the greedy rebalancer and end with no higher peak: the search's
+    /// plan and greedy's, each with the moves that buy no peak undone, and the better admissible one kept
+    /// (<see cref="MovementGuard"/>). Off: the search's plan as it minimised the cost.
+    /// </summary>
+    public bool MovementGuard { get; init; } = true;
+
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The <paramref name="clock"/> timestamp <paramref name="span"/> from now (clamped to 0 to a day, so it cannot overflow).</summary>

@@ -22,6 +22,13 @@ public static class Planner
         long judging = options.Clock.GetTimestamp();
         var before = ReferenceCost.Evaluate(input, input.Initial);
         var searchOptions = SearchOptionsFor(spec, WithinDeadline(options, options.Clock.GetElapsedTime(judging)));
+        bool guarded = options.MovementGuard && searchOptions.Algorithm != SearchAlgorithm.Greedy && !spec.UsesExtendedModel;
+        SearchResult? baseline = null;
+        if (guarded)
+        {
+            (baseline, searchOptions) = GreedyBaseline(problem, input, searchOptions, cancellationToken);
+        }
+
         var result = backend.Search(problem, input.Initial, searchOptions, cancellationToken);
         var after = ReferenceCost.Evaluate(input, result.Assignment);
 
@@ -33,12 +40,18 @@ public static class Planner
             after = before;
         }
 
+        MovementGuardReport? guard = null;
+        if (baseline is not null)
+        {
+            (assignment, after, guard) = MovementGuard.Choose(input, assignment, after, baseline.Assignment);
+        }
+
         var (waves, safe) = MoveSequencer.Sequence(input, assignment);
         var moves = waves
             .OrderBy(w => w.Value).ThenBy(w => w.Key)
             .Select(w => new PlannedMove(spec.Partitions[w.Key].Id, spec.Partitions[w.Key].Node, spec.Nodes[assignment[w.Key]].Id, spec.Partitions[w.Key].SizeBytes, w.Value))
             .ToList();
-        var plan = new Plan(input, assignment, moves, before, after, ScalingAdvice.None(CapacityAdvisor.MedianCapacity(spec)), result, safe, TimeSpan.Zero);
+        var plan = new Plan(input, assignment, moves, before, after, ScalingAdvice.None(CapacityAdvisor.MedianCapacity(spec)), result, safe, TimeSpan.Zero) { Guard = guard };
         if (!after.Feasible && options.AdviseScaling)
         {
             plan = plan with
@@ -50,6 +63,34 @@ public static class Planner
         }
 
         return plan with { Elapsed = options.Clock.GetElapsedTime(started) };
+    }
+
+    /// <summary>Share of a timed search's budget the greedy baseline may take first.</summary>
+    internal const double GreedyShare = 0.2;
+
+    /// <summary>
+    /// The greedy rebalancer's plan on the managed backend, run to convergence within a share of the budget (without
+    /// a time budget, to convergence), and the search's options with what is left.
+    /// </summary>
+    private static (SearchResult Baseline, SearchOptions Remaining) GreedyBaseline(Kernels.Problem.FlatProblem problem, PlanningInput input, SearchOptions options, CancellationToken cancellationToken)
+    {
+        var greedy = options with
+        {
+            Algorithm = SearchAlgorithm.Greedy,
+            TimeBudget = options.TimeBudget * GreedyShare,
+            // Without a time budget, bounded by accepted moves only: a greedy descent that converges stops well before.
+            MaxStepsPerChain = options.TimeBudget is null ? 16L * Math.Max(problem.Partitions, 1) : null,
+            TargetEnergy = double.NegativeInfinity,
+            Progress = null,
+        };
+        var baseline = BackendCatalog.Resolve("managed").Search(problem, input.Initial, greedy, cancellationToken);
+        if (options.TimeBudget is { } budget)
+        {
+            var left = budget - baseline.Statistics.Elapsed;
+            options = options with { TimeBudget = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1) };
+        }
+
+        return (baseline, options);
     }
 
     /// <summary>Options whose time budget ends the search in time to judge and sequence the result by the deadline.</summary>

@@ -24,6 +24,7 @@ public static class PlanCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
+        var noGuard = new Option<bool>("--no-movement-guard") { Description = "Keep the search's plan as it minimised the cost, even where it moves more bytes than the greedy rebalancer or ends with a higher peak (docs/cost.md)." };
         var emit = new Option<string>("--emit") { Description = "What --output holds: plan (the plan file, docs/plan-file.md) or kafka-reassignment (Kafka's reassignment JSON, for partitions tagged with topic and partition on nodes named by broker id).", DefaultValueFactory = _ => "plan" };
         var kafkaWindow = new Option<double>("--kafka-window-s") { Description = "With --emit kafka-reassignment: the time the reassignment should take, from which the throttle is suggested.", DefaultValueFactory = _ => 3600 };
         emit.AcceptOnlyFromAmong("plan", "kafka-reassignment");
@@ -31,7 +32,7 @@ public static class PlanCommand
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, emit, kafkaWindow,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, noGuard, emit, kafkaWindow,
         };
 
         command.SetAction(parse =>
@@ -66,6 +67,7 @@ public static class PlanCommand
                 Chains = chainCount,
                 TargetCost = parse.GetValue(targetCost),
                 AdviseScaling = !parse.GetValue(noAdvice),
+                MovementGuard = !parse.GetValue(noGuard),
             };
             string emitted = parse.GetValue(emit)!;
             return Run(file.FullName, parse.GetValue(outputFile) ?? (emitted == "plan" ? DefaultOutput : "reassignment.json"), options, output, error,

@@ -37,6 +37,11 @@ public static class PlanSummary
         console.MarkupLine(Invariant($"backend {plan.Search.Backend}, {PlanFileWriter.AlgorithmName(plan.Search.Algorithm)}: {stats.Elapsed.TotalMilliseconds:0} ms search, {stats.EvaluatedMoves:N0} moves evaluated ({stats.EvaluatedMoves / Math.Max(stats.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M/s), {plan.Elapsed.TotalMilliseconds:0} ms in all"));
         console.MarkupLine(Invariant($"peak utilisation {plan.Before.PeakUtilisation:P1} -> [bold]{plan.After.PeakUtilisation:P1}[/]; {plan.Moves.Count} moves, {Bytes(plan.After.MovedBytes)}, {WaveCount(plan)} waves{(plan.SequenceSafe ? string.Empty : " [yellow](some waves overload a target)[/]")}"));
 
+        if (plan.Guard is { } guard)
+        {
+            console.MarkupLine(Invariant($"movement guard: kept the {guard.Chosen} plan with {guard.UndoneMoves} moves that bought no peak undone (searched: {guard.Search.Moves} moves, {Bytes(guard.Search.MovedBytes)}, peak {guard.Search.PeakUtilisation:P1}; greedy: {guard.Greedy.Moves} moves, {Bytes(guard.Greedy.MovedBytes)}, peak {guard.Greedy.PeakUtilisation:P1})"));
+        }
+
         var cost = new Table().Title("cost").AddColumn("term").AddColumn(new TableColumn("before").RightAligned()).AddColumn(new TableColumn("after").RightAligned());
         var b = plan.Before.Cost;
         var a = plan.After.Cost;

@@ -84,7 +84,7 @@ public sealed class PlanOperation : IOperation
             return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock };
         }
 
-        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain");
+        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard");
         string? backend = o.OptionalString("backend");
         if (backend is not null && !BackendCatalog.Known.Contains(backend))
         {
@@ -102,6 +102,7 @@ public sealed class PlanOperation : IOperation
             Backend = backend,
             Algorithm = algorithm is null ? null : algorithm is "anneal" or "genetic" or "greedy" or "genetic-anneal" ? Planner.ParseAlgorithm(algorithm) : throw new BadRequestException("body.options.algorithm", $"expected anneal, genetic, greedy or genetic-anneal, found '{algorithm}'"),
             StepsPerChain = o.Optional("steps_per_chain") is not null ? o.OptionalInteger("steps_per_chain", 0, 1, long.MaxValue) : null,
+            MovementGuard = o.OptionalBool("movement_guard", true),
         };
     }
 }
