@@ -18,4 +18,7 @@ public sealed record Plan(
 
     /// <summary>What the movement guard compared and chose; null where it did not run (greedy asked for, the extended model, or turned off).</summary>
     public MovementGuardReport? Guard { get; init; }
+
+    /// <summary>The balance-vs-movement curve where it was asked for (<see cref="MovementCurve"/>): a point per byte budget, this plan last.</summary>
+    public IReadOnlyList<CurvePoint>? Curve { get; init; }
 }

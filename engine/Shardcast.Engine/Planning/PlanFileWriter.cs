@@ -62,6 +62,33 @@ public static class PlanFileWriter
         writer.WriteNumber("move_count", plan.Moves.Count);
         writer.WriteNumber("moved_bytes", plan.After.MovedBytes);
         writer.WriteBoolean("sequence_safe", plan.SequenceSafe);
+        if (plan.Curve is { } curve)
+        {
+            writer.WriteStartArray("curve");
+            foreach (var point in curve)
+            {
+                writer.WriteStartObject();
+                if (point.BudgetBytes is { } budget)
+                {
+                    writer.WriteNumber("budget_bytes", budget);
+                }
+                else
+                {
+                    writer.WriteNull("budget_bytes");
+                }
+
+                writer.WriteNumber("moved_bytes", point.MovedBytes);
+                writer.WriteNumber("move_count", point.Moves);
+                writer.WriteNumber("peak_utilisation", Math.Round(point.PeakUtilisation, 6));
+                writer.WriteNumber("balance", Math.Round(point.Balance, 6));
+                writer.WriteNumber("cost", Math.Round(point.Cost, 6));
+                writer.WriteBoolean("feasible", point.Feasible);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
         if (plan.Guard is { } guard)
         {
             writer.WriteStartObject("movement_guard");

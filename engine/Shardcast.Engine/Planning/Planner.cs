@@ -17,8 +17,15 @@ public static class Planner
         options ??= new PlanOptions();
         long started = options.Clock.GetTimestamp();
         var input = PlanningInput.From(spec);
-        var backend = BackendCatalog.Resolve(options.Backend ?? spec.Search.Backend);
         var problem = ProblemBuilder.Build(input);
+        return Plan(input, problem, options, started, cancellationToken);
+    }
+
+    /// <summary>One plan of a cluster whose problem is built already (the movement curve plans one problem under several byte budgets).</summary>
+    internal static Plan Plan(PlanningInput input, Kernels.Problem.FlatProblem problem, PlanOptions options, long started, CancellationToken cancellationToken)
+    {
+        var spec = input.Spec;
+        var backend = BackendCatalog.Resolve(options.Backend ?? spec.Search.Backend);
         long judging = options.Clock.GetTimestamp();
         var before = ReferenceCost.Evaluate(input, input.Initial);
         var searchOptions = SearchOptionsFor(spec, WithinDeadline(options, options.Clock.GetElapsedTime(judging)));

@@ -24,6 +24,7 @@ public static class PlanCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core)." };
         var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
+        var curve = new Option<string?>("--curve") { Description = "Also plan under byte budgets and print the balance-vs-movement curve (peak, balance and cost per budget): auto, or sizes (500GB, 2.5TB, 1e12) or shares of the data (5%), comma separated. Each budget is a plan of its own time budget." };
         var noGuard = new Option<bool>("--no-movement-guard") { Description = "Keep the search's plan as it minimised the cost, even where it moves more bytes than the greedy rebalancer or ends with a higher peak (docs/cost.md)." };
         var emit = new Option<string>("--emit") { Description = "What --output holds: plan (the plan file, docs/plan-file.md) or kafka-reassignment (Kafka's reassignment JSON, for partitions tagged with topic and partition on nodes named by broker id).", DefaultValueFactory = _ => "plan" };
         var kafkaWindow = new Option<double>("--kafka-window-s") { Description = "With --emit kafka-reassignment: the time the reassignment should take, from which the throttle is suggested.", DefaultValueFactory = _ => 3600 };
@@ -32,7 +33,7 @@ public static class PlanCommand
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, noGuard, emit, kafkaWindow,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, noGuard, curve, emit, kafkaWindow,
         };
 
         command.SetAction(parse =>
@@ -71,14 +72,15 @@ public static class PlanCommand
             };
             string emitted = parse.GetValue(emit)!;
             return Run(file.FullName, parse.GetValue(outputFile) ?? (emitted == "plan" ? DefaultOutput : "reassignment.json"), options, output, error,
-                emitted == "kafka-reassignment" ? TimeSpan.FromSeconds(parse.GetValue(kafkaWindow)) : null);
+                emitted == "kafka-reassignment" ? TimeSpan.FromSeconds(parse.GetValue(kafkaWindow)) : null, parse.GetValue(curve));
         });
         return command;
     }
 
     /// <param name="outputPath">The plan file's path, "-" for standard output, or null to print the summary only.</param>
     /// <param name="kafkaWindow">Write Kafka's reassignment JSON instead of the plan file, with a throttle suggested for this window; null for the plan file.</param>
-    public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error, TimeSpan? kafkaWindow = null)
+    /// <param name="curve">`plan --curve`: auto or the byte budgets; null for no curve.</param>
+    public static int Run(string inputPath, string? outputPath, PlanOptions options, TextWriter output, TextWriter error, TimeSpan? kafkaWindow = null, string? curve = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -93,11 +95,31 @@ public static class PlanCommand
                 }
 
                 var spec = ClusterFileReader.ReadFile(inputPath);
+                IReadOnlyList<double>? budgets = null;
+                if (curve is not null)
+                {
+                    try
+                    {
+                        budgets = CurveBudgets.Parse(curve, spec.Partitions.Sum(p => p.SizeBytes));
+                    }
+                    catch (FormatException e)
+                    {
+                        error.WriteLine($"error: {e.Message}");
+                        return ExitCodes.BadInput;
+                    }
+                }
 
                 // Ctrl+C or SIGTERM ends the search early; the plan is still judged, sequenced and written from the best found.
                 var budget = Planner.SearchOptionsFor(spec, options).TimeBudget;
                 var plan = CommandGuard.Interruptible(token =>
                     SearchProgressDisplay.Run(error, budget, options.Clock, progress => Planner.Plan(spec, options with { Progress = progress }, token)));
+                if (curve is not null)
+                {
+                    int points = (budgets?.Count ?? MovementCurve.AutoBudgets(plan.After.MovedBytes).Count) + 1;
+                    var told = new Progress<int>(done => error.WriteLine($"curve: {done + 1} of {points} points planned"));
+                    plan = CommandGuard.Interruptible(token => MovementCurve.Attach(spec, plan, budgets, options, told, token));
+                }
+
                 if (kafkaWindow is { } window)
                 {
                     var reassignment = KafkaReassignment.Build(plan, window);

@@ -42,6 +42,20 @@ public static class PlanSummary
             console.MarkupLine(Invariant($"movement guard: kept the {guard.Chosen} plan with {guard.UndoneMoves} moves that bought no peak undone (searched: {guard.Search.Moves} moves, {Bytes(guard.Search.MovedBytes)}, peak {guard.Search.PeakUtilisation:P1}; greedy: {guard.Greedy.Moves} moves, {Bytes(guard.Greedy.MovedBytes)}, peak {guard.Greedy.PeakUtilisation:P1})"));
         }
 
+        if (plan.Curve is { } curve)
+        {
+            var table = new Table().Title("balance vs movement (a plan per byte budget)").AddColumn("budget").AddColumn(new TableColumn("moved").RightAligned())
+                .AddColumn(new TableColumn("moves").RightAligned()).AddColumn(new TableColumn("peak").RightAligned()).AddColumn(new TableColumn("balance").RightAligned())
+                .AddColumn(new TableColumn("cost").RightAligned()).AddColumn("feasible");
+            foreach (var point in curve)
+            {
+                table.AddRow(point.BudgetBytes is { } limit ? Bytes(limit) : "none (the plan)", Bytes(point.MovedBytes), Invariant($"{point.Moves:N0}"), Invariant($"{point.PeakUtilisation:P1}"),
+                    Invariant($"{point.Balance:0.###}"), Invariant($"{point.Cost:0.###}"), point.Feasible ? "yes" : "no");
+            }
+
+            console.Write(table);
+        }
+
         var cost = new Table().Title("cost").AddColumn("term").AddColumn(new TableColumn("before").RightAligned()).AddColumn(new TableColumn("after").RightAligned());
         var b = plan.Before.Cost;
         var a = plan.After.Cost;

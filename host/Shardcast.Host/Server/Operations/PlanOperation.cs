@@ -29,7 +29,13 @@ public sealed class PlanOperation : IOperation
         var (spec, extras) = ClusterRequest.Read(body, "options", "record_route", "require_feasible", "cache_as");
         var options = RequestOptions(spec, extras.GetValueOrDefault("options"), context);
         var clock = Stopwatch.StartNew();
+        var curve = CurveOption(extras.GetValueOrDefault("options"));
         var plan = Planner.Plan(spec, options, context.Cancellation);
+        if (curve.Asked)
+        {
+            plan = MovementCurve.Attach(spec, plan, curve.Budgets, options with { Deadline = null }, cancellationToken: context.Cancellation);
+        }
+
         if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
         {
             context.Clusters.Put(BodyFields.AsString(cacheAs, "body.cache_as"), plan.Input, plan.Assignment);
@@ -54,6 +60,40 @@ public sealed class PlanOperation : IOperation
         }
 
         return answer;
+    }
+
+    /// <summary>`options.curve`: "auto" (null budgets) or byte budgets, each zero or more; absent: no curve.</summary>
+    private static (bool Asked, IReadOnlyList<double>? Budgets) CurveOption(MsgPackValue? options)
+    {
+        if (options is not { Kind: MsgPackKind.Map } || options["curve"] is not { } curve || curve.Kind == MsgPackKind.Nil)
+        {
+            return (false, null);
+        }
+
+        if (curve is { Kind: MsgPackKind.String, String: "auto" })
+        {
+            return (true, null);
+        }
+
+        if (curve.Kind != MsgPackKind.Array || curve.Items.Count is 0 or > 64)
+        {
+            throw new BadRequestException("body.options.curve", "expected \"auto\" or an array of 1 to 64 byte budgets");
+        }
+
+        var budgets = new List<double>(curve.Items.Count);
+        for (int i = 0; i < curve.Items.Count; i++)
+        {
+            var item = curve.Items[i];
+            double budget = item.Kind is MsgPackKind.Integer or MsgPackKind.Float ? item.AsDouble() : double.NaN;
+            if (!(budget >= 0) || !double.IsFinite(budget))
+            {
+                throw new BadRequestException($"body.options.curve[{i}]", $"expected a byte budget of zero or more, found {item}");
+            }
+
+            budgets.Add(budget);
+        }
+
+        return (true, budgets);
     }
 
     /// <summary>`record_route`: true records under the default cluster, a string names the cluster; false or absent records nothing.</summary>
@@ -84,7 +124,7 @@ public sealed class PlanOperation : IOperation
             return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock };
         }
 
-        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard");
+        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve");
         string? backend = o.OptionalString("backend");
         if (backend is not null && !BackendCatalog.Known.Contains(backend))
         {
