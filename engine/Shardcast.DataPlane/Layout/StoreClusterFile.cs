@@ -36,7 +36,15 @@ public static class StoreClusterFile
     public static double Load(PartitionObservation partition, string resource) =>
         resource == "ops" ? partition.OperationsPerSecond : partition.Bytes;
 
-    public static byte[] ToUtf8(StoreSnapshot snapshot, double nodeCapacity, IReadOnlyDictionary<string, object>? search = null)
+    public static byte[] ToUtf8(StoreSnapshot snapshot, double nodeCapacity, IReadOnlyDictionary<string, object>? search = null) =>
+        ToUtf8(snapshot, nodeCapacity, search, null);
+
+    /// <summary>
+    /// The cluster file with each partition's observed load history (<paramref name="forecast"/>: the per-step values
+    /// of a partition, oldest first, the step length and the horizon to plan over) in place of its one observed load:
+    /// the planner then forecasts every partition over the horizon and plans for the forecast (the control loop).
+    /// </summary>
+    public static byte[] ToUtf8(StoreSnapshot snapshot, double nodeCapacity, IReadOnlyDictionary<string, object>? search, ForecastInput? forecast)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         if (!double.IsFinite(nodeCapacity) || nodeCapacity <= 0)
@@ -53,9 +61,16 @@ public static class StoreClusterFile
             writer.WriteStringValue(resource);
             writer.WriteEndArray();
             writer.WriteStartObject("horizon");
-            writer.WriteNumber("steps", 1);
-            writer.WriteNumber("step_seconds", Math.Max(1, Math.Round(snapshot.Window.TotalSeconds, 3)));
+            writer.WriteNumber("steps", forecast?.Horizon ?? 1);
+            writer.WriteNumber("step_seconds", forecast?.StepSeconds ?? Math.Max(1, Math.Round(snapshot.Window.TotalSeconds, 3)));
             writer.WriteEndObject();
+            if (forecast is not null)
+            {
+                writer.WriteStartObject("objective");
+                writer.WriteNumber("quantile", forecast.Quantile);
+                writer.WriteEndObject();
+            }
+
             writer.WriteStartArray("nodes");
             foreach (var node in snapshot.Map.Nodes.OrderBy(n => n.EndPoint.Port))
             {
@@ -78,11 +93,34 @@ public static class StoreClusterFile
                 writer.WriteStartObject("tags");
                 writer.WriteString("keys", p.Keys.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 writer.WriteEndObject();
-                writer.WriteStartArray("load");
-                writer.WriteStartArray();
-                writer.WriteNumberValue(Math.Round(Load(p, resource), 3));
-                writer.WriteEndArray();
-                writer.WriteEndArray();
+                if (forecast?.History(p.Partition) is { Length: > 0 } values)
+                {
+                    writer.WriteStartObject("history");
+                    writer.WriteNumber("step_seconds", forecast.StepSeconds);
+                    writer.WriteStartArray("values");
+                    foreach (double value in values)
+                    {
+                        writer.WriteStartArray();
+                        writer.WriteNumberValue(Math.Round(Math.Max(0, value), 3));
+                        writer.WriteEndArray();
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+                else
+                {
+                    writer.WriteStartArray("load");
+                    for (int h = 0; h < (forecast?.Horizon ?? 1); h++)
+                    {
+                        writer.WriteStartArray();
+                        writer.WriteNumberValue(Math.Round(Load(p, resource), 3));
+                        writer.WriteEndArray();
+                    }
+
+                    writer.WriteEndArray();
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -112,3 +150,6 @@ public static class StoreClusterFile
 
     public static ClusterSpec ToSpec(StoreSnapshot snapshot, double nodeCapacity) => ClusterFileReader.Parse(ToUtf8(snapshot, nodeCapacity));
 }
+
+/// <summary>What a cluster file needs to plan for forecasts: each partition's history (oldest first), the step, the horizon and the quantile.</summary>
+public sealed record ForecastInput(Func<StorePartition, double[]> History, double StepSeconds, int Horizon, double Quantile);

@@ -25,6 +25,7 @@ public static class Cli
             CapabilitiesCommand.Create(output, error),
             ChaosCommand.Create(output, error),
             RebalanceCommand.Create(output, error),
+            RunCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

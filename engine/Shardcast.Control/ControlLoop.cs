@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using Shardcast.DataPlane.Execution;
+using Shardcast.DataPlane.Layout;
+using Shardcast.Engine.Cluster;
+using Shardcast.Engine.Planning;
+
+namespace Shardcast.Control;
+
+/// <summary>How the control loop observes, forecasts, decides and acts.</summary>
+public sealed record ControlOptions
+{
+    /// <summary>One cycle per step: the observation window and the forecast's step.</summary>
+    public TimeSpan Step { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Steps the forecast and the plan look ahead.</summary>
+    public int Horizon { get; init; } = 6;
+
+    /// <summary>The forecast quantile planned for (the objective's quantile).</summary>
+    public double Quantile { get; init; } = 0.9;
+
+    /// <summary>Slot ranges the store is cut into for planning.</summary>
+    public int Partitions { get; init; } = 32;
+
+    /// <summary>Each node's capacity in operations per second; null: the first observation's mean node load over <see cref="StartingUtilisation"/>, then fixed.</summary>
+    public double? NodeCapacity { get; init; }
+
+    /// <summary>Where no capacity is given, the mean node's utilisation at the first observation (room to grow before theta).</summary>
+    public double StartingUtilisation { get; init; } = 0.6;
+
+    /// <summary>A plan is carried out only where the forecast peak is above this utilisation...</summary>
+    public double Theta { get; init; } = 0.8;
+
+    /// <summary>...and the plan lowers the forecast peak by at least this much (hysteresis: small gains do not move data back and forth).</summary>
+    public double MinGain { get; init; } = 0.05;
+
+    /// <summary>Steps of history kept per slot.</summary>
+    public int HistorySteps { get; init; } = 288;
+
+    public PlanOptions Plan { get; init; } = new() { TimeMs = 300, AdviseScaling = false };
+
+    public ExecutorOptions Executor { get; init; } = new();
+
+    public void Validate()
+    {
+        string? problem =
+            !(Step > TimeSpan.Zero) ? $"the step must be positive, found {Step}" :
+            Horizon is < 1 or > 288 ? $"the horizon must be 1 to 288 steps, found {Horizon}" :
+            !(Quantile is > 0 and < 1) ? $"the quantile must lie strictly between 0 and 1, found {Quantile}" :
+            Partitions is < 1 or > 16384 ? $"partitions must be 1 to 16384, found {Partitions}" :
+            NodeCapacity is { } c && !(c > 0 && double.IsFinite(c)) ? $"the node capacity must be a positive number, found {c}" :
+            !(Theta is > 0 and <= 10) ? $"theta must be a utilisation above 0, found {Theta}" :
+            !(MinGain >= 0) ? $"the minimum gain must be 0 or more, found {MinGain}" :
+            !(StartingUtilisation is > 0 and <= 10) ? $"the starting utilisation must be above 0, found {StartingUtilisation}" :
+            HistorySteps < 3 ? $"at least 3 steps of history are kept, found {HistorySteps}" :
+            null;
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem);
+        }
+    }
+}
+
+/// <summary>What one cycle saw, forecast, decided and did.</summary>
+/// <param name="Measured">Each node's utilisation over the step just observed (operations per second over capacity).</param>
+/// <param name="ForecastPeak">The highest node utilisation the forecast expects over the horizon with the current placement.</param>
+/// <param name="PlannedPeak">The same with the plan's placement.</param>
+/// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`.</param>
+/// <param name="Finished">The loop's execution that ended since the cycle before, if one did.</param>
+public sealed record CycleReport(
+    int Cycle, TimeSpan At, IReadOnlyDictionary<string, double> Measured, double ForecastPeak, double PlannedPeak, string Decision,
+    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime);
+
+/// <summary>
+/// The control loop over a managed store: every step it observes each slot's traffic (counted by Shardcast's client
+/// layer), keeps it as history, writes the store as a cluster file whose partitions carry that history, lets the
+/// planner forecast every partition over the horizon and plan for the forecast (with the movement guard), and
+/// carries the plan out with the executor only where the forecast peak is above theta and the plan lowers it by at
+/// least the minimum gain. Acting on the forecast moves load before a node overloads, not after. An execution runs
+/// beside the cycles (they go on observing, so the history keeps its step); no new plan is carried out until it
+/// has ended, since a plan made from a store half-way through a plan would be planned from a state about to change.
+/// </summary>
+public sealed class ControlLoop
+{
+    private readonly ManagedStore _store;
+    private readonly ControlOptions _options;
+    private readonly SlotLoadHistory _history;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double? _capacity;
+    private int _cycle;
+    private PlanExecution? _running;
+
+    public ControlLoop(ManagedStore store, ControlOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _options = options ?? new ControlOptions();
+        _options.Validate();
+        _history = new SlotLoadHistory(_options.HistorySteps);
+        _capacity = _options.NodeCapacity;
+    }
+
+    /// <summary>The node capacity planned with (fixed at the first cycle where none was given).</summary>
+    public double? NodeCapacity => _capacity;
+
+    /// <summary>Runs a cycle every step until <paramref name="cycles"/> have run (null: until cancelled), reporting each.</summary>
+    public async Task<IReadOnlyList<CycleReport>> RunAsync(int? cycles, IProgress<CycleReport>? progress = null, CancellationToken cancellation = default)
+    {
+        var reports = new List<CycleReport>();
+        _store.Traffic.Take();
+        var next = _clock.Elapsed + _options.Step;
+        while (cycles is null || reports.Count < cycles)
+        {
+            var wait = next - _clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellation).ConfigureAwait(false);
+            }
+
+            var report = await CycleAsync(cancellation).ConfigureAwait(false);
+            reports.Add(report);
+            progress?.Report(report);
+            next = Max(next + _options.Step, _clock.Elapsed);
+        }
+
+        return reports;
+    }
+
+    /// <summary>One cycle: observe the step since the last, forecast, plan, decide, and act where it pays.</summary>
+    public async Task<CycleReport> CycleAsync(CancellationToken cancellation = default)
+    {
+        int cycle = ++_cycle;
+        var at = _clock.Elapsed;
+        var window = _store.Traffic.Take();
+        _history.Append(window);
+        ExecutionReport? finished = null;
+        if (_running is { Completion.IsCompleted: true } ended)
+        {
+            finished = await ended.Completion.ConfigureAwait(false);
+            _running = null;
+        }
+
+        if (_running is not null || _store.Current.Execution is { Completion.IsCompleted: false })
+        {
+            // Slots are in transit: the store is observed from its slot map (who owns each slot now) and not planned.
+            var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
+            var load = Measure(map, window, _capacity ?? double.NaN);
+            return new CycleReport(cycle, at, load, double.NaN, double.NaN, "executing", 0, 0, null, finished, TimeSpan.Zero);
+        }
+
+        var snapshot = await StoreSnapshot.ReadAsync(_store.Store, _options.Partitions, window, cancellation).ConfigureAwait(false);
+        double capacity = _capacity ??= StoreClusterFile.DefaultCapacity(snapshot) * StoreClusterFile.DefaultTheta / _options.StartingUtilisation;
+        var measured = snapshot.NodeLoad().ToDictionary(n => n.Key, n => n.Value / capacity);
+
+        var forecast = new ForecastInput(p => _history.Of(p.Range), Math.Max(1, Math.Round(_options.Step.TotalSeconds, 3)), _options.Horizon, _options.Quantile);
+        var spec = ClusterFileReader.Parse(StoreClusterFile.ToUtf8(snapshot, capacity, null, forecast));
+        var planning = Stopwatch.StartNew();
+        var plan = Planner.Plan(spec, _options.Plan with { Seed = (_options.Plan.Seed ?? 1) + (ulong)cycle }, cancellation);
+        var planTime = planning.Elapsed;
+
+        double forecastPeak = plan.Before.PeakUtilisation, plannedPeak = plan.After.PeakUtilisation;
+        string decision =
+            plan.Moves.Count == 0 ? "nothing_to_move" :
+            forecastPeak <= _options.Theta ? "within_theta" :
+            forecastPeak - plannedPeak < _options.MinGain ? "small_gain" :
+            "act";
+        if (decision == "act")
+        {
+            (_running, _, _) = _store.Execute(StorePlan.From(plan.Moves, snapshot.Map), _options.Executor);
+        }
+
+        return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, decision == "act" ? plan.Moves.Count : 0,
+            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime);
+    }
+
+    /// <summary>Each node's utilisation over the window, from the slots it owns now.</summary>
+    private static Dictionary<string, double> Measure(DataPlane.Store.SlotMap map, SlotTrafficWindow window, double capacity)
+    {
+        var load = map.Nodes.ToDictionary(StoreSnapshot.NodeName, _ => 0.0);
+        foreach (var (node, range) in map.Ranges())
+        {
+            load[StoreSnapshot.NodeName(node)] += window.OperationsPerSecond(range);
+        }
+
+        return load.ToDictionary(n => n.Key, n => n.Value / capacity);
+    }
+
+    /// <summary>Each node's utilisation over one step from now, observed without planning (what the loop left behind).</summary>
+    public async Task<IReadOnlyDictionary<string, double>> MeasureAsync(CancellationToken cancellation = default)
+    {
+        _store.Traffic.Take();
+        await Task.Delay(_options.Step, cancellation).ConfigureAwait(false);
+        var window = _store.Traffic.Take();
+        var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
+        return Measure(map, window, _capacity ?? double.NaN);
+    }
+
+    /// <summary>Waits for the execution the loop started last, if it is still running; its report, or null.</summary>
+    public async Task<ExecutionReport?> DrainAsync()
+    {
+        if (_running is not { } running)
+        {
+            return null;
+        }
+
+        _running = null;
+        return await running.Completion.ConfigureAwait(false);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Shardcast.Host.Commands;
+
+namespace Shardcast.Host.Tests.Commands;
+
+/// <summary>`shardcast run`: the control loop from the CLI on an embedded Garnet store under a ramping workload; refusals name the option.</summary>
+public sealed class RunCliTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Cli.Run(args, output, error, () => new MemoryStream());
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void The_loop_runs_its_cycles_prints_a_line_each_and_loses_no_write()
+    {
+        var (code, stdout, stderr) = Run("run", "--cycles", "6", "--step-seconds", "1", "--keys", "2000", "--rate", "1000", "--ramp-from", "0.5", "--ramp-to", "0.9", "--plan-time-ms", "150", "--json");
+        Assert.True(code == ExitCodes.Ok, stdout + stderr);
+        Assert.Contains("control loop: a cycle every 1 s", stdout, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        var root = json.RootElement;
+        Assert.Equal(6, root.GetProperty("cycles").GetInt32());
+        Assert.Equal(0, root.GetProperty("lost_writes").GetInt32());
+        Assert.Equal(0, root.GetProperty("failed_moves").GetInt32());
+        var cycles = root.GetProperty("cycle_reports").EnumerateArray().ToList();
+        Assert.Equal(6, cycles.Count);
+        Assert.All(cycles, c => Assert.Equal(3, c.GetProperty("measured").EnumerateObject().Count()));
+        Assert.All(cycles, c => Assert.Contains(c.GetProperty("decision").GetString(), new[] { "act", "executing", "within_theta", "small_gain", "nothing_to_move" }));
+        Assert.True(root.GetProperty("node_capacity").GetDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData("--step-seconds", "0.1", "--step-seconds must be 0.2 to 3600")]
+    [InlineData("--quantile", "1", "the quantile must lie strictly between 0 and 1")]
+    [InlineData("--ramp-to", "2", "--ramp-from and --ramp-to are shares in [0, 1]")]
+    [InlineData("--horizon", "0", "the horizon must be 1 to 288 steps")]
+    public void Bad_options_are_refused_naming_them(string option, string value, string message)
+    {
+        var (code, _, stderr) = Run("run", option, value);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+    }
+}
