@@ -18,9 +18,10 @@ public static class BacktestCommand
         var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of tables." };
         var trainTime = new Option<double>("--train-time-s") { Description = "Time budget for training the LSTM when no model file is given.", DefaultValueFactory = _ => LstmDefaults.BacktestTrainingSeconds };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed for LSTM training.", DefaultValueFactory = _ => 1 };
+        var shipped = new Option<bool>("--shipped-model") { Description = "Score the LSTM that ships inside (trained on data/nab's training parts) instead of training one on this set first." };
         var command = new Command("backtest", "Score forecasting models on a data set (the backtest protocol of docs/forecasting.md): per-series and aggregate MASE, sQL and coverage.")
         {
-            data, models, modelFile, emit, json, trainTime, seed,
+            data, models, modelFile, emit, json, trainTime, seed, shipped,
         };
         command.SetAction(parse => CommandGuard.Run(
             error,
@@ -33,7 +34,22 @@ public static class BacktestCommand
                     error.WriteLine($"skipped: {r.Reason}");
                 }
 
-                var factory = new ModelFactory(parse.GetValue(modelFile)?.FullName, parse.GetValue(trainTime), parse.GetValue(seed));
+                string? file = parse.GetValue(modelFile)?.FullName;
+                if (file is not null && parse.GetValue(shipped))
+                {
+                    error.WriteLine("error: --model-file and --shipped-model name two models; give one");
+                    return ExitCodes.BadInput;
+                }
+
+                if (names.Any(n => n is ModelNames.Lstm or ModelNames.Auto))
+                {
+                    foreach (string line in LstmSource.Describe(file, parse.GetValue(shipped), parse.GetValue(trainTime), set))
+                    {
+                        error.WriteLine(line);
+                    }
+                }
+
+                var factory = new ModelFactory(file, parse.GetValue(trainTime), parse.GetValue(seed), useDefaultModel: parse.GetValue(shipped));
                 var clock = Stopwatch.StartNew();
                 var report = CommandGuard.Interruptible(token => Backtester.Run(set, [.. names.Select(factory.Create)], parse.GetValue(emit) is not null, new SynchronousProgress(error, clock), token));
                 if (parse.GetValue(emit) is { } folder)
@@ -74,4 +90,32 @@ internal static class ForecastCommandErrors
         SeriesFormatException or UnknownModelException or Models.Neural.ModelFileException => e.Message,
         _ => null,
     };
+}
+
+/// <summary>Says which LSTM a backtest scores, how to score another, and when the model has seen the series it is scored on.</summary>
+internal static class LstmSource
+{
+    public static IEnumerable<string> Describe(string? modelFile, bool shipped, double trainSeconds, IReadOnlyList<TimeSeries> set)
+    {
+        if (modelFile is null && !shipped)
+        {
+            yield return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"lstm: trained here on the set's training parts first (up to {trainSeconds:0} s, --train-time-s); --shipped-model scores the model that ships inside, --model-file F one of yours");
+            yield break;
+        }
+
+        var description = shipped ? Shardcast.Models.Neural.LstmDefaultModel.Get().Description : Shardcast.Models.Neural.LstmModelFile.Read(modelFile!).Description;
+        yield return $"lstm: {(shipped ? "the model shipped inside" : modelFile)}, not trained here ({(description.Length > 0 ? description : "no description")})";
+        var seen = set.Where(s => s.Name.Length > 0 && description.Contains(s.Name, StringComparison.Ordinal)).Select(s => s.Name).ToList();
+        if (seen.Count > 0)
+        {
+            // A description that ends its list with "..." names only the first of the series trained on.
+            string some = description.Contains(", ...)", StringComparison.Ordinal) ? "at least " : "";
+            yield return $"warning: the model was trained on {some}{seen.Count} of these {set.Count} series ({string.Join(", ", seen.Take(5))}{(seen.Count > 5 ? ", ..." : "")}): their scores are in-sample, not a measure of how it forecasts series it has not seen";
+        }
+        else if (shipped)
+        {
+            yield return "note: the shipped model was trained on data/nab's training parts: scores on those series are in-sample";
+        }
+    }
 }

@@ -38,7 +38,12 @@ public static class ForecastCommand
                     throw new SeriesFormatException($"{parse.GetRequiredValue(input).FullName}: a forecast needs at least two points (one step)");
                 }
 
-                var forecaster = new ModelFactory(parse.GetValue(modelFile)?.FullName, 0, 1, useDefaultModel: true).Create(parse.GetValue(model)!);
+                var (forecaster, note) = new ModelFactory(parse.GetValue(modelFile)?.FullName, 0, 1, useDefaultModel: true).CreateFor(parse.GetValue(model)!, steps, levels);
+                if (note is not null)
+                {
+                    error.WriteLine($"note: {note}");
+                }
+
                 forecaster.Fit([series], null, CancellationToken.None);
                 double[][] values;
                 try

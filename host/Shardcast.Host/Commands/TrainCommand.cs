@@ -104,7 +104,10 @@ public static class TrainCommand
 
     private static string Describe(IReadOnlyList<TimeSeries> set, LstmTrainingResult result) => string.Create(
         CultureInfo.InvariantCulture,
-        $"shardcast train: {set.Count} series ({string.Join(", ", set.Take(6).Select(s => s.Name))}{(set.Count > 6 ? ", ..." : "")}), {result.Epochs} epochs, validation loss {result.BestValidationLoss:0.0000}");
+        $"shardcast train: {set.Count} series ({string.Join(", ", set.Take(MaxNamed).Select(s => s.Name))}{(set.Count > MaxNamed ? ", ..." : "")}), {result.Epochs} epochs, validation loss {result.BestValidationLoss:0.0000}");
+
+    /// <summary>Series named in a model file's description: all of them up to this many, so that a backtest can tell when it scores a model on series it was trained on.</summary>
+    private const int MaxNamed = 2_000;
 
     /// <summary>A live progress bar on a terminal; plain lines per epoch when standard error is redirected.</summary>
     private static LstmTrainingResult TrainWithProgress(IReadOnlyList<TimeSeries> set, LstmHyperParameters hyper, LstmTrainingOptions options, TextWriter error, CancellationToken token)

@@ -146,6 +146,42 @@ public sealed class ForecastingCliTests : IDisposable
         Assert.Equal(naive, output);
     }
 
+    [Theory]
+    [InlineData("--horizon", "24", "24 steps")]
+    [InlineData("--quantiles", "0.01,0.5", "12 steps")]
+    public void Forecast_auto_beyond_the_lstm_leaves_it_out_says_so_and_forecasts(string option, string value, string said)
+    {
+        // As docs/forecasting.md says auto does (a new user found it failing with the LSTM's own limits instead).
+        var (code, output, error) = Run("forecast", "--input", Speed, "--model", "auto", option, value);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains($"note: auto left the LSTM out: it forecasts at most 12 steps at quantiles 0.05 to 0.95; ETS and seasonal naive forecast these {said}", error, StringComparison.Ordinal);
+        int steps = option == "--horizon" ? 24 : 12;
+        Assert.Equal(steps + 1, output.Trim().Split('\n').Length);
+        var (etsCode, _, etsError) = Run("forecast", "--input", Speed, "--model", "lstm", option, value);
+        Assert.Equal(ExitCodes.BadInput, etsCode);
+        Assert.Contains("lstm:", etsError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Backtest_says_which_lstm_it_scores_and_warns_when_the_model_was_trained_on_these_series()
+    {
+        var (code, _, error) = Run("backtest", "--data", Traffic, "--models", "lstm", "--shipped-model");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("lstm: the model shipped inside, not trained here", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("lstm: trained", error, StringComparison.Ordinal);
+
+        // A model file trained on one of the series it is then scored on.
+        string model = Path.Combine(_folder, "seen.bin");
+        var (trained, _, trainError) = Run("train", "--data", Speed, "--out", model, "--epochs", "1", "--time-s", "5");
+        Assert.True(trained == ExitCodes.Ok, trainError);
+        var (scored, _, scoredError) = Run("backtest", "--data", Speed, Path.Combine(Traffic, "speed_6005.csv"), "--models", "lstm", "--model-file", model);
+        Assert.True(scored == ExitCodes.Ok, scoredError);
+        Assert.Contains("warning: the model was trained on 1 of these 2 series (speed_7578)", scoredError, StringComparison.Ordinal);
+        var (both, _, bothError) = Run("backtest", "--data", Speed, "--models", "lstm", "--model-file", model, "--shipped-model");
+        Assert.Equal(ExitCodes.BadInput, both);
+        Assert.Contains("--model-file and --shipped-model name two models", bothError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Backtest_trains_the_lstm_within_its_time_budget_when_no_model_file_is_given()
     {
