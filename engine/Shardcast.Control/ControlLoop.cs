@@ -33,6 +33,16 @@ public sealed record ControlOptions
     /// <summary>...and the plan lowers the forecast peak by at least this much (hysteresis: small gains do not move data back and forth).</summary>
     public double MinGain { get; init; } = 0.05;
 
+    /// <summary>
+    /// A partition whose recent load is above this share of a node's capacity is cut in two at its load-weighted
+    /// midpoint before planning (a split: on a store only a cut, no key moves until a child does), so that a hot range
+    /// can be spread over nodes instead of sitting whole on one.
+    /// </summary>
+    public double SplitShare { get; init; } = 0.25;
+
+    /// <summary>Most partitions the splits may make.</summary>
+    public int MaxPartitions { get; init; } = 128;
+
     /// <summary>Steps of history kept per slot.</summary>
     public int HistorySteps { get; init; } = 288;
 
@@ -52,6 +62,8 @@ public sealed record ControlOptions
             !(MinGain >= 0) ? $"the minimum gain must be 0 or more, found {MinGain}" :
             !(StartingUtilisation is > 0 and <= 10) ? $"the starting utilisation must be above 0, found {StartingUtilisation}" :
             HistorySteps < 3 ? $"at least 3 steps of history are kept, found {HistorySteps}" :
+            !(SplitShare > 0) ? $"the split share must be above 0, found {SplitShare}" :
+            MaxPartitions < Partitions || MaxPartitions > 16384 ? $"most partitions must be {Partitions} (the partitions) to 16384, found {MaxPartitions}" :
             null;
         if (problem is not null)
         {
@@ -66,9 +78,10 @@ public sealed record ControlOptions
 /// <param name="PlannedPeak">The same with the plan's placement.</param>
 /// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`.</param>
 /// <param name="Finished">The loop's execution that ended since the cycle before, if one did.</param>
+/// <param name="Partitions">Partitions planned, after the splits of hot ranges (0 where the cycle did not plan).</param>
 public sealed record CycleReport(
     int Cycle, TimeSpan At, IReadOnlyDictionary<string, double> Measured, double ForecastPeak, double PlannedPeak, string Decision,
-    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime);
+    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0);
 
 /// <summary>
 /// The control loop over a managed store: every step it observes each slot's traffic (counted by Shardcast's client
@@ -147,8 +160,9 @@ public sealed class ControlLoop
             return new CycleReport(cycle, at, load, double.NaN, double.NaN, "executing", 0, 0, null, finished, TimeSpan.Zero);
         }
 
-        var snapshot = await StoreSnapshot.ReadAsync(_store.Store, _options.Partitions, window, cancellation).ConfigureAwait(false);
-        double capacity = _capacity ??= StoreClusterFile.DefaultCapacity(snapshot) * StoreClusterFile.DefaultTheta / _options.StartingUtilisation;
+        var recent = _history.Recent(RecentSteps);
+        var snapshot = await StoreSnapshot.ReadAsync(_store.Store, map => Cut(map, window, recent), window, cancellation).ConfigureAwait(false);
+        double capacity = _capacity!.Value;
         var measured = snapshot.NodeLoad().ToDictionary(n => n.Key, n => n.Value / capacity);
 
         var forecast = new ForecastInput(p => _history.Of(p.Range), Math.Max(1, Math.Round(_options.Step.TotalSeconds, 3)), _options.Horizon, _options.Quantile);
@@ -169,7 +183,22 @@ public sealed class ControlLoop
         }
 
         return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, decision == "act" ? plan.Moves.Count : 0,
-            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime);
+            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count);
+    }
+
+    /// <summary>Steps of history a split looks at (a mean, so that one noisy step does not cut a range).</summary>
+    private const int RecentSteps = 3;
+
+    /// <summary>The even cut with its hot ranges split; fixes the node capacity first where none was set.</summary>
+    private IReadOnlyList<StorePartition> Cut(DataPlane.Store.SlotMap map, SlotTrafficWindow window, double[] recent)
+    {
+        if (_capacity is null)
+        {
+            double total = window.Span > TimeSpan.Zero ? window.Operations.Sum() / window.Span.TotalSeconds : 0;
+            _capacity = total > 0 ? total / map.Nodes.Count / _options.StartingUtilisation : 1;
+        }
+
+        return StorePartition.SplitHot(StorePartition.Cut(map, _options.Partitions), slot => recent[slot], _capacity.Value * _options.SplitShare, _options.MaxPartitions);
     }
 
     /// <summary>Each node's utilisation over the window, from the slots it owns now.</summary>

@@ -58,4 +58,30 @@ public sealed class SlotLoadHistory
 
         return values;
     }
+
+    /// <summary>Each slot's mean operations per second over the newest <paramref name="steps"/> steps kept (zeros before the first).</summary>
+    public double[] Recent(int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var mean = new double[HashSlots.Count];
+        int taken = Math.Min(steps, Count);
+        for (int i = 1; i <= taken; i++)
+        {
+            var row = _rows[(_next - i + _rows.Length) % _rows.Length];
+            for (int slot = 0; slot < mean.Length; slot++)
+            {
+                mean[slot] += row[slot];
+            }
+        }
+
+        if (taken > 0)
+        {
+            for (int slot = 0; slot < mean.Length; slot++)
+            {
+                mean[slot] /= taken;
+            }
+        }
+
+        return mean;
+    }
 }

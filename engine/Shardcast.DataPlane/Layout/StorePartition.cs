@@ -65,4 +65,69 @@ public sealed record StorePartition(SlotRange Range, StoreNode Owner)
 
         return partitions;
     }
+
+    /// <summary>
+    /// Splits the partitions whose load is above <paramref name="limit"/>, the heaviest first, each at its load-weighted
+    /// midpoint (the slot where half its load is reached), until none is above the limit, a heavy range is a single
+    /// slot, or there are <paramref name="maxPartitions"/>. On a store a split is only a cut: no key moves until a
+    /// child does. Children are adjacent and keep their parent's owner.
+    /// </summary>
+    public static IReadOnlyList<StorePartition> SplitHot(IReadOnlyList<StorePartition> cut, Func<int, double> slotLoad, double limit, int maxPartitions)
+    {
+        ArgumentNullException.ThrowIfNull(cut);
+        ArgumentNullException.ThrowIfNull(slotLoad);
+        var parts = cut.Select(p => (Part: p, Load: Load(p.Range, slotLoad))).ToList();
+        while (parts.Count < maxPartitions)
+        {
+            int heaviest = -1;
+            for (int i = 0; i < parts.Count; i++)
+            {
+                if (parts[i].Load > limit && parts[i].Part.Range.Count > 1 && (heaviest < 0 || parts[i].Load > parts[heaviest].Load))
+                {
+                    heaviest = i;
+                }
+            }
+
+            if (heaviest < 0)
+            {
+                break;
+            }
+
+            var (part, load) = parts[heaviest];
+            int at = Midpoint(part.Range, slotLoad, load);
+            var left = new StorePartition(new SlotRange(part.Range.First, at), part.Owner);
+            var right = new StorePartition(new SlotRange(at + 1, part.Range.Last), part.Owner);
+            parts[heaviest] = (left, Load(left.Range, slotLoad));
+            parts.Insert(heaviest + 1, (right, Load(right.Range, slotLoad)));
+        }
+
+        return [.. parts.Select(p => p.Part)];
+    }
+
+    private static double Load(SlotRange range, Func<int, double> slotLoad)
+    {
+        double sum = 0;
+        for (int slot = range.First; slot <= range.Last; slot++)
+        {
+            sum += slotLoad(slot);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The last slot of the left child: where half the range's load is reached, leaving at least one slot on each side.</summary>
+    private static int Midpoint(SlotRange range, Func<int, double> slotLoad, double load)
+    {
+        double sum = 0;
+        for (int slot = range.First; slot < range.Last; slot++)
+        {
+            sum += slotLoad(slot);
+            if (sum >= load / 2)
+            {
+                return slot;
+            }
+        }
+
+        return range.Last - 1;
+    }
 }

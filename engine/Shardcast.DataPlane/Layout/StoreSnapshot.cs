@@ -17,33 +17,38 @@ public sealed record StoreSnapshot(SlotMap Map, IReadOnlyList<PartitionObservati
     /// <summary>A node's name in cluster and plan files: its address.</summary>
     public static string NodeName(StoreNode node) => node.EndPoint.ToString();
 
-    public static async Task<StoreSnapshot> ReadAsync(StoreCluster store, int partitions, SlotTrafficWindow? traffic, CancellationToken cancellation = default)
+    public static Task<StoreSnapshot> ReadAsync(StoreCluster store, int partitions, SlotTrafficWindow? traffic, CancellationToken cancellation = default) =>
+        ReadAsync(store, map => StorePartition.Cut(map, partitions), traffic, cancellation);
+
+    /// <summary>The store cut into partitions by <paramref name="cut"/> (given the slot map; e.g. an even cut with its hot ranges cut finer).</summary>
+    public static async Task<StoreSnapshot> ReadAsync(StoreCluster store, Func<SlotMap, IReadOnlyList<StorePartition>> cut, SlotTrafficWindow? traffic, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(cut);
         var map = await store.ReadSlotMapAsync().ConfigureAwait(false);
         if (map.InTransit.Count > 0)
         {
             throw new StoreCommandException($"slots {string.Join(", ", map.InTransit.Keys.Order().Take(8))} are in transit; a snapshot is taken between moves (recover or finish them first)");
         }
 
-        var cut = StorePartition.Cut(map, partitions);
+        var partitionsCut = cut(map);
         var partitionOf = new int[HashSlots.Count];
         Array.Fill(partitionOf, -1);
-        for (int p = 0; p < cut.Count; p++)
+        for (int p = 0; p < partitionsCut.Count; p++)
         {
-            for (int slot = cut[p].Range.First; slot <= cut[p].Range.Last; slot++)
+            for (int slot = partitionsCut[p].Range.First; slot <= partitionsCut[p].Range.Last; slot++)
             {
                 partitionOf[slot] = p;
             }
         }
 
-        var keys = new long[cut.Count];
-        var sizes = new double[cut.Count];
+        var keys = new long[partitionsCut.Count];
+        var sizes = new double[partitionsCut.Count];
         await Task.WhenAll(map.Nodes.Select(node => ScanNodeAsync(map, node, partitionOf, keys, sizes, cancellation))).ConfigureAwait(false);
-        var observed = new PartitionObservation[cut.Count];
-        for (int p = 0; p < cut.Count; p++)
+        var observed = new PartitionObservation[partitionsCut.Count];
+        for (int p = 0; p < partitionsCut.Count; p++)
         {
-            observed[p] = new PartitionObservation(cut[p], keys[p], keys[p] * sizes[p], traffic?.OperationsPerSecond(cut[p].Range) ?? 0);
+            observed[p] = new PartitionObservation(partitionsCut[p], keys[p], keys[p] * sizes[p], traffic?.OperationsPerSecond(partitionsCut[p].Range) ?? 0);
         }
 
         return new StoreSnapshot(map, observed, traffic?.Span ?? TimeSpan.Zero);

@@ -197,6 +197,7 @@ public static class RunCommand
                         ["planned_peak"] = double.IsNaN(r.PlannedPeak) ? null : Math.Round(r.PlannedPeak, 4),
                         ["decision"] = r.Decision,
                         ["moves"] = r.Moves,
+                        ["partitions"] = r.Partitions,
                         ["plan_ms"] = Math.Round(r.PlanTime.TotalMilliseconds, 1),
                     }).ToList(),
                 }));

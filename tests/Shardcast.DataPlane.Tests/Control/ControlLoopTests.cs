@@ -11,7 +11,7 @@ namespace Shardcast.DataPlane.Tests.Control;
 
 /// <summary>
 /// The control loop on an embedded Garnet cluster under a workload: a node whose forecast goes above theta is
-/// relieved by plans carried out while the clients work, and nothing acknowledged is lost; a store whose forecast
+/// relieved by plans carried out while the clients work, its hot ranges split, and nothing acknowledged is lost; a store whose forecast
 /// stays within theta is left alone. The history and the cluster file it plans from, piece by piece.
 /// </summary>
 public sealed class ControlLoopTests
@@ -33,7 +33,7 @@ public sealed class ControlLoopTests
             await using var workload = new StoreWorkload(store.Client, new WorkloadOptions { Keys = 3_000, OperationsPerSecond = 1_500, HotOperationShare = 0.75, HotLastSlot = 2_729, Seed = 4 });
             await workload.PreloadAsync();
             workload.Start();
-            var loop = new ControlLoop(store, new ControlOptions { Step = TimeSpan.FromSeconds(1), Horizon = 4, Partitions = 32, StartingUtilisation = 0.7, Plan = new PlanOptions { TimeMs = 200, AdviseScaling = false } });
+            var loop = new ControlLoop(store, new ControlOptions { Step = TimeSpan.FromSeconds(1), Horizon = 4, Partitions = 32, StartingUtilisation = 0.7, SplitShare = 0.1, Plan = new PlanOptions { TimeMs = 200, AdviseScaling = false } });
             var reports = await loop.RunAsync(cycles: 14);
             await loop.DrainAsync();
             var after = await loop.RunAsync(cycles: 2);
@@ -50,6 +50,8 @@ public sealed class ControlLoopTests
                 Assert.True(r.Moves > 0);
             });
             Assert.Contains(reports, r => r.Decision == "executing");
+            // The hot ranges were cut finer than the even cut (32, and 2 more where ownership changes inside one).
+            Assert.Contains(reports, r => r.Partitions > 34);
             double before = reports[0].Measured.Values.Max();
             double last = after[^1].Measured.Values.Max();
             Assert.True(last < before - 0.1, $"the hottest node measured {before:P0} at first and {last:P0} at the end");
