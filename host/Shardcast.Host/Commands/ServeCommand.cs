@@ -18,7 +18,8 @@ public static class ServeCommand
         var state = new Option<string?>("--state") { Description = "Folder for what survives a restart (the routing tables); default $XDG_STATE_HOME/shardcast or ~/.local/state/shardcast; '' keeps it in memory." };
         var store = new Option<string?>("--store") { Description = "A store to manage: garnet (embedded, started with the server), redis-server (child processes) or redis://host:port,... (a running cluster); its cluster name on the socket is Server:StoreName (store)." };
         var storeNodes = new Option<int?>("--store-nodes") { Description = "Primaries of a store the server starts (default 3)." };
-        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state, store, storeNodes };
+        var control = new Option<bool>("--control") { Description = "Run the control loop over the store (docs/control-loop.md): observe, forecast, plan and carry plans out every step; `control` reports and pauses it." };
+        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state, store, storeNodes, control };
         command.SetAction(parse =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -50,6 +51,11 @@ public static class ServeCommand
             if (parse.GetValue(storeNodes) is { } sn)
             {
                 overrides["Server:StoreNodes"] = sn.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(control))
+            {
+                overrides["Server:StoreControl"] = "true";
             }
 
             using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);

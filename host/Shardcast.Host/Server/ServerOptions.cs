@@ -72,6 +72,24 @@ public sealed class ServerOptions
     /// <summary>Partitions the store's slot space is cut into for planning (each a range of slots).</summary>
     public int StorePartitions { get; set; } = 32;
 
+    /// <summary>Run the control loop over the store from start to shutdown (docs/control-loop.md; `control` reports and pauses it).</summary>
+    public bool StoreControl { get; set; }
+
+    /// <summary>The control loop's step, in seconds.</summary>
+    public double ControlStepSeconds { get; set; } = 2;
+
+    /// <summary>The control loop's search time per cycle, in milliseconds.</summary>
+    public int ControlPlanTimeMs { get; set; } = 300;
+
+    /// <summary>The control loop's settings: these and the loop's defaults (docs/control-loop.md).</summary>
+    public Shardcast.Control.ControlOptions ControlOptions() => new()
+    {
+        Step = TimeSpan.FromSeconds(ControlStepSeconds),
+        Partitions = StorePartitions,
+        MaxPartitions = Math.Max(StorePartitions, Math.Min(16384, StorePartitions * 4)),
+        Plan = new Engine.Planning.PlanOptions { TimeMs = ControlPlanTimeMs, AdviseScaling = false },
+    };
+
     /// <summary>How long shutdown waits for requests in flight.</summary>
     public double ShutdownSeconds { get; set; } = 30;
 
@@ -151,6 +169,21 @@ public sealed class ServerOptions
         if (Store is { Length: > 0 } store && Commands.StoreOpener.Problem(store, StoreNodes) is { } storeProblem)
         {
             problems.Add($"Server:Store / Server:StoreNodes: {storeProblem}");
+        }
+
+        if (StoreControl && Store is not { Length: > 0 })
+        {
+            problems.Add("Server:StoreControl needs a store to control (Server:Store, or --store)");
+        }
+
+        if (!(ControlStepSeconds is >= 0.2 and <= 3600))
+        {
+            problems.Add($"Server:ControlStepSeconds must be 0.2 to 3600, found {ControlStepSeconds}");
+        }
+
+        if (ControlPlanTimeMs < 1)
+        {
+            problems.Add($"Server:ControlPlanTimeMs must be positive, found {ControlPlanTimeMs}");
         }
 
         if (StorePartitions is < 1 or > 16384)

@@ -66,6 +66,9 @@ public sealed partial class ShardcastServer : BackgroundService
     /// <summary>The store the server manages (Server:Store), or null.</summary>
     internal DataPlane.Execution.ManagedStore? Store { get; private set; }
 
+    /// <summary>The control loop over the store (Server:StoreControl), or null.</summary>
+    internal ControlService? Control { get; private set; }
+
     private string? _temporaryJournal;
     private Task _routeRefresh = Task.CompletedTask;
 
@@ -118,6 +121,11 @@ public sealed partial class ShardcastServer : BackgroundService
             Store = Commands.StoreOpener.OpenAsync(store, _options.StoreNodes, journal, cancellationToken).GetAwaiter().GetResult();
             RecordStoreRoutesAsync().GetAwaiter().GetResult();
             _routeRefresh = Task.Run(RefreshStoreRoutesAsync, CancellationToken.None);
+            if (_options.StoreControl)
+            {
+                Control = new ControlService(Store, _options.ControlOptions(), _logger);
+                Control.Resume();
+            }
         }
 
         // Bound before StartAsync returns, so that the port is known and a bad address fails the start.
@@ -148,6 +156,12 @@ public sealed partial class ShardcastServer : BackgroundService
 
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         await _routeRefresh.ConfigureAwait(false);
+        if (Control is not null)
+        {
+            await Control.DisposeAsync().ConfigureAwait(false);
+            Control = null;
+        }
+
         if (Store is not null)
         {
             // An execution in flight is cancelled: its moves roll back, so the store is left with no slot in transit.

@@ -37,7 +37,7 @@ public class ServerTests
         await using var client = await server.ConnectAsync();
         var body = await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience);
         Assert.Equal(1, body["protocol"]!.Int);
-        Assert.Equal(["capabilities", "ingest", "forecast", "plan", "evaluate", "route", "store", "execute", "execution"], body["ops"]!.Items.Select(i => i.String));
+        Assert.Equal(["capabilities", "ingest", "forecast", "plan", "evaluate", "route", "store", "execute", "execution", "control"], body["ops"]!.Items.Select(i => i.String));
         Assert.Contains(body["backends"]!.Items, b => b["name"]!.String == "managed" && b["available"]!.Boolean);
         var cuda = body["backends"]!.Items.Single(b => b["name"]!.String == "cuda");
         if (MachineExpectations.CudaGpu is { } gpu)

@@ -6,7 +6,7 @@ namespace Shardcast.Host.Server.Operations;
 public static class OperationCatalog
 {
     public static IReadOnlyList<IOperation> All { get; } =
-        [new CapabilitiesOperation(), new IngestOperation(), new ForecastOperation(), new PlanOperation(), new EvaluateOperation(), new RouteOperation(), new StoreOperation(), new ExecuteOperation(), new ExecutionOperation()];
+        [new CapabilitiesOperation(), new IngestOperation(), new ForecastOperation(), new PlanOperation(), new EvaluateOperation(), new RouteOperation(), new StoreOperation(), new ExecuteOperation(), new ExecutionOperation(), new ControlOperation()];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(o => o.Name)];
 
