@@ -16,6 +16,7 @@ namespace Shardcast.Bench;
 /// `evaluate-load [--port P] [--clients 1,16,64] [--seconds S]`: evaluate requests/s and latency against a running server.
 /// `codec [--seconds S]`: MessagePack decode and encode MB/s, bulk float32 bin and a plan response.
 /// `plan-path [--partitions 2000,20000] [--repeats R] [--port P]`: a plan as the socket serves it against the same plan from a file.
+/// `cycles [--sizes 1000/20/50,10000/100/300] [--cycles 100] [--warmup 5]`: the planner as the control loop calls it, cycle after cycle on a drifting cluster (P/N/time_ms): plan time p50/p99, moves per cycle.
 /// `migration [--stores redis-server,garnet] [--slots 32] [--keys-per-slot 500] [--value-bytes 256] [--throttles 0,1] [--empty-slots 512] [--probe-rate 400] [--idle-seconds 5]`:
 /// a range of slots moved on each store: MB/s, keys/s, fence time, client latency idle against moving, empty slots/s, memory.
 /// Anything else goes to BenchmarkDotNet (e.g. `--filter *Delta*`).
@@ -115,6 +116,14 @@ internal static class Program
         {
             var options = Options(args[1..]);
             Forecasting.LstmBench.Fleet(int.Parse(options.GetValueOrDefault("--series", "2000"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--length", "864"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "cycles")
+        {
+            var options = Options(args[1..]);
+            var sizes = options.GetValueOrDefault("--sizes", "1000/20/50,10000/100/300").Split(',').Select(s => s.Split('/')).Select(p => (int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Control.CycleBench.Run(sizes, int.Parse(options.GetValueOrDefault("--cycles", "100"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("--warmup", "5"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
             return 0;
         }
 

@@ -5,13 +5,7 @@ namespace Shardcast.Host.Tests.Commands;
 
 public class ChaosCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Chaos_on_the_embedded_store_ends_with_its_counts_as_one_line_of_json()

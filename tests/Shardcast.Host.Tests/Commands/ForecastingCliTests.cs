@@ -15,13 +15,7 @@ public sealed class ForecastingCliTests : IDisposable
 
     private static string Speed => Path.Combine(Traffic, "speed_7578.csv");
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Backtest_json_scores_every_series_and_aggregates_against_seasonal_naive()

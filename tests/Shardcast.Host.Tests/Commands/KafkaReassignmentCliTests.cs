@@ -6,13 +6,7 @@ namespace Shardcast.Host.Tests.Commands;
 /// <summary>`shardcast plan --emit kafka-reassignment` on a cluster of Kafka partitions (replicas as groups) on brokers.</summary>
 public class KafkaReassignmentCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     /// <summary>Topic "orders", 8 partitions, 2 replicas each, every replica on broker-1 or broker-2 (the leaders on broker-1, which runs hot); broker-3 and broker-4 empty.</summary>
     private static string ClusterFile(bool tagged = true)

@@ -6,13 +6,7 @@ namespace Shardcast.Host.Tests.Commands;
 /// <summary>`shardcast plan --curve`: budgets as sizes or shares of the data, the table printed and the points in the plan file; a bad budget refused before planning.</summary>
 public sealed class PlanCurveCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Budgets_read_as_sizes_and_shares_of_the_data()

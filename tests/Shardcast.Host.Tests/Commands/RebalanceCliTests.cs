@@ -6,13 +6,7 @@ namespace Shardcast.Host.Tests.Commands;
 /// <summary>`shardcast rebalance` on an embedded Garnet cluster under a workload with a hot region.</summary>
 public class RebalanceCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void A_hot_node_is_relieved_by_moves_carried_out_under_load_and_no_acknowledged_write_is_lost()

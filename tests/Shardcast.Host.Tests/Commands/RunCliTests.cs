@@ -6,13 +6,7 @@ namespace Shardcast.Host.Tests.Commands;
 /// <summary>`shardcast run`: the control loop from the CLI on an embedded Garnet store under a ramping workload; refusals name the option.</summary>
 public sealed class RunCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Cli.Run(args, output, error, () => new MemoryStream());
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void The_loop_runs_its_cycles_prints_a_line_each_and_loses_no_write()
