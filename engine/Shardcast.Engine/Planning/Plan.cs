@@ -21,4 +21,9 @@ public sealed record Plan(
 
     /// <summary>The balance-vs-movement curve where it was asked for (<see cref="MovementCurve"/>): a point per byte budget, this plan last.</summary>
     public IReadOnlyList<CurvePoint>? Curve { get; init; }
+
+    /// <summary>What the horizon asks of the node count (<see cref="CapacityForecast"/>).</summary>
+    public ScalingForecast Capacity => _capacity ??= CapacityForecast.Compute(this);
+
+    private ScalingForecast? _capacity;
 }

@@ -163,6 +163,35 @@ public static class PlanFileWriter
 
         writer.WriteNumbers("node_capacity", plan.Scaling.NodeCapacity);
         writer.WriteString("reason", plan.Scaling.Reason);
+        var capacity = plan.Capacity;
+        writer.WriteNumber("nodes_now", capacity.NodesNow);
+        writer.WriteNumber("nodes_needed", capacity.NodesNeeded);
+        writer.WriteStartArray("nodes_needed_per_step");
+        foreach (int n in capacity.NeededPerStep)
+        {
+            writer.WriteNumberValue(n);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("add", capacity.Add);
+        writer.WriteNumber("remove", capacity.Remove);
+        if (capacity.FromStep is { } from)
+        {
+            writer.WriteNumber("from_step", from);
+        }
+        else
+        {
+            writer.WriteNull("from_step");
+        }
+
+        writer.WriteStartArray("drain");
+        foreach (string node in capacity.Drain)
+        {
+            writer.WriteStringValue(node);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("drain_bytes", capacity.DrainBytes);
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();

@@ -42,6 +42,16 @@ public static class PlanSummary
             console.MarkupLine(Invariant($"movement guard: kept the {guard.Chosen} plan with {guard.UndoneMoves} moves that bought no peak undone (searched: {guard.Search.Moves} moves, {Bytes(guard.Search.MovedBytes)}, peak {guard.Search.PeakUtilisation:P1}; greedy: {guard.Greedy.Moves} moves, {Bytes(guard.Greedy.MovedBytes)}, peak {guard.Greedy.PeakUtilisation:P1})"));
         }
 
+        var capacity = plan.Capacity;
+        if (capacity.Add > 0)
+        {
+            console.MarkupLine(Invariant($"[yellow]capacity:[/] the forecast needs at least {capacity.NodesNeeded} nodes of the median capacity at theta from step {capacity.FromStep}; there are {capacity.NodesNow}: add {capacity.Add}"));
+        }
+        else if (capacity.Remove > 0)
+        {
+            console.MarkupLine(Invariant($"capacity: the horizon's peak needs at least {capacity.NodesNeeded} of {capacity.NodesNow} nodes at theta: {capacity.Remove} could be removed, after draining {Markup.Escape(string.Join(", ", capacity.Drain))} ({Bytes(capacity.DrainBytes)})"));
+        }
+
         if (plan.Curve is { } curve)
         {
             var table = new Table().Title("balance vs movement (a plan per byte budget)").AddColumn("budget").AddColumn(new TableColumn("moved").RightAligned())
