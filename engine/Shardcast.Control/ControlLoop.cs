@@ -79,9 +79,10 @@ public sealed record ControlOptions
 /// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`.</param>
 /// <param name="Finished">The loop's execution that ended since the cycle before, if one did.</param>
 /// <param name="Partitions">Partitions planned, after the splits of hot ranges (0 where the cycle did not plan).</param>
+/// <param name="Problem">Why the store could not be observed (decision `unobserved`); the loop goes on with the next step.</param>
 public sealed record CycleReport(
     int Cycle, TimeSpan At, IReadOnlyDictionary<string, double> Measured, double ForecastPeak, double PlannedPeak, string Decision,
-    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0);
+    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0, string? Problem = null);
 
 /// <summary>
 /// The control loop over a managed store: every step it observes each slot's traffic (counted by Shardcast's client
@@ -129,7 +130,18 @@ public sealed class ControlLoop
                 await Task.Delay(wait, cancellation).ConfigureAwait(false);
             }
 
-            var report = await CycleAsync(cancellation).ConfigureAwait(false);
+            CycleReport report;
+            try
+            {
+                report = await CycleAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsStoreTrouble(e) && !cancellation.IsCancellationRequested)
+            {
+                // A node that does not answer, a slot a recovery left in transit: this step is not planned, the next
+                // one tries again (an execution the loop started goes on or rolls back by itself).
+                report = new CycleReport(_cycle, _clock.Elapsed, new Dictionary<string, double>(), double.NaN, double.NaN, "unobserved", 0, 0, null, null, TimeSpan.Zero, 0, e.Message);
+            }
+
             reports.Add(report);
             progress?.Report(report);
             next = Max(next + _options.Step, _clock.Elapsed);
@@ -236,4 +248,7 @@ public sealed class ControlLoop
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static bool IsStoreTrouble(Exception e) =>
+        e is DataPlane.Store.StoreCommandException or StackExchange.Redis.RedisException or IOException or TimeoutException or System.Net.Sockets.SocketException;
 }

@@ -196,6 +196,7 @@ public static class RunCommand
                         ["forecast_peak"] = double.IsNaN(r.ForecastPeak) ? null : Math.Round(r.ForecastPeak, 4),
                         ["planned_peak"] = double.IsNaN(r.PlannedPeak) ? null : Math.Round(r.PlannedPeak, 4),
                         ["decision"] = r.Decision,
+                        ["problem"] = r.Problem,
                         ["moves"] = r.Moves,
                         ["partitions"] = r.Partitions,
                         ["plan_ms"] = Math.Round(r.PlanTime.TotalMilliseconds, 1),
@@ -221,6 +222,7 @@ public static class RunCommand
         {
             "act" => string.Create(C, $"act: {r.Moves} moves, {r.Bytes / 1e6:0.0} MB"),
             "executing" => "hold: the last plan is being carried out",
+            "unobserved" => $"hold: the store could not be observed ({r.Problem})",
             "within_theta" => "hold: the forecast stays within theta",
             "small_gain" => "hold: the plan would gain too little",
             _ => "hold: nothing to move",

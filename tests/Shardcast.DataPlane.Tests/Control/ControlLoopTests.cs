@@ -97,6 +97,27 @@ public sealed class ControlLoopTests
     }
 
     [Fact]
+    public async Task A_node_that_stops_answering_leaves_steps_unobserved_and_the_loop_goes_on()
+    {
+        var (cluster, store, journal) = await StartAsync();
+        await using var _ = cluster;
+        try
+        {
+            var loop = new ControlLoop(store, new ControlOptions { Step = TimeSpan.FromSeconds(0.5), Horizon = 2, NodeCapacity = 100, Plan = new PlanOptions { TimeMs = 50, AdviseScaling = false } });
+            Assert.NotEqual("unobserved", (await loop.RunAsync(cycles: 1))[0].Decision);
+            cluster.Kill(2);
+            var reports = await loop.RunAsync(cycles: 3);
+            Assert.Equal(3, reports.Count);
+            Assert.Contains(reports, r => r.Decision == "unobserved" && !string.IsNullOrEmpty(r.Problem));
+        }
+        finally
+        {
+            await store.DisposeAsync();
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
     public void The_history_sums_a_range_over_its_slots_step_by_step_and_keeps_the_newest()
     {
         var history = new SlotLoadHistory(3);

@@ -49,6 +49,7 @@ public sealed class ControlOperation : IOperation
         ("forecast_peak", double.IsNaN(r.ForecastPeak) ? MsgPackValue.Nil : MsgPackValue.From(Math.Round(r.ForecastPeak, 4))),
         ("planned_peak", double.IsNaN(r.PlannedPeak) ? MsgPackValue.Nil : MsgPackValue.From(Math.Round(r.PlannedPeak, 4))),
         ("decision", MsgPackValue.From(r.Decision)),
+        ("problem", r.Problem is null ? MsgPackValue.Nil : MsgPackValue.From(r.Problem)),
         ("moves", MsgPackValue.From(r.Moves)),
         ("bytes", MsgPackValue.From(Math.Round(r.Bytes))),
         ("partitions", MsgPackValue.From(r.Partitions)),
