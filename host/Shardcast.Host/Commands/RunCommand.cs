@@ -41,10 +41,11 @@ public static class RunCommand
         var journal = new Option<string?>("--journal") { Description = "The move journal (recovered from at start)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the workload and the planner.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "End with one line of JSON with the figures." };
+        var chart = new Option<string?>("--chart") { Description = "Write the run as an SVG chart here: each node's measured utilisation over time, theta, the forecast peaks and where the loop acted." };
         workload.AcceptOnlyFromAmong("ramp", "hot", "none");
         var command = new Command("run", "The control loop: observe a store every step, forecast, plan for the forecast and carry plans out where they pay.")
         {
-            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, workload, rampFrom, rampTo, keys, rate, journal, seed, json,
+            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, workload, rampFrom, rampTo, keys, rate, journal, seed, json, chart,
         };
         command.SetAction(parse =>
         {
@@ -69,6 +70,7 @@ public static class RunCommand
                 ?? (parse.GetValue(keys) < 1 ? $"--keys must be at least 1, found {parse.GetValue(keys)}" : null)
                 ?? (!(rateValue > 0) || !double.IsFinite(rateValue) ? $"--rate must be a positive number, found {rateValue}" : null)
                 ?? (mode != "none" && !StoreOpener.Starts(kind) ? "--workload writes its own keys and is for a store Shardcast starts; a cluster attached by address is observed as its own clients load it" : null)
+                ?? (parse.GetValue(chart) is { } c && OutputFile.Problem(c, "--chart") is { } unwritable ? unwritable : null)
                 ?? Problem(control);
             if (refused is not null)
             {
@@ -78,7 +80,7 @@ public static class RunCommand
 
             var request = new Request(kind, parse.GetValue(nodes), parse.GetValue(cycles) is > 0 and var n ? n : null, control, mode,
                 new WorkloadOptions { Keys = parse.GetValue(keys), OperationsPerSecond = rateValue, Seed = parse.GetValue(seed), HotOperationShare = from, HotLastSlot = Math.Max(0, (16384 / parse.GetValue(nodes) / 2) - 1) },
-                from, to, parse.GetValue(journal), parse.GetValue(json));
+                from, to, parse.GetValue(journal), parse.GetValue(json), parse.GetValue(chart));
             return CommandGuard.Run(
                 error,
                 () => CommandGuard.Interruptible(token => RunAsync(request, output, error, token).GetAwaiter().GetResult()),
@@ -100,7 +102,7 @@ public static class RunCommand
         }
     }
 
-    internal sealed record Request(string Store, int Nodes, int? Cycles, ControlOptions Control, string Workload, WorkloadOptions WorkloadOptions, double RampFrom, double RampTo, string? Journal, bool Json);
+    internal sealed record Request(string Store, int Nodes, int? Cycles, ControlOptions Control, string Workload, WorkloadOptions WorkloadOptions, double RampFrom, double RampTo, string? Journal, bool Json, string? Chart);
 
     private static async Task<int> RunAsync(Request request, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
@@ -171,6 +173,13 @@ public static class RunCommand
                 {
                     output.WriteLine($"  lost: {key}");
                 }
+            }
+
+            if (request.Chart is { } chartPath)
+            {
+                string title = string.Create(C, $"shardcast run: {reports.Count} cycles of {request.Control.Step.TotalSeconds:0.#} s on {request.Nodes} {request.Store} nodes, {request.Workload} workload");
+                OutputFile.Write(chartPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(LoopChart.Svg(reports, request.Control.Theta, title))));
+                output.WriteLine($"chart written to {chartPath}");
             }
 
             var acted = reports.Where(r => r.Decision == "act").ToList();

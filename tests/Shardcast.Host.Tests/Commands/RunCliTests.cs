@@ -11,8 +11,18 @@ public sealed class RunCliTests
     [Fact]
     public void The_loop_runs_its_cycles_prints_a_line_each_and_loses_no_write()
     {
-        var (code, stdout, stderr) = Run("run", "--cycles", "6", "--step-seconds", "1", "--keys", "2000", "--rate", "1000", "--ramp-from", "0.5", "--ramp-to", "0.9", "--plan-time-ms", "150", "--json");
+        string chart = Path.Combine(Path.GetTempPath(), $"shardcast-run-{Guid.NewGuid():N}.svg");
+        var (code, stdout, stderr) = Run("run", "--cycles", "6", "--step-seconds", "1", "--keys", "2000", "--rate", "1000", "--ramp-from", "0.5", "--ramp-to", "0.9", "--plan-time-ms", "150", "--chart", chart, "--json");
         Assert.True(code == ExitCodes.Ok, stdout + stderr);
+
+        // The chart: one line per node, theta, a dot per planned cycle; well-formed, nothing fetched.
+        var svg = System.Xml.Linq.XDocument.Load(chart);
+        File.Delete(chart);
+        var elements = svg.Descendants().ToList();
+        Assert.Equal(3, elements.Count(e => e.Name.LocalName == "polyline" && (string?)e.Attribute("class") == "node"));
+        Assert.Single(elements, e => (string?)e.Attribute("class") == "theta");
+        Assert.All(elements.Where(e => e.Name.LocalName == "polyline"), e => Assert.True(((string?)e.Attribute("points") ?? "").Split(' ').Length >= 5));
+        Assert.DoesNotContain(elements, e => e.Attributes().Any(a => a.Name.LocalName == "href"));
         Assert.Contains("control loop: a cycle every 1 s", stdout, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         var root = json.RootElement;
