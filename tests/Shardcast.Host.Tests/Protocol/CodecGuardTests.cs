@@ -7,7 +7,7 @@ namespace Shardcast.Host.Tests.Protocol;
 
 /// <summary>
 /// The codec's bulk figure, guarded on every CI run (docs/benchmarks.md, "Codec", promises at least 1 GB/s for a bulk
-/// float32 bin): decoding a frame that carries a 16 MiB bin allocates the bin's one copy and a bounded constant,
+/// float32 bin): decoding a frame that carries a 16 MiB bin allocates the bin's one copy and a bounded constant (16 KiB),
 /// counted exactly, and takes at most 32 times a plain copy of the same bytes measured in the same run (4.6 here; a ratio,
 /// not a wall-clock limit: the copy runs on the same machine, at the same moment). A decoder that read a bin byte by
 /// byte or boxed its numbers (about 100 times a copy at the plan response's 89 MB/s) would fail the ratio; one that
@@ -22,11 +22,17 @@ public class CodecGuardTests
     {
         byte[] frame = BulkFrame();
         Decode(frame);
+
+        // A collection first, and 16 KiB of slack: the count moves in the runtime's allocation quanta, and a CI run
+        // busy with other tests once measured 8,224 bytes over the bin (4 KiB was the slack then). Copying the input
+        // again would still be 16 MiB over.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         long before = GC.GetAllocatedBytesForCurrentThread();
         var value = Decode(frame);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(BinBytes, value["values"]!.Bytes.Length);
-        Assert.InRange(allocated, BinBytes, BinBytes + (4 << 10));
+        Assert.InRange(allocated, BinBytes, BinBytes + (16 << 10));
     }
 
     [Fact]
