@@ -87,26 +87,20 @@ public static class MoveRecovery
     }
 
     /// <summary>A source that still owns the slot gives it to the target (its keys deleted where Redis requires it); false where it did not answer or refused.</summary>
-    private static async Task<bool> TryReleaseAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
-    {
-        try
-        {
-            await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
-            await SlotKeys.ReleaseAsync(connection, slot, owner, cancellation).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)
-        {
-            return false;
-        }
-    }
+    private static Task<bool> TryReleaseAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation) =>
+        TryOnAsync(node, timeout, cancellation, connection => SlotKeys.ReleaseAsync(connection, slot, owner, cancellation));
 
-    private static async Task<bool> TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation)
+    private static Task<bool> TryDropAsync(StoreNode node, int slot, string owner, TimeSpan timeout, CancellationToken cancellation) =>
+        TryOnAsync(node, timeout, cancellation, async connection =>
+            await SlotKeys.DropAsync(connection, await SlotKeys.FamilyAsync(connection, cancellation).ConfigureAwait(false), slot, owner, cancellation).ConfigureAwait(false));
+
+    /// <summary>Work on a node that may be down or refuse; false where it did not answer or refused.</summary>
+    private static async Task<bool> TryOnAsync(StoreNode node, TimeSpan timeout, CancellationToken cancellation, Func<RespConnection, Task> work)
     {
         try
         {
             await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
-            await SlotKeys.DropAsync(connection, await SlotKeys.FamilyAsync(connection, cancellation).ConfigureAwait(false), slot, owner, cancellation).ConfigureAwait(false);
+            await work(connection).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or StoreCommandException)

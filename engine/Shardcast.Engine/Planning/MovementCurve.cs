@@ -31,7 +31,7 @@ public static class MovementCurve
         ArgumentNullException.ThrowIfNull(options);
         foreach (double budget in budgets)
         {
-            if (!(budget >= 0) || double.IsNaN(budget))
+            if (!(budget >= 0))
             {
                 throw new PlanningException($"a byte budget of the curve must be zero or more, found {budget}");
             }

@@ -16,12 +16,22 @@ public static class MovementGuard
         ArgumentNullException.ThrowIfNull(searchedAfter);
         var greedyAfter = ReferenceCost.Evaluate(input, greedy);
         double theta = input.Spec.Objective.Theta;
-        var fromSearch = Trimmed(input, searched, searchedAfter, "search", Math.Min(searchedAfter.PeakUtilisation, theta));
-        var fromGreedy = Trimmed(input, greedy, greedyAfter, "greedy", Math.Min(greedyAfter.PeakUtilisation, theta));
+        double ownLimit = Math.Min(searchedAfter.PeakUtilisation, theta);
+        var candidates = new List<Candidate>
+        {
+            Trimmed(input, searched, searchedAfter, "search", ownLimit),
+            Trimmed(input, greedy, greedyAfter, "greedy", Math.Min(greedyAfter.PeakUtilisation, theta)),
+        };
+
         // The search's plan may peak lower than greedy's and still move more: trimmed up to greedy's peak instead,
-        // it keeps its placement where that placement is what buys the peak.
-        var fromSearchToGreedysPeak = Trimmed(input, searched, searchedAfter, "search", Math.Min(Math.Max(searchedAfter.PeakUtilisation, greedyAfter.PeakUtilisation), theta));
-        var chosen = new[] { fromSearch, fromSearchToGreedysPeak, fromGreedy }
+        // it keeps its placement where that placement is what buys the peak (only where that limit is another one).
+        double greedysLimit = Math.Min(Math.Max(searchedAfter.PeakUtilisation, greedyAfter.PeakUtilisation), theta);
+        if (greedysLimit > ownLimit)
+        {
+            candidates.Insert(1, Trimmed(input, searched, searchedAfter, "search", greedysLimit));
+        }
+
+        var chosen = candidates
             .Where(c => Admissible(c.After, greedyAfter))
             .OrderBy(c => c.After.Cost.Energy)
             .FirstOrDefault() ?? new Candidate("greedy", greedy, greedyAfter, 0);

@@ -23,7 +23,5 @@ public sealed record Plan(
     public IReadOnlyList<CurvePoint>? Curve { get; init; }
 
     /// <summary>What the horizon asks of the node count (<see cref="CapacityForecast"/>).</summary>
-    public ScalingForecast Capacity => _capacity ??= CapacityForecast.Compute(this);
-
-    private ScalingForecast? _capacity;
+    public ScalingForecast Capacity => CapacityForecast.Compute(this);
 }

@@ -186,13 +186,7 @@ public static class RebalanceCommand
             IReadOnlyList<string> lost = [];
             if (workload is not null)
             {
-                await workload.StopAsync().ConfigureAwait(false);
-                lost = await workload.CheckAsync(cancellation).ConfigureAwait(false);
-                output.WriteLine(string.Create(C, $"workload: {workload.Writes:N0} writes, {workload.Reads:N0} reads, {workload.Refused:N0} refused (not acknowledged); acknowledged writes lost: {lost.Count}"));
-                foreach (string key in lost.Take(10))
-                {
-                    output.WriteLine($"  lost: {key}");
-                }
+                lost = await WorkloadCheck.StopAndCheckAsync(workload, output, cancellation).ConfigureAwait(false);
             }
 
             var summaryBefore = Summarise(before, resource, capacity);

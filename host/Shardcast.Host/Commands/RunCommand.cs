@@ -166,13 +166,8 @@ public static class RunCommand
             IReadOnlyList<string> lost = [];
             if (workload is not null)
             {
-                await workload.StopAsync().ConfigureAwait(false);
-                lost = await workload.CheckAsync(CancellationToken.None).ConfigureAwait(false);
-                output.WriteLine(string.Create(C, $"workload: {workload.Writes:N0} writes, {workload.Reads:N0} reads, {workload.Refused:N0} refused (not acknowledged); acknowledged writes lost: {lost.Count}"));
-                foreach (string key in lost.Take(10))
-                {
-                    output.WriteLine($"  lost: {key}");
-                }
+                // Read back after a Ctrl+C too: an interrupted run still says whether it lost anything.
+                lost = await WorkloadCheck.StopAndCheckAsync(workload, output, CancellationToken.None).ConfigureAwait(false);
             }
 
             if (request.Chart is { } chartPath)
