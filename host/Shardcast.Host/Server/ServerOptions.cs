@@ -33,6 +33,9 @@ public sealed class ServerOptions
     /// <summary>Points `ingest` may hold in memory across all series.</summary>
     public long MaxStoredPoints { get; set; } = 50_000_000;
 
+    /// <summary>`forecast` keeps a fitted model open per ingested series and conditions it on new points; it refits after this many (1: every call).</summary>
+    public int ForecastRefitPoints { get; set; } = 288;
+
     /// <summary>The most nesting, string bytes and elements one frame may declare.</summary>
     public int MaxDepth { get; set; } = 64;
 
@@ -163,6 +166,7 @@ public sealed class ServerOptions
         Positive(nameof(RequestTimeoutSeconds), RequestTimeoutSeconds);
         Positive(nameof(HeavyWorkers), HeavyWorkers);
         Positive(nameof(MaxStoredPoints), MaxStoredPoints);
+        Positive(nameof(ForecastRefitPoints), ForecastRefitPoints);
         Positive(nameof(MaxDepth), MaxDepth);
         Positive(nameof(MaxStringBytes), MaxStringBytes);
         Positive(nameof(ShutdownSeconds), ShutdownSeconds);

@@ -33,6 +33,7 @@ public sealed partial class ShardcastServer : BackgroundService
         Metrics = metrics;
         HeavyWork = new SemaphoreSlim(_options.HeavyWorkers, _options.HeavyWorkers);
         Series = new SeriesStore(_options.MaxStoredPoints);
+        Forecasters = new OpenForecasters(_options.ForecastRefitPoints);
     }
 
     /// <summary>Where the server listens (the real port when the settings asked for port 0).</summary>
@@ -46,6 +47,9 @@ public sealed partial class ShardcastServer : BackgroundService
     internal SemaphoreSlim HeavyWork { get; }
 
     internal SeriesStore Series { get; }
+
+    /// <summary>Forecasters kept open on ingested series, refitted every Server:ForecastRefitPoints new points.</summary>
+    internal OpenForecasters Forecasters { get; }
 
     /// <summary>The routing tables, one per cluster, read from the state folder at start.</summary>
     internal RoutingTables Routes { get; private set; } = new();

@@ -41,15 +41,22 @@ public sealed class ForecastOperation : IOperation
         var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
         var model = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).Create(modelName);
         var results = new List<MsgPackValue>(series.Count);
-        foreach (var (id, history) in series)
+        foreach (var (id, history, stored) in series)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             double[][] values;
             bool fellBack;
             try
             {
-                (var opened, fellBack) = FleetForecast.OpenOrFallBack(model, history);
-                values = opened.Forecast(horizon, quantiles);
+                if (stored && context.Forecasters is { } open)
+                {
+                    (values, fellBack) = open.Forecast(id, modelName, model, history, horizon, quantiles);
+                }
+                else
+                {
+                    (var opened, fellBack) = FleetForecast.OpenOrFallBack(model, history);
+                    values = opened.Forecast(horizon, quantiles);
+                }
             }
             catch (ArgumentOutOfRangeException e)
             {
@@ -84,7 +91,8 @@ public sealed class ForecastOperation : IOperation
         return MsgPackValue.FromBinary(bytes);
     }
 
-    private static (string Id, TimeSeries History) Resolve(MsgPackValue item, string path, RequestContext context)
+    /// <returns>The series, and whether it is an ingested one (whose forecaster the server keeps open).</returns>
+    private static (string Id, TimeSeries History, bool Stored) Resolve(MsgPackValue item, string path, RequestContext context)
     {
         var s = new BodyFields(item, path, "id", "values", "step_seconds", "end");
         string id = s.OptionalString("id") ?? path;
@@ -114,6 +122,6 @@ public sealed class ForecastOperation : IOperation
             timestamps[t] = end - ((values.Length - 1 - t) * step);
         }
 
-        return (id, new TimeSeries(id, timestamps, values));
+        return (id, new TimeSeries(id, timestamps, values), s.Optional("values") is null);
     }
 }
