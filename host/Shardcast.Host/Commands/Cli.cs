@@ -26,6 +26,7 @@ public static class Cli
             ChaosCommand.Create(output, error),
             RebalanceCommand.Create(output, error),
             RunCommand.Create(output, error),
+            DemoCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);
