@@ -58,7 +58,7 @@ public static class DemoReport
         if (outcomes.FirstOrDefault(o => o.Forecasts is not null) is { Forecasts: { } forecasts } predictive)
         {
             html.Append("<h2>Forecast against actual, the hottest partitions</h2>");
-            html.Append(C, $"<p class=\"note\">One step ahead ({s.StepMinutes} minutes), as the predictive policy received them from the host ({Escape(predictive.ForecastModels ?? "")}); the band runs from the median to the planned quantile q{request.Predictive.Quantile:0.##}. MASE over every partition: {predictive.ForecastMase:0.###}.</p>");
+            html.Append(C, $"<p class=\"note\">One step ahead ({s.StepMinutes} minutes), as the predictive policy received them from the host ({Escape(predictive.ForecastModels ?? "")}); the band runs from the median to the planned quantile q{request.Predictive.Quantile:0.##}. MASE over every partition (scaled by the seasonal-naive forecast's in-sample error, docs/demo.md): {predictive.ForecastMase:0.###}.</p>");
             foreach (int p in Hottest(demand, 4))
             {
                 var (median, upper) = forecasts.ForecastOf(p);

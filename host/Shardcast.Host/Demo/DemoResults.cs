@@ -84,6 +84,7 @@ public static class DemoResults
         };
         if (outcome.Forecasts is PredictivePolicy predictive)
         {
+            figures["forecast_mase_lag1"] = predictive.ForecastMaseLag1 is { } lag1 ? Math.Round(lag1, 4) : null;
             figures["forecast_call_ms_p50"] = Math.Round(PolicyRun.Percentile([.. predictive.ForecastCallMs], 0.5), 3);
             figures["plan_call_ms_p50"] = Math.Round(PolicyRun.Percentile([.. predictive.PlanCallMs], 0.5), 3);
         }

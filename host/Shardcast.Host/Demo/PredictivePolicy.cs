@@ -54,7 +54,8 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     private readonly PredictiveOptions _options = options ?? new PredictiveOptions();
     private double[][]? _median, _upper;  // per partition, per step of the day: the one-step-ahead forecasts
     private double[][]? _current;         // per partition: the planned quantile over the horizon from this step
-    private double[]? _scale;             // per partition: mean absolute one-step change over the warm-up (MASE's scale)
+    private double[]? _scale;             // per partition: the seasonal-naive forecast's mean absolute error over the warm-up (MASE's scale)
+    private double[]? _scaleLag1;         // the same for the last value as the forecast
     private int _ingested;                // history steps sent so far
     private int _surpriseStep = -1;
     private int _removeAdvice;
@@ -74,39 +75,46 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     /// <summary>The models the host served the last forecast with.</summary>
     public string? ServedBy { get; private set; }
 
-    public double? ForecastMase
+    /// <summary>
+    /// MASE of the one-step-ahead medians over the compared steps, scaled per partition by the seasonal-naive
+    /// forecast's in-sample error over the warm-up (the value a day back; the last value where the warm-up is shorter
+    /// than two days), averaged over partitions.
+    /// </summary>
+    public double? ForecastMase => Mase(_scale);
+
+    /// <summary>The same scaled by the last-value forecast's in-sample error: a harder bar at short steps, where load persists from one step to the next.</summary>
+    public double? ForecastMaseLag1 => Mase(_scaleLag1);
+
+    private double? Mase(double[]? scale)
     {
-        get
+        if (_median is null || scale is null)
         {
-            if (_median is null || _scale is null)
-            {
-                return null;
-            }
-
-            double sum = 0;
-            int series = 0;
-            for (int p = 0; p < _median.Length; p++)
-            {
-                double error = 0;
-                int n = 0;
-                for (int s = 0; s < _median[p].Length; s++)
-                {
-                    if (!double.IsNaN(_median[p][s]) && _actual![p][s] is var a && !double.IsNaN(a))
-                    {
-                        error += Math.Abs(a - _median[p][s]);
-                        n++;
-                    }
-                }
-
-                if (n > 0 && _scale[p] > 0)
-                {
-                    sum += error / n / _scale[p];
-                    series++;
-                }
-            }
-
-            return series > 0 ? sum / series : null;
+            return null;
         }
+
+        double sum = 0;
+        int series = 0;
+        for (int p = 0; p < _median.Length; p++)
+        {
+            double error = 0;
+            int n = 0;
+            for (int s = 0; s < _median[p].Length; s++)
+            {
+                if (!double.IsNaN(_median[p][s]) && _actual![p][s] is var a && !double.IsNaN(a))
+                {
+                    error += Math.Abs(a - _median[p][s]);
+                    n++;
+                }
+            }
+
+            if (n > 0 && scale[p] > 0)
+            {
+                sum += error / n / scale[p];
+                series++;
+            }
+        }
+
+        return series > 0 ? sum / series : null;
     }
 
     private double[][]? _actual;
@@ -121,7 +129,9 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
             _median = NaNs(p, view.Scenario.Steps);
             _upper = NaNs(p, view.Scenario.Steps);
             _actual = NaNs(p, view.Scenario.Steps);
-            _scale = Enumerable.Range(0, p).Select(i => NaiveScale(view, i)).ToArray();
+            int season = view.ObservedSteps >= 2 * view.Scenario.StepsPerDay ? view.Scenario.StepsPerDay : 1;
+            _scale = Enumerable.Range(0, p).Select(i => NaiveScale(view, i, season)).ToArray();
+            _scaleLag1 = Enumerable.Range(0, p).Select(i => NaiveScale(view, i, 1)).ToArray();
         }
 
         if (view.StepStart)
@@ -341,16 +351,16 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     private static double[][] NaNs(int rows, int columns) =>
         Enumerable.Range(0, rows).Select(_ => Enumerable.Repeat(double.NaN, columns).ToArray()).ToArray();
 
-    /// <summary>MASE's scale: the mean absolute change from one step to the next over the warm-up (the naive forecast's in-sample error).</summary>
-    private static double NaiveScale(ClusterView view, int partition)
+    /// <summary>MASE's scale: the mean absolute change over <paramref name="lag"/> steps across the warm-up (the naive forecast's in-sample error at that lag).</summary>
+    private static double NaiveScale(ClusterView view, int partition, int lag)
     {
         int n = view.ObservedSteps;
         double sum = 0;
-        for (int s = 1; s < n; s++)
+        for (int s = lag; s < n; s++)
         {
-            sum += Math.Abs(view.Observed(s, partition) - view.Observed(s - 1, partition));
+            sum += Math.Abs(view.Observed(s, partition) - view.Observed(s - lag, partition));
         }
 
-        return n > 1 ? sum / (n - 1) : double.NaN;
+        return n > lag ? sum / (n - lag) : double.NaN;
     }
 }
