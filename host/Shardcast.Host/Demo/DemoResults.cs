@@ -46,6 +46,8 @@ public static class DemoResults
                 ["quantile"] = request.Predictive.Quantile,
                 ["plan_time_ms"] = request.Predictive.PlanTimeMs,
                 ["min_gain"] = request.Predictive.MinGain,
+                ["scaling"] = request.Predictive.Scaling,
+                ["scale_in_hours"] = request.Predictive.ScaleInHours,
             },
         };
         var policies = new JsonObject();

@@ -23,6 +23,12 @@ public sealed record PredictiveOptions
     /// <summary>A partition whose load is this many times its forecast (the planned quantile) is a surprise: a cycle runs at once.</summary>
     public double SurpriseRatio { get; init; } = 1.3;
 
+    /// <summary>A node is drained only where the forecast says the cluster needs fewer nodes for this long (a drain and a later refill cost the node's bytes twice; a short dip does not pay for them).</summary>
+    public double ScaleInHours { get; init; } = 6;
+
+    /// <summary>Add and drain nodes (false: plan on the nodes there are, as the other policies do).</summary>
+    public bool Scaling { get; init; } = true;
+
     /// <summary>Consecutive cycles whose plan advised removing nodes before one is drained (hysteresis).</summary>
     public int RemoveAfterCycles { get; init; } = 6;
 
@@ -41,8 +47,8 @@ public sealed record PredictiveOptions
 /// and asks for a plan on the forecast (`plan`), all over the socket with the C# client as any planner would. It
 /// carries the plan out where the forecast peak is above theta and the plan lowers it enough, adds nodes where the
 /// plan's capacity forecast says the horizon needs more than there are (ahead of the step that needs them, by the
-/// provisioning time), and drains the node that holds the fewest bytes where the whole horizon needs fewer, several
-/// cycles in a row.
+/// time to provision and fill a node), and drains the node that holds the fewest bytes where the plan advised fewer
+/// nodes several cycles in a row and a six-hour forecast agrees.
 /// Between steps, a partition whose load runs well above its forecast (an anomaly) triggers a cycle at once, planned
 /// on what is measured where it is above the forecast.
 /// </summary>
@@ -298,18 +304,20 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
             }
         }
 
-        Scale(view, plan["scaling"], actions);
+        await ScaleAsync(view, plan["scaling"], actions, cancellation).ConfigureAwait(false);
         return actions;
     }
 
     /// <summary>
     /// Follows the plan's capacity forecast (docs/plan-file.md, `scaling`): adds the nodes it asks for where the first
-    /// step that needs them is within the provisioning lead; where the whole horizon needs fewer nodes, several cycles
-    /// in a row, drains one node, the one holding the fewest bytes (draining costs its bytes).
+    /// step that needs them is within the lead (the provisioning time and the time to fill a node with its share of
+    /// the bytes); where the plan advises removing nodes several cycles in a row, and a longer forecast says the
+    /// cluster needs fewer nodes for <see cref="PredictiveOptions.ScaleInHours"/>, drains one node: the one holding
+    /// the fewest bytes (draining costs its bytes).
     /// </summary>
-    private void Scale(ClusterView view, MsgPackValue? scaling, PolicyActions actions)
+    private async Task ScaleAsync(ClusterView view, MsgPackValue? scaling, PolicyActions actions, CancellationToken cancellation)
     {
-        if (scaling is null || scaling.Kind != MsgPackKind.Map)
+        if (!_options.Scaling || scaling is null || scaling.Kind != MsgPackKind.Map)
         {
             return;
         }
@@ -321,8 +329,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
         if (add > 0)
         {
             _removeAdvice = 0;
-            int lead = ((s.ProvisionMinutes + s.StepMinutes - 1) / s.StepMinutes) + 2;
-            if (!provisioning && Integer(scaling["from_step"]) <= lead)
+            if (!provisioning && Integer(scaling["from_step"]) <= LeadSteps(view))
             {
                 actions.AddNodes = add;
             }
@@ -331,17 +338,67 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
         }
 
         _removeAdvice = Integer(scaling["remove"]) > 0 ? _removeAdvice + 1 : 0;
-        if (_removeAdvice >= _options.RemoveAfterCycles && !provisioning && !draining && !view.MovingTo.Any(m => m >= 0))
+        if (_removeAdvice < _options.RemoveAfterCycles || provisioning || draining || view.MovingTo.Any(m => m >= 0))
         {
-            var bytes = new double[view.Nodes.Count];
-            for (int i = 0; i < view.Partitions; i++)
-            {
-                bytes[view.Owner[i]] += view.SizeBytes(i);
-            }
-
-            actions.Drain.Add(Enumerable.Range(0, view.Nodes.Count).Where(n => view.Nodes[n].Accepts && view.Nodes[n].IsReady(view.Tick)).MinBy(n => bytes[n]));
-            _removeAdvice = 0;
+            return;
         }
+
+        int have = view.Nodes.Count(n => n.Accepts);
+        if (await NodesNeededAheadAsync(view, cancellation).ConfigureAwait(false) + 1 >= have)
+        {
+            return;
+        }
+
+        var bytes = new double[view.Nodes.Count];
+        for (int i = 0; i < view.Partitions; i++)
+        {
+            bytes[view.Owner[i]] += view.SizeBytes(i);
+        }
+
+        actions.Drain.Add(Enumerable.Range(0, view.Nodes.Count).Where(n => view.Nodes[n].Accepts && view.Nodes[n].IsReady(view.Tick)).MinBy(n => bytes[n]));
+        _removeAdvice = 0;
+    }
+
+    /// <summary>Steps between asking for a node and its carrying its share: provisioning, then copying a node's share of the bytes at the moves it may run at once.</summary>
+    private static int LeadSteps(ClusterView view)
+    {
+        var s = view.Scenario;
+        double share = Enumerable.Range(0, view.Partitions).Sum(view.SizeBytes) / Math.Max(1, view.Nodes.Count(n => n.Accepts));
+        double fillMinutes = share / (s.MovesPerNode * s.MigrationBytesPerSecond) / 60;
+        return (int)Math.Ceiling((s.ProvisionMinutes + fillMinutes) / s.StepMinutes) + 1;
+    }
+
+    /// <summary>
+    /// The most nodes any step of the next <see cref="PredictiveOptions.ScaleInHours"/> needs: the cluster's total load
+    /// at the planned quantile over theta times a node's capacity. The total's quantile is the sum of the medians plus
+    /// the root of the summed squares of each partition's spread (as for independent partitions: summing every
+    /// partition's own quantile would provision for all of them peaking at once). Forecast by ETS where the model
+    /// asked for is the LSTM (it forecasts 12 steps at most).
+    /// </summary>
+    private async Task<int> NodesNeededAheadAsync(ClusterView view, CancellationToken cancellation)
+    {
+        var s = view.Scenario;
+        int horizon = Math.Max(1, (int)Math.Round(_options.ScaleInHours * 60 / s.StepMinutes));
+        var ids = Enumerable.Range(0, view.Partitions).Select(i => MsgPackValue.Map(("id", MsgPackValue.From(DemandSet.PartitionName(i))))).ToArray();
+        var answer = await client.CallAsync("forecast", MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray(ids)),
+            ("horizon", MsgPackValue.From(horizon)),
+            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.5), MsgPackValue.From(_options.Quantile)])),
+            ("model", MsgPackValue.From(_options.Model == "lstm" ? "ets" : _options.Model))), cancellation).ConfigureAwait(false);
+        var median = new double[horizon];
+        var spread = new double[horizon];
+        foreach (var forecast in answer["forecasts"]!.Items)
+        {
+            var quantiles = forecast["values"]!.Items;
+            for (int h = 0; h < horizon; h++)
+            {
+                double m = Math.Max(0, quantiles[0].Items[h].AsDouble()), u = Math.Max(m, quantiles[1].Items[h].AsDouble());
+                median[h] += m;
+                spread[h] += (u - m) * (u - m);
+            }
+        }
+
+        return Enumerable.Range(0, horizon).Max(h => (int)Math.Ceiling((median[h] + Math.Sqrt(spread[h])) / (s.Theta * s.NodeCapacity)));
     }
 
     private static int Integer(MsgPackValue? value) => value is { Kind: MsgPackKind.Integer or MsgPackKind.Float } v ? (int)v.AsDouble() : 0;

@@ -59,6 +59,26 @@ public sealed class OpenForecastersTests
     }
 
     [Fact]
+    public async Task Auto_over_the_socket_beyond_the_lstms_horizon_leaves_it_out_and_says_so()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        await client.CallAsync("ingest", Ingest("p", 0, 700)).WaitAsync(Patience);
+        var near = await client.CallAsync("forecast", Forecast("p", "auto")).WaitAsync(Patience);
+        Assert.Null(near["note"]);
+        var far = await client.CallAsync("forecast", MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p")))])), ("model", MsgPackValue.From("auto")), ("horizon", MsgPackValue.From(48L)))).WaitAsync(Patience);
+        Assert.Contains("auto left the LSTM out: it forecasts at most 12 steps", far["note"]!.String, StringComparison.Ordinal);
+        var median = far["forecasts"]!.Items[0]["values"]!.Items[1].Items.Select(v => v.AsDouble()).ToArray();
+        Assert.Equal(48, median.Length);
+        Assert.All(Enumerable.Range(0, 48), h => Assert.InRange(median[h], Value(700 + h) - 10, Value(700 + h) + 10));
+
+        // The kept forecasters: one with the LSTM for 6 steps, one without for 48; asking again reuses both.
+        await client.CallAsync("forecast", Forecast("p", "auto")).WaitAsync(Patience);
+        Assert.Equal(2, server.Server.Forecasters.Fits);
+    }
+
+    [Fact]
     public async Task Conditioning_on_no_new_point_answers_exactly_as_the_fit_did()
     {
         var forecasters = new OpenForecasters(refitPoints: 1000);

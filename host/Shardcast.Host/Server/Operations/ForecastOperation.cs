@@ -39,7 +39,9 @@ public sealed class ForecastOperation : IOperation
 
         bool binary = fields.OptionalBool("binary", false);
         var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
-        var model = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).Create(modelName);
+        // auto leaves the LSTM out where it cannot serve the horizon or the quantiles, as the CLI and the planner do.
+        var (model, note) = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).CreateFor(modelName, horizon, quantiles);
+        string openAs = note is null ? modelName : modelName + " (without lstm)";
         var results = new List<MsgPackValue>(series.Count);
         foreach (var (id, history, stored) in series)
         {
@@ -50,7 +52,7 @@ public sealed class ForecastOperation : IOperation
             {
                 if (stored && context.Forecasters is { } open)
                 {
-                    (values, fellBack) = open.Forecast(id, modelName, model, history, horizon, quantiles);
+                    (values, fellBack) = open.Forecast(id, openAs, model, history, horizon, quantiles);
                 }
                 else
                 {
@@ -69,9 +71,17 @@ public sealed class ForecastOperation : IOperation
                 ("values", binary ? Float32(values) : MsgPackValue.FromArray(values.Select(row => MsgPackValue.FromArray(row.Select(MsgPackValue.From)))))));
         }
 
-        return MsgPackValue.Map(
+        var answer = new List<(string, MsgPackValue)>
+        {
             ("model", MsgPackValue.From(modelName)), ("horizon", MsgPackValue.From((long)horizon)),
-            ("quantiles", MsgPackValue.FromArray(quantiles.Select(MsgPackValue.From))), ("forecasts", MsgPackValue.FromArray(results)));
+            ("quantiles", MsgPackValue.FromArray(quantiles.Select(MsgPackValue.From))), ("forecasts", MsgPackValue.FromArray(results)),
+        };
+        if (note is not null)
+        {
+            answer.Add(("note", MsgPackValue.From(note)));
+        }
+
+        return MsgPackValue.Map([.. answer]);
     }
 
     /// <summary>[q][h] as one bin of float32, quantile-major.</summary>
