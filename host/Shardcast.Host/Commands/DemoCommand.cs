@@ -28,6 +28,8 @@ public static class DemoCommand
         var model = new Option<string>("--model") { Description = "The predictive policy's forecast model: auto, lstm, ets, snaive.", DefaultValueFactory = _ => "auto" };
         var planTime = new Option<int>("--plan-time-ms") { Description = "The predictive policy's search time per cycle.", DefaultValueFactory = _ => 100 };
         var noScaling = new Option<bool>("--no-scaling") { Description = "The predictive policy plans on the nodes there are (adds and drains none), as the other policies do." };
+        var planOn = new Option<string>("--plan-on") { Description = "What the predictive policy plans on: quantile (each partition's q0.9) or median.", DefaultValueFactory = _ => "quantile" };
+        planOn.AcceptOnlyFromAmong("quantile", "median");
         var noStore = new Option<bool>("--no-store") { Description = "Do not carry the moves out on an embedded Garnet cluster (no lost-write check)." };
         var storeMoves = new Option<int>("--store-moves") { Description = "Most moves per policy carried out on the store.", DefaultValueFactory = _ => 1000 };
         var warmup = new Option<int>("--warmup-days") { Description = "Days of history before the compared hours.", DefaultValueFactory = _ => 3 };
@@ -36,7 +38,7 @@ public static class DemoCommand
         model.AcceptOnlyFromAmong("auto", "lstm", "ets", "snaive");
         var command = new Command("demo", "A simulated day of changing load: static, slot-count, reactive and Shardcast's predictive policy on the same cluster, with a report.")
         {
-            seed, hours, nodes, partitions, trace, output_, policies, model, planTime, noScaling, noStore, storeMoves, warmup, failureHour, addHour,
+            seed, hours, nodes, partitions, trace, output_, policies, model, planTime, noScaling, planOn, noStore, storeMoves, warmup, failureHour, addHour,
         };
         command.SetAction(parse =>
         {
@@ -72,7 +74,7 @@ public static class DemoCommand
                 Scenario = scenario,
                 Trace = parse.GetValue(trace),
                 Policies = names,
-                Predictive = new PredictiveOptions { Model = parse.GetValue(model)!, PlanTimeMs = parse.GetValue(planTime), Scaling = !parse.GetValue(noScaling) },
+                Predictive = new PredictiveOptions { Model = parse.GetValue(model)!, PlanTimeMs = parse.GetValue(planTime), Scaling = !parse.GetValue(noScaling), PlanOnMedian = parse.GetValue(planOn) == "median" },
                 Store = !parse.GetValue(noStore),
                 Replay = new StoreReplayOptions { MaxMovesPerPolicy = parse.GetValue(storeMoves) },
             };

@@ -47,6 +47,7 @@ public static class DemoResults
                 ["plan_time_ms"] = request.Predictive.PlanTimeMs,
                 ["min_gain"] = request.Predictive.MinGain,
                 ["scaling"] = request.Predictive.Scaling,
+                ["plan_on"] = request.Predictive.PlanOnMedian ? "median" : "quantile",
                 ["scale_in_hours"] = request.Predictive.ScaleInHours,
             },
         };

@@ -26,6 +26,12 @@ public sealed record PredictiveOptions
     /// <summary>A node is drained only where the forecast says the cluster needs fewer nodes for this long (a drain and a later refill cost the node's bytes twice; a short dip does not pay for them).</summary>
     public double ScaleInHours { get; init; } = 6;
 
+    /// <summary>
+    /// Plan on each partition's median forecast (theta is the headroom) rather than its planned quantile: a node's sum
+    /// of its partitions' own q0.9 is far above the node's q0.9, so planning on it sees hot nodes that will not be.
+    /// </summary>
+    public bool PlanOnMedian { get; init; }
+
     /// <summary>Add and drain nodes (false: plan on the nodes there are, as the other policies do).</summary>
     public bool Scaling { get; init; } = true;
 
@@ -60,6 +66,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     private readonly PredictiveOptions _options = options ?? new PredictiveOptions();
     private double[][]? _median, _upper;  // per partition, per step of the day: the one-step-ahead forecasts
     private double[][]? _current;         // per partition: the planned quantile over the horizon from this step
+    private double[][]? _currentMedian;   // per partition: the median over the horizon from this step
     private double[]? _scale;             // per partition: the seasonal-naive forecast's mean absolute error over the warm-up (MASE's scale)
     private double[]? _scaleLag1;         // the same for the last value as the forecast
     private int _ingested;                // history steps sent so far
@@ -144,7 +151,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
         {
             await IngestAsync(view, cancellation).ConfigureAwait(false);
             await ForecastAsync(view, cancellation).ConfigureAwait(false);
-            return await CycleAsync(view, _current!, cancellation).ConfigureAwait(false);
+            return await CycleAsync(view, _options.PlanOnMedian ? _currentMedian! : _current!, cancellation).ConfigureAwait(false);
         }
 
         // Between steps: a cycle at once where a partition runs well above its forecast and its node is hot.
@@ -166,7 +173,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
             double now = view.PartitionLoad[i];
             if (now > _options.SurpriseRatio * _current[i][0] + floor && nodeLoad[view.Owner[i]] > view.Scenario.Theta * view.Scenario.NodeCapacity)
             {
-                surprised ??= _current.Select(row => (double[])row.Clone()).ToArray();
+                surprised ??= (_options.PlanOnMedian ? _currentMedian! : _current).Select(row => (double[])row.Clone()).ToArray();
                 for (int h = 0; h < surprised[i].Length; h++)
                 {
                     surprised[i][h] = Math.Max(surprised[i][h], now);
@@ -233,6 +240,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
         ForecastCallMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         var forecasts = answer["forecasts"]!.Items;
         _current = new double[view.Partitions][];
+        _currentMedian = new double[view.Partitions][];
         var served = new SortedSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < view.Partitions; i++)
         {
@@ -242,6 +250,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
             var median = quantiles[0].Items;
             var upper = quantiles[1].Items;
             _current[i] = upper.Select(v => Math.Max(0, v.AsDouble())).ToArray();
+            _currentMedian[i] = median.Select(v => Math.Max(0, v.AsDouble())).ToArray();
             if (view.Step < _median![i].Length)
             {
                 _median[i][view.Step] = Math.Max(0, median[0].AsDouble());
