@@ -11,7 +11,7 @@ public sealed class StaticPolicy : IRebalancePolicy
 /// <summary>
 /// Evens out the number of partitions per node, blind to load, as `redis-cli --cluster rebalance` evens out slots:
 /// checked every hour and whenever the node set changed; moves from nodes above the even share to nodes below it,
-/// the source's lowest-numbered partitions first, only where counts differ by more than one.
+/// the source keeping its lowest-numbered partitions (the rest move), only where counts differ by more than one.
 /// </summary>
 public sealed class SlotCountPolicy : IRebalancePolicy
 {

@@ -123,10 +123,11 @@ public static class SyntheticDemand
         int p = scenario.Partitions, warm = scenario.WarmupSteps, steps = scenario.Steps, all = warm + steps;
         double stepHours = scenario.StepMinutes / 60.0;
         var weights = Popularity.Weights(p, random);
-        var tenant = Enumerable.Range(0, p).Select(i => i % scenario.Tenants).ToArray();
-        var phase = Enumerable.Range(0, scenario.Tenants).Select(t => t == 0 ? 0.0 : random.NextDouble() * 10 - 5).ToArray();
-        var weekend = Enumerable.Range(0, scenario.Tenants).Select(_ => 0.55 + 0.35 * random.NextDouble()).ToArray();
-        var growth = Enumerable.Range(0, scenario.Tenants).Select(_ => 0.06 * random.NextDouble()).ToArray();
+        int tenants = Math.Min(scenario.Tenants, p); // every tenant holds a partition
+        var tenant = Enumerable.Range(0, p).Select(i => i % tenants).ToArray();
+        var phase = Enumerable.Range(0, tenants).Select(t => t == 0 ? 0.0 : random.NextDouble() * 10 - 5).ToArray();
+        var weekend = Enumerable.Range(0, tenants).Select(_ => 0.55 + 0.35 * random.NextDouble()).ToArray();
+        var growth = Enumerable.Range(0, tenants).Select(_ => 0.06 * random.NextDouble()).ToArray();
         var load = new double[all * p];
         var noise = new double[p];
         for (int s = 0; s < all; s++)
@@ -186,7 +187,7 @@ public static class SyntheticDemand
     private static void AddHotSpots(DemandSet demand, DemoScenario scenario, Random random, List<DemandEvent> events)
     {
         int all = demand.WarmupSteps + demand.Steps;
-        for (int t = 0; t < scenario.Tenants; t++)
+        foreach (int t in demand.Tenant.Distinct().Order())
         {
             var own = Enumerable.Range(0, demand.Partitions).Where(i => demand.Tenant[i] == t).ToArray();
             int s = 0;
@@ -274,7 +275,7 @@ public static class TraceDemand
             }
         }
 
-        var tenant = Enumerable.Range(0, p).Select(i => i % scenario.Tenants).ToArray();
+        var tenant = Enumerable.Range(0, p).Select(i => i % Math.Min(scenario.Tenants, p)).ToArray();
         string source = $"trace {folder} ({series.Count} series" + (refused.Count > 0 ? $", {refused.Count} refused" : "") + ")";
         var demand = new DemandSet(source, p, warm, steps, load, Popularity.Sizes(weights, random), tenant, []);
         demand.ScaleTo(scenario.PeakDemandShare * scenario.Nodes * scenario.NodeCapacity);

@@ -59,12 +59,12 @@ public static class Planner
             .Select(w => new PlannedMove(spec.Partitions[w.Key].Id, spec.Partitions[w.Key].Node, spec.Nodes[assignment[w.Key]].Id, spec.Partitions[w.Key].SizeBytes, w.Value))
             .ToList();
         var plan = new Plan(input, assignment, moves, before, after, ScalingAdvice.None(CapacityAdvisor.MedianCapacity(spec)), result, safe, TimeSpan.Zero) { Guard = guard };
-        if (!after.Feasible && options.AdviseScaling)
+        if (!after.Feasible)
         {
             plan = plan with
             {
-                Scaling = cancellationToken.IsCancellationRequested
-                    ? new ScalingAdvice(null, CapacityAdvisor.MedianCapacity(spec), "not computed: the plan was interrupted")
+                Scaling = !options.AdviseScaling ? new ScalingAdvice(null, CapacityAdvisor.MedianCapacity(spec), "not computed: scaling advice was turned off")
+                    : cancellationToken.IsCancellationRequested ? new ScalingAdvice(null, CapacityAdvisor.MedianCapacity(spec), "not computed: the plan was interrupted")
                     : CapacityAdvisor.Advise(input, plan, backend, searchOptions, cancellationToken),
             };
         }

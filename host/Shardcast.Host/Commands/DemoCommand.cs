@@ -58,6 +58,7 @@ public static class DemoCommand
                 ?? (names.Count == 0 ? "--policies names none" : null)
                 ?? names.Where(n => !DemoRun.AllPolicies.Contains(n)).Select(n => $"--policies: unknown policy '{n}'; known: {string.Join(", ", DemoRun.AllPolicies)}").FirstOrDefault()
                 ?? (names.Distinct().Count() != names.Count ? "--policies names a policy twice" : null)
+                ?? (names.Contains("predictive") && scenario.WarmupDays < 1 ? $"--warmup-days must be at least 1 where the predictive policy runs (its forecasts learn from the history), found {scenario.WarmupDays}" : null)
                 ?? (parse.GetValue(planTime) is < 1 or > 60_000 ? $"--plan-time-ms must be 1 to 60000, found {parse.GetValue(planTime)}" : null)
                 ?? (parse.GetValue(storeMoves) < 0 ? $"--store-moves must be 0 or more, found {parse.GetValue(storeMoves)}" : null)
                 ?? (parse.GetValue(trace) is { } t && !Directory.Exists(t) ? $"--trace {t}: no such folder" : null)

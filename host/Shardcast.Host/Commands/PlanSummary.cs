@@ -120,8 +120,10 @@ public static class PlanSummary
 
         if (!plan.Feasible)
         {
-            string add = plan.Scaling.NodesToAdd is { } k ? Invariant($"add {k} node(s) of capacity [{string.Join(", ", plan.Scaling.NodeCapacity.Select(c => c.ToString("G4", CultureInfo.InvariantCulture)))}]") : "adding nodes does not help";
-            console.MarkupLine($"[yellow]scaling advice:[/] {Markup.Escape(add)}: {Markup.Escape(plan.Scaling.Reason)}");
+            string advice = plan.Scaling.NodesToAdd is { } k ? Invariant($"add {k} node(s) of capacity [{string.Join(", ", plan.Scaling.NodeCapacity.Select(c => c.ToString("G4", CultureInfo.InvariantCulture)))}]: {plan.Scaling.Reason}")
+                : plan.Scaling.Reason.StartsWith("not computed", StringComparison.Ordinal) ? plan.Scaling.Reason
+                : $"adding nodes does not help: {plan.Scaling.Reason}";
+            console.MarkupLine($"[yellow]scaling advice:[/] {Markup.Escape(advice)}");
         }
     }
 

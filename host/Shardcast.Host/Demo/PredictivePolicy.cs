@@ -295,7 +295,9 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
             ("nodes", MsgPackValue.FromArray(nodes)),
             ("partitions", MsgPackValue.FromArray(partitions)),
             ("objective", MsgPackValue.Map(("theta", MsgPackValue.From(s.Theta)), ("w_bal", MsgPackValue.From(_options.BalanceWeight)), ("w_move", MsgPackValue.From(_options.MoveWeight)))),
-            ("options", MsgPackValue.Map(("time_ms", MsgPackValue.From(_options.PlanTimeMs)), ("seed", MsgPackValue.From(_options.Seed + (ulong)Cycles)))));
+            // The capacity forecast (scaling.add, remove) is all the policy reads: the search for nodes_to_add would cost
+            // several more searches on every overloaded cycle.
+            ("options", MsgPackValue.Map(("time_ms", MsgPackValue.From(_options.PlanTimeMs)), ("seed", MsgPackValue.From(_options.Seed + (ulong)Cycles)), ("advise_scaling", MsgPackValue.False))));
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var plan = await client.CallAsync("plan", request, cancellation).ConfigureAwait(false);
         PlanCallMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

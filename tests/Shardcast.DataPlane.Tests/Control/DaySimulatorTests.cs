@@ -213,6 +213,14 @@ public sealed class DaySimulatorTests
     }
 
     [Fact]
+    public void Fewer_partitions_than_tenants_leave_no_tenant_empty()
+    {
+        var demand = SyntheticDemand.Generate(new DemoScenario { Nodes = 2, Partitions = 2, Tenants = 3, Hours = 1, WarmupDays = 1, FailureHour = null, AddHour = null });
+        Assert.Equal([0, 1], demand.Tenant);
+        Assert.Equal(2, demand.Events.Select(e => demand.Tenant[e.Partition]).Distinct().Count());
+    }
+
+    [Fact]
     public void A_trace_folder_is_replayed_scaled_clipped_and_its_bad_files_named()
     {
         string folder = Directory.CreateTempSubdirectory("shardcast-trace-").FullName;

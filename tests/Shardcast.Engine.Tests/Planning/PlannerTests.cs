@@ -96,6 +96,19 @@ public class PlannerTests
     }
 
     [Fact]
+    public void Plan_WithTheAdviceTurnedOff_SaysItWasNotComputedRatherThanFeasible()
+    {
+        var spec = ClusterGenerator.Generate(new GeneratorOptions(300, 10, 4, 2, 9, TargetUtilisation: 1.4));
+        var plan = Planner.Plan(spec, Steps(steps: 5_000) with { AdviseScaling = false });
+        Assert.False(plan.Feasible);
+        Assert.Null(plan.Scaling.NodesToAdd);
+        Assert.Equal("not computed: scaling advice was turned off", plan.Scaling.Reason);
+
+        // The capacity forecast is the plan's own: it is there either way, and says the horizon needs more nodes.
+        Assert.True(CapacityForecast.Compute(plan).Add > 0);
+    }
+
+    [Fact]
     public void Plan_WhenOnlyTheMoveBudgetBinds_SaysAddingNodesDoesNotHelp()
     {
         // Draining nodes must be emptied, but the budget allows no move at all.

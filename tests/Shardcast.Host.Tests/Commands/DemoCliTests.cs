@@ -96,6 +96,7 @@ public sealed class DemoCliTests
     [InlineData("--partitions", "3", "--partitions must be the node count (8)")]
     [InlineData("--trace", "/no/such/folder", "--trace /no/such/folder: no such folder")]
     [InlineData("--failure-hour", "30", "the failure hour must lie in the simulated hours (0 to 24)")]
+    [InlineData("--warmup-days", "0", "--warmup-days must be at least 1 where the predictive policy runs")]
     public void Bad_options_are_refused_naming_them(string option, string value, string message)
     {
         var (code, _, stderr) = Run("demo", option, value, "--no-store");

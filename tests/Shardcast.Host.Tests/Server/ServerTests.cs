@@ -22,6 +22,27 @@ public class ServerTests
         MsgPackValue.FromMap([.. map.Pairs.Where(p => !extra.Any(e => e.Key == p.Key.String)), .. extra.Select(e => new KeyValuePair<MsgPackValue, MsgPackValue>(MsgPackValue.From(e.Key), e.Value))]);
 
     [Fact]
+    public async Task Plan_advises_nodes_for_an_infeasible_cluster_unless_asked_not_to()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+        static MsgPackValue Row(double v) => MsgPackValue.FromArray([MsgPackValue.FromArray([MsgPackValue.From(v)])]);
+        MsgPackValue Cluster(bool advise) => MsgPackValue.Map(
+            ("resources", MsgPackValue.FromArray([MsgPackValue.From("ops")])),
+            ("horizon", MsgPackValue.Map(("steps", MsgPackValue.From(1L)), ("step_seconds", MsgPackValue.From(300L)))),
+            ("nodes", MsgPackValue.FromArray([.. new[] { "a", "b" }.Select(id => MsgPackValue.Map(("id", MsgPackValue.From(id)), ("capacity", MsgPackValue.FromArray([MsgPackValue.From(10.0)]))))])),
+            ("partitions", MsgPackValue.FromArray([.. Enumerable.Range(0, 3).Select(i => MsgPackValue.Map(("id", MsgPackValue.From($"p{i}")), ("node", MsgPackValue.From("a")), ("load", Row(8))))])),
+            ("options", MsgPackValue.Map(("time_ms", MsgPackValue.From(50L)), ("advise_scaling", MsgPackValue.From(advise)))));
+
+        var advised = await client.CallAsync("plan", Cluster(advise: true)).WaitAsync(Patience);
+        Assert.True(advised["scaling"]!["nodes_to_add"]!.AsDouble() >= 1);
+        var skipped = await client.CallAsync("plan", Cluster(advise: false)).WaitAsync(Patience);
+        Assert.Equal(MsgPackKind.Nil, skipped["scaling"]!["nodes_to_add"]!.Kind);
+        Assert.Equal("not computed: scaling advice was turned off", skipped["scaling"]!["reason"]!.String);
+        Assert.Equal(1, skipped["scaling"]!["add"]!.AsDouble());
+    }
+
+    [Fact]
     public void The_error_codes_are_frozen()
     {
         // Clients switch on these strings: a change here breaks them. Add codes; never rename or remove one.

@@ -124,7 +124,7 @@ public sealed class PlanOperation : IOperation
             return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock };
         }
 
-        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve");
+        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve", "advise_scaling");
         string? backend = o.OptionalString("backend");
         if (backend is not null && !BackendCatalog.Known.Contains(backend))
         {
@@ -143,6 +143,7 @@ public sealed class PlanOperation : IOperation
             Algorithm = algorithm is null ? null : algorithm is "anneal" or "genetic" or "greedy" or "genetic-anneal" ? Planner.ParseAlgorithm(algorithm) : throw new BadRequestException("body.options.algorithm", $"expected anneal, genetic, greedy or genetic-anneal, found '{algorithm}'"),
             StepsPerChain = o.Optional("steps_per_chain") is not null ? o.OptionalInteger("steps_per_chain", 0, 1, long.MaxValue) : null,
             MovementGuard = o.OptionalBool("movement_guard", true),
+            AdviseScaling = o.OptionalBool("advise_scaling", true),
         };
     }
 }
