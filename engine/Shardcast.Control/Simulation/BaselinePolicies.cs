@@ -31,11 +31,15 @@ public sealed class SlotCountPolicy : IRebalancePolicy
         _nodesSeen = usable.Length;
         var actions = new PolicyActions { Planned = true };
         var held = usable.ToDictionary(n => n, n => Enumerable.Range(0, view.Partitions).Where(i => view.Owner[i] == n).ToList());
-        int share = view.Partitions / usable.Length, extra = view.Partitions % usable.Length;
+        var orphans = Enumerable.Range(0, view.Partitions).Where(i => !view.Nodes[view.Owner[i]].Accepts).ToList();
+        if (usable.Max(n => held[n].Count) - usable.Min(n => held[n].Count) <= 1 && orphans.Count == 0)
+        {
+            return ValueTask.FromResult(actions);
+        }
 
         // Nodes in index order get the remainder, so the target counts are fixed and moves do not oscillate.
+        int share = view.Partitions / usable.Length, extra = view.Partitions % usable.Length;
         var target = usable.Select((n, k) => (n, count: share + (k < extra ? 1 : 0))).ToDictionary(x => x.n, x => x.count);
-        var orphans = Enumerable.Range(0, view.Partitions).Where(i => !view.Nodes[view.Owner[i]].Accepts).ToList();
         var surplus = new Queue<int>(orphans.Concat(usable.SelectMany(n => held[n].Skip(target[n]))));
         foreach (int n in usable)
         {
@@ -45,8 +49,7 @@ public sealed class SlotCountPolicy : IRebalancePolicy
             }
         }
 
-        bool uneven = usable.Max(n => held[n].Count) - usable.Min(n => held[n].Count) > 1 || orphans.Count > 0;
-        return ValueTask.FromResult(uneven ? actions : new PolicyActions { Planned = true });
+        return ValueTask.FromResult(actions);
     }
 }
 

@@ -120,13 +120,3 @@ public interface IRebalancePolicy
 
     ValueTask<PolicyActions> DecideAsync(ClusterView view, CancellationToken cancellation);
 }
-
-/// <summary>A policy that forecasts: its one-step-ahead forecasts, scored against what came.</summary>
-public interface IForecastingPolicy
-{
-    /// <summary>MASE of its one-step-ahead median forecasts (docs/demo.md); null before any was scored.</summary>
-    double? ForecastMase { get; }
-
-    /// <summary>Per partition, per step of the compared day: the one-step-ahead median and the planned quantile (NaN where none was made).</summary>
-    (double[] Median, double[] Upper) ForecastOf(int partition);
-}

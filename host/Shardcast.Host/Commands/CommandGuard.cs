@@ -35,6 +35,20 @@ internal static class CommandGuard
         }
     }
 
+    /// <summary>What an options record's Validate refuses (its ArgumentException's message, naming the option), or null.</summary>
+    public static string? ValidationProblem(Action validate)
+    {
+        try
+        {
+            validate();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>
     /// Runs a command's body. Bad input (what <paramref name="describeBadInput"/> recognises, a planning refusal,
     /// an unreadable or unwritable file) prints "error: ..." and exits 2; anything else is a bug: exit 1 with the trace.

@@ -54,7 +54,7 @@ public static class DemoCommand
                 AddHour = Hour(parse.GetValue(addHour), 13.0 / 24, parse.GetValue(hours)),
             };
             string folder = parse.GetValue(output_) ?? $"shardcast-demo-{DateTime.Now:yyyyMMdd-HHmmss}";
-            string? refused = Problem(scenario)
+            string? refused = CommandGuard.ValidationProblem(scenario.Validate)
                 ?? (names.Count == 0 ? "--policies names none" : null)
                 ?? names.Where(n => !DemoRun.AllPolicies.Contains(n)).Select(n => $"--policies: unknown policy '{n}'; known: {string.Join(", ", DemoRun.AllPolicies)}").FirstOrDefault()
                 ?? (names.Distinct().Count() != names.Count ? "--policies names a policy twice" : null)
@@ -94,19 +94,6 @@ public static class DemoCommand
         < 0 => null,
         { } h => h,
     };
-
-    private static string? Problem(DemoScenario scenario)
-    {
-        try
-        {
-            scenario.Validate();
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            return e.Message;
-        }
-    }
 
     private static async Task<int> RunAsync(DemoRequest request, string folder, TextWriter output, TextWriter error, CancellationToken cancellation)
     {

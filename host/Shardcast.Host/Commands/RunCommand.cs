@@ -71,7 +71,7 @@ public static class RunCommand
                 ?? (!(rateValue > 0) || !double.IsFinite(rateValue) ? $"--rate must be a positive number, found {rateValue}" : null)
                 ?? (mode != "none" && !StoreOpener.Starts(kind) ? "--workload writes its own keys and is for a store Shardcast starts; a cluster attached by address is observed as its own clients load it" : null)
                 ?? (parse.GetValue(chart) is { } c && OutputFile.Problem(c, "--chart") is { } unwritable ? unwritable : null)
-                ?? Problem(control);
+                ?? CommandGuard.ValidationProblem(control.Validate);
             if (refused is not null)
             {
                 error.WriteLine($"error: {refused}");
@@ -87,19 +87,6 @@ public static class RunCommand
                 e => e is FormatException or ClusterFileException ? e.Message : null);
         });
         return command;
-    }
-
-    private static string? Problem(ControlOptions control)
-    {
-        try
-        {
-            control.Validate();
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            return e.Message;
-        }
     }
 
     internal sealed record Request(string Store, int Nodes, int? Cycles, ControlOptions Control, string Workload, WorkloadOptions WorkloadOptions, double RampFrom, double RampTo, string? Journal, bool Json, string? Chart);

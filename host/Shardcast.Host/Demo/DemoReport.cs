@@ -55,7 +55,7 @@ public static class DemoReport
         html.Append(SvgCharts.Lines("Nodes in the cluster", "simulated hour", "nodes",
             outcomes.Select(o => new ChartLine(o.Run.Policy, Color(o.Run.Policy), o.Run.NodeCount.Select(c => (double)c).ToArray(), Step: true)).ToList(), hoursPerStep));
 
-        if (outcomes.FirstOrDefault(o => o.Forecasts is not null) is { Forecasts: { } forecasts } predictive)
+        if (outcomes.FirstOrDefault(o => o.Predictive is not null) is { Predictive: { } forecasts } predictive)
         {
             html.Append("<h2>Forecast against actual, the hottest partitions</h2>");
             html.Append(C, $"<p class=\"note\">One step ahead ({s.StepMinutes} minutes), as the predictive policy received them from the host ({Escape(predictive.ForecastModels ?? "")}); the band runs from the median to the planned quantile q{request.Predictive.Quantile:0.##}. MASE over every partition (scaled by the seasonal-naive forecast's in-sample error, docs/demo.md): {predictive.ForecastMase:0.###}.</p>");

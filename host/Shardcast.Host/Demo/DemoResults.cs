@@ -85,7 +85,7 @@ public static class DemoResults
             ["forecast_mase"] = outcome.ForecastMase is { } m ? Math.Round(m, 4) : null,
             ["forecast_models"] = outcome.ForecastModels,
         };
-        if (outcome.Forecasts is PredictivePolicy predictive)
+        if (outcome.Predictive is { } predictive)
         {
             figures["forecast_mase_lag1"] = predictive.ForecastMaseLag1 is { } lag1 ? Math.Round(lag1, 4) : null;
             figures["forecast_call_ms_p50"] = Math.Round(PolicyRun.Percentile([.. predictive.ForecastCallMs], 0.5), 3);

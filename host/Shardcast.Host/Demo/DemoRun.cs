@@ -26,8 +26,18 @@ public sealed record DemoRequest
     public StoreReplayOptions Replay { get; init; } = new();
 }
 
-/// <summary>A policy's day and, where the store replay ran, what the store said.</summary>
-public sealed record PolicyOutcome(PolicyRun Run, double? ForecastMase, string? ForecastModels, StoreReplayReport? Store, IForecastingPolicy? Forecasts, int Cycles, int AnomalyCycles);
+/// <summary>A policy's day, the predictive policy where it was that one, and, where the store replay ran, what the store said.</summary>
+public sealed record PolicyOutcome(PolicyRun Run, PredictivePolicy? Predictive, StoreReplayReport? Store)
+{
+    public double? ForecastMase => Predictive?.ForecastMase;
+
+    public string? ForecastModels => Predictive?.ServedBy;
+
+    /// <summary>Planning cycles: the predictive policy's own count, else the steps the policy evaluated.</summary>
+    public int Cycles => Predictive?.Cycles ?? Run.PlanMs.Length;
+
+    public int AnomalyCycles => Predictive?.AnomalyCycles ?? 0;
+}
 
 /// <summary>
 /// The demo: the socket host started in-process on a loopback port, each policy's day simulated on the same demand,
@@ -55,8 +65,7 @@ public static class DemoRun
             var display = new DemoProgress(log, name, request.Scenario.StepMinutes);
             var run = await simulator.RunAsync(policy, display, cancellation).ConfigureAwait(false);
             display.Done(run);
-            var predictive = policy as PredictivePolicy;
-            outcomes.Add(new PolicyOutcome(run, predictive?.ForecastMase, predictive?.ServedBy, null, predictive, predictive?.Cycles ?? run.PlanMs.Length, predictive?.AnomalyCycles ?? 0));
+            outcomes.Add(new PolicyOutcome(run, policy as PredictivePolicy, null));
         }
 
         await host.StopAsync(CancellationToken.None).ConfigureAwait(false);

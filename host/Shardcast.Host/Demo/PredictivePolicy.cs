@@ -58,7 +58,7 @@ public sealed record PredictiveOptions
 /// Between steps, a partition whose load runs well above its forecast (an anomaly) triggers a cycle at once, planned
 /// on what is measured where it is above the forecast.
 /// </summary>
-public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? options = null) : IRebalancePolicy, IForecastingPolicy
+public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? options = null) : IRebalancePolicy
 {
     /// <summary>Hour 0 of the simulated day: a Monday, midnight UTC (the forecasts' time of day and week).</summary>
     public static readonly DateTimeOffset DayStart = new(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
@@ -132,6 +132,7 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
 
     private double[][]? _actual;
 
+    /// <summary>Per step of the compared day: the one-step-ahead median and the planned quantile for a partition (NaN where none was made).</summary>
     public (double[] Median, double[] Upper) ForecastOf(int partition) => (_median![partition], _upper![partition]);
 
     public async ValueTask<PolicyActions> DecideAsync(ClusterView view, CancellationToken cancellation)
@@ -230,15 +231,9 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     /// <summary>Every partition's median and planned quantile over the horizon, from the host's stored series.</summary>
     private async Task ForecastAsync(ClusterView view, CancellationToken cancellation)
     {
-        var ids = Enumerable.Range(0, view.Partitions).Select(i => MsgPackValue.Map(("id", MsgPackValue.From(DemandSet.PartitionName(i))))).ToArray();
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var answer = await client.CallAsync("forecast", MsgPackValue.Map(
-            ("series", MsgPackValue.FromArray(ids)),
-            ("horizon", MsgPackValue.From(_options.Horizon)),
-            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.5), MsgPackValue.From(_options.Quantile)])),
-            ("model", MsgPackValue.From(_options.Model))), cancellation).ConfigureAwait(false);
+        var forecasts = await ForecastEveryPartitionAsync(view.Partitions, _options.Horizon, _options.Model, cancellation).ConfigureAwait(false);
         ForecastCallMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        var forecasts = answer["forecasts"]!.Items;
         _current = new double[view.Partitions][];
         _currentMedian = new double[view.Partitions][];
         var served = new SortedSet<string>(StringComparer.Ordinal);
@@ -259,6 +254,18 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
         }
 
         ServedBy = string.Join(", ", served);
+    }
+
+    /// <summary>Every ingested partition's median and planned quantile over <paramref name="horizon"/> steps: the host's `forecast` answers, in partition order.</summary>
+    private async Task<IReadOnlyList<MsgPackValue>> ForecastEveryPartitionAsync(int partitions, int horizon, string model, CancellationToken cancellation)
+    {
+        var ids = Enumerable.Range(0, partitions).Select(i => MsgPackValue.Map(("id", MsgPackValue.From(DemandSet.PartitionName(i))))).ToArray();
+        var answer = await client.CallAsync("forecast", MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray(ids)),
+            ("horizon", MsgPackValue.From(horizon)),
+            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.5), MsgPackValue.From(_options.Quantile)])),
+            ("model", MsgPackValue.From(model))), cancellation).ConfigureAwait(false);
+        return answer["forecasts"]!.Items;
     }
 
     private async Task<PolicyActions> CycleAsync(ClusterView view, double[][] load, CancellationToken cancellation)
@@ -390,15 +397,10 @@ public sealed class PredictivePolicy(ShardcastClient client, PredictiveOptions? 
     {
         var s = view.Scenario;
         int horizon = Math.Max(1, (int)Math.Round(_options.ScaleInHours * 60 / s.StepMinutes));
-        var ids = Enumerable.Range(0, view.Partitions).Select(i => MsgPackValue.Map(("id", MsgPackValue.From(DemandSet.PartitionName(i))))).ToArray();
-        var answer = await client.CallAsync("forecast", MsgPackValue.Map(
-            ("series", MsgPackValue.FromArray(ids)),
-            ("horizon", MsgPackValue.From(horizon)),
-            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.5), MsgPackValue.From(_options.Quantile)])),
-            ("model", MsgPackValue.From(_options.Model == "lstm" ? "ets" : _options.Model))), cancellation).ConfigureAwait(false);
+        var forecasts = await ForecastEveryPartitionAsync(view.Partitions, horizon, _options.Model == "lstm" ? "ets" : _options.Model, cancellation).ConfigureAwait(false);
         var median = new double[horizon];
         var spread = new double[horizon];
-        foreach (var forecast in answer["forecasts"]!.Items)
+        foreach (var forecast in forecasts)
         {
             var quantiles = forecast["values"]!.Items;
             for (int h = 0; h < horizon; h++)
