@@ -3,6 +3,7 @@ using Shardcast.DataPlane.Execution;
 using Shardcast.DataPlane.Layout;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Planning;
+using Shardcast.Models.Anomaly;
 
 namespace Shardcast.Control;
 
@@ -46,6 +47,21 @@ public sealed record ControlOptions
     /// <summary>Steps of history kept per slot.</summary>
     public int HistorySteps { get; init; } = 288;
 
+    /// <summary>
+    /// Steps from one planned cycle to the next; the steps between only observe (and watch for anomalies). 1: every
+    /// step plans. An anomaly plans at once, whatever the schedule.
+    /// </summary>
+    public int PlanEvery { get; init; } = 1;
+
+    /// <summary>Watch each range of the even cut for anomalies in its traffic; an alarm plans a cycle at once.</summary>
+    public bool DetectAnomalies { get; init; } = true;
+
+    /// <summary>The detector's settings; null: its defaults, comparing against the history the loop keeps (docs/detect.md).</summary>
+    public DetectorOptions? Detector { get; init; }
+
+    /// <summary>The detector's settings in effect.</summary>
+    public DetectorOptions DetectorInEffect => Detector ?? new DetectorOptions { MaxHistory = HistorySteps };
+
     public PlanOptions Plan { get; init; } = new() { TimeMs = 300, AdviseScaling = false };
 
     public ExecutorOptions Executor { get; init; } = new();
@@ -64,7 +80,13 @@ public sealed record ControlOptions
             HistorySteps < 3 ? $"at least 3 steps of history are kept, found {HistorySteps}" :
             !(SplitShare > 0) ? $"the split share must be above 0, found {SplitShare}" :
             MaxPartitions < Partitions || MaxPartitions > 16384 ? $"most partitions must be {Partitions} (the partitions) to 16384, found {MaxPartitions}" :
+            PlanEvery < 1 ? $"a cycle plans every 1 or more steps, found {PlanEvery}" :
             null;
+        if (problem is null && DetectAnomalies)
+        {
+            DetectorInEffect.Validate();
+        }
+
         if (problem is not null)
         {
             throw new ArgumentException(problem);
@@ -76,13 +98,19 @@ public sealed record ControlOptions
 /// <param name="Measured">Each node's utilisation over the step just observed (operations per second over capacity).</param>
 /// <param name="ForecastPeak">The highest node utilisation the forecast expects over the horizon with the current placement.</param>
 /// <param name="PlannedPeak">The same with the plan's placement.</param>
-/// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`.</param>
+/// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`, `observed` (a step between planned cycles, with no anomaly).</param>
 /// <param name="Finished">The loop's execution that ended since the cycle before, if one did.</param>
 /// <param name="Partitions">Partitions planned, after the splits of hot ranges (0 where the cycle did not plan).</param>
 /// <param name="Problem">Why the store could not be observed (decision `unobserved`); the loop goes on with the next step.</param>
+/// <param name="Anomalies">The ranges whose traffic raised an alarm at this step, the most anomalous first (none: an empty list).</param>
+/// <param name="Trigger">What planned this cycle: `schedule` (every <see cref="ControlOptions.PlanEvery"/> steps) or `anomaly` (an alarm between them); null where it did not plan.</param>
 public sealed record CycleReport(
     int Cycle, TimeSpan At, IReadOnlyDictionary<string, double> Measured, double ForecastPeak, double PlannedPeak, string Decision,
-    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0, string? Problem = null);
+    int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0, string? Problem = null,
+    IReadOnlyList<PartitionAnomaly>? Anomalies = null, string? Trigger = null)
+{
+    public IReadOnlyList<PartitionAnomaly> Anomalies { get; init; } = Anomalies ?? [];
+}
 
 /// <summary>
 /// The control loop over a managed store: every step it observes each slot's traffic (counted by Shardcast's client
@@ -92,13 +120,17 @@ public sealed record CycleReport(
 /// least the minimum gain. Acting on the forecast moves load before a node overloads, not after. An execution runs
 /// beside the cycles (they go on observing, so the history keeps its step); no new plan is carried out until it
 /// has ended, since a plan made from a store half-way through a plan would be planned from a state about to change.
+/// Planned cycles come every <see cref="ControlOptions.PlanEvery"/> steps; between them a step only observes, unless
+/// a range's traffic raises an anomaly alarm (<see cref="PartitionAnomalyWatch"/>), which plans at once.
 /// </summary>
 public sealed class ControlLoop
 {
     private readonly ManagedStore _store;
     private readonly ControlOptions _options;
     private readonly SlotLoadHistory _history;
+    private readonly PartitionAnomalyWatch? _watch;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private int _stepsSincePlan;
     private double? _capacity;
     private int _cycle;
     private PlanExecution? _running;
@@ -110,7 +142,9 @@ public sealed class ControlLoop
         _options = options ?? new ControlOptions();
         _options.Validate();
         _history = new SlotLoadHistory(_options.HistorySteps);
+        _watch = _options.DetectAnomalies ? new PartitionAnomalyWatch(_options.Partitions, _options.DetectorInEffect) : null;
         _capacity = _options.NodeCapacity;
+        _stepsSincePlan = _options.PlanEvery; // the first cycle plans
     }
 
     /// <summary>The node capacity planned with (fixed at the first cycle where none was given).</summary>
@@ -157,6 +191,8 @@ public sealed class ControlLoop
         var at = _clock.Elapsed;
         var window = _store.Traffic.Take();
         _history.Append(window);
+        var anomalies = _watch?.Observe(window) ?? [];
+        _stepsSincePlan++;
         ExecutionReport? finished = null;
         if (_running is { Completion.IsCompleted: true } ended)
         {
@@ -169,8 +205,18 @@ public sealed class ControlLoop
             // Slots are in transit: the store is observed from its slot map (who owns each slot now) and not planned.
             var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
             var load = Measure(map, window, _capacity ?? double.NaN);
-            return new CycleReport(cycle, at, load, double.NaN, double.NaN, "executing", 0, 0, null, finished, TimeSpan.Zero);
+            return new CycleReport(cycle, at, load, double.NaN, double.NaN, "executing", 0, 0, null, finished, TimeSpan.Zero, Anomalies: anomalies);
         }
+
+        bool scheduled = _stepsSincePlan >= _options.PlanEvery;
+        if (!scheduled && anomalies.Count == 0)
+        {
+            var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
+            return new CycleReport(cycle, at, Measure(map, window, _capacity ?? double.NaN), double.NaN, double.NaN, "observed", 0, 0, null, finished, TimeSpan.Zero);
+        }
+
+        _stepsSincePlan = 0;
+        string trigger = scheduled ? "schedule" : "anomaly";
 
         var recent = _history.Recent(RecentSteps);
         var snapshot = await StoreSnapshot.ReadAsync(_store.Store, map => Cut(map, window, recent), window, cancellation).ConfigureAwait(false);
@@ -195,7 +241,7 @@ public sealed class ControlLoop
         }
 
         return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, decision == "act" ? plan.Moves.Count : 0,
-            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count);
+            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count, Anomalies: anomalies, Trigger: trigger);
     }
 
     /// <summary>Steps of history a split looks at (a mean, so that one noisy step does not cut a range).</summary>

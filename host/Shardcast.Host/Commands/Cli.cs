@@ -27,6 +27,7 @@ public static class Cli
             RebalanceCommand.Create(output, error),
             RunCommand.Create(output, error),
             DemoCommand.Create(output, error),
+            DetectCommand.Create(output, error),
         };
 
         var parsed = root.Parse(args);

@@ -33,7 +33,7 @@ public static class RunCommand
         var minGain = new Option<double>("--min-gain") { Description = "Act only where the plan lowers the forecast peak by at least this (utilisation).", DefaultValueFactory = _ => 0.05 };
         var capacity = new Option<double?>("--node-capacity") { Description = "Each node's capacity in ops/s; default: the first step's mean node load / 0.6, then fixed." };
         var planTime = new Option<int>("--plan-time-ms") { Description = "The planner's search time per cycle.", DefaultValueFactory = _ => 300 };
-        var workload = new Option<string?>("--workload") { Description = "ramp (the hot region's share of operations rises from --ramp-from to --ramp-to over the run), hot (a steady hot region) or none; default ramp for a store Shardcast starts." };
+        var workload = new Option<string?>("--workload") { Description = "ramp (the hot region's share of operations rises from --ramp-from to --ramp-to over the run), flash (it jumps from --ramp-from to --ramp-to half-way through), hot (a steady hot region) or none; default ramp for a store Shardcast starts." };
         var rampFrom = new Option<double>("--ramp-from") { Description = "The hot region's share of operations at the start.", DefaultValueFactory = _ => 0.1 };
         var rampTo = new Option<double>("--ramp-to") { Description = "The hot region's share of operations at the end.", DefaultValueFactory = _ => 0.8 };
         var keys = new Option<int>("--keys") { Description = "Keys the workload writes first (Garnet lists a slot's keys by a pass over all of a node's keys, so more keys make each slot's move slower).", DefaultValueFactory = _ => 5_000 };
@@ -42,10 +42,12 @@ public static class RunCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the workload and the planner.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "End with one line of JSON with the figures." };
         var chart = new Option<string?>("--chart") { Description = "Write the run as an SVG chart here: each node's measured utilisation over time, theta, the forecast peaks and where the loop acted." };
-        workload.AcceptOnlyFromAmong("ramp", "hot", "none");
+        var planEvery = new Option<int>("--plan-every") { Description = "Steps from one planned cycle to the next; the steps between observe and watch for anomalies, and an anomaly plans at once.", DefaultValueFactory = _ => 1 };
+        var noDetect = new Option<bool>("--no-detect") { Description = "Do not watch the ranges' traffic for anomalies (cycles plan on the schedule only)." };
+        workload.AcceptOnlyFromAmong("ramp", "hot", "flash", "none");
         var command = new Command("run", "The control loop: observe a store every step, forecast, plan for the forecast and carry plans out where they pay.")
         {
-            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, workload, rampFrom, rampTo, keys, rate, journal, seed, json, chart,
+            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, planEvery, noDetect, workload, rampFrom, rampTo, keys, rate, journal, seed, json, chart,
         };
         command.SetAction(parse =>
         {
@@ -61,11 +63,14 @@ public static class RunCommand
                 NodeCapacity = parse.GetValue(capacity),
                 Theta = parse.GetValue(theta),
                 MinGain = parse.GetValue(minGain),
+                PlanEvery = parse.GetValue(planEvery),
+                DetectAnomalies = !parse.GetValue(noDetect),
                 Plan = new PlanOptions { TimeMs = Math.Max(1, parse.GetValue(planTime)), Seed = parse.GetValue(seed), AdviseScaling = false },
             };
             string? refused = StoreOpener.Problem(kind, parse.GetValue(nodes))
                 ?? (parse.GetValue(cycles) < 0 ? $"--cycles must be 0 or more, found {parse.GetValue(cycles)}" : null)
                 ?? (parse.GetValue(step) is var s && !(s >= 0.2 && s <= 3600) ? $"--step-seconds must be 0.2 to 3600, found {s}" : null)
+                ?? (parse.GetValue(planEvery) < 1 ? $"--plan-every must be 1 or more steps, found {parse.GetValue(planEvery)}" : null)
                 ?? (!(from is >= 0 and <= 1) || !(to is >= 0 and <= 1) ? $"--ramp-from and --ramp-to are shares in [0, 1], found {from} and {to}" : null)
                 ?? (parse.GetValue(keys) < 1 ? $"--keys must be at least 1, found {parse.GetValue(keys)}" : null)
                 ?? (!(rateValue > 0) || !double.IsFinite(rateValue) ? $"--rate must be a positive number, found {rateValue}" : null)
@@ -107,11 +112,11 @@ public static class RunCommand
                 error.WriteLine($"writing {request.WorkloadOptions.Keys:N0} keys");
                 await workload.PreloadAsync(cancellation: cancellation).ConfigureAwait(false);
                 workload.Start();
-                error.WriteLine(string.Create(C, $"workload: {request.WorkloadOptions.OperationsPerSecond:N0} ops/s, {request.RampFrom:P0} of them on slots {request.WorkloadOptions.HotFirstSlot}-{request.WorkloadOptions.HotLastSlot}{(request.Workload == "ramp" ? $", rising to {request.RampTo:P0}" : "")}"));
+                error.WriteLine(string.Create(C, $"workload: {request.WorkloadOptions.OperationsPerSecond:N0} ops/s, {request.RampFrom:P0} of them on slots {request.WorkloadOptions.HotFirstSlot}-{request.WorkloadOptions.HotLastSlot}{(request.Workload == "ramp" ? $", rising to {request.RampTo:P0}" : request.Workload == "flash" ? $", jumping to {request.RampTo:P0} after cycle {FlashCycle(request.Cycles)}" : "")}"));
             }
 
             var loop = new ControlLoop(managed, request.Control);
-            output.WriteLine(string.Create(C, $"control loop: a cycle every {request.Control.Step.TotalSeconds:0.#} s, forecasts {request.Control.Horizon} steps ahead at q{request.Control.Quantile:0.##}, acts above {request.Control.Theta:P0} when a plan gains {request.Control.MinGain:P0}"));
+            output.WriteLine(string.Create(C, $"control loop: a step every {request.Control.Step.TotalSeconds:0.#} s, {(request.Control.PlanEvery == 1 ? "planned every step" : $"planned every {request.Control.PlanEvery} steps")}{(request.Control.DetectAnomalies ? $" and at once on an anomaly in any of {request.Control.Partitions} ranges" : "")}; forecasts {request.Control.Horizon} steps ahead at q{request.Control.Quantile:0.##}, acts above {request.Control.Theta:P0} when a plan gains {request.Control.MinGain:P0}"));
             output.WriteLine($"{"cycle",5} {"t (s)",7}  {"measured utilisation per node",-32} {"forecast",9} {"planned",8}  decision");
             var shown = new Progress<CycleReport>(report =>
             {
@@ -125,6 +130,11 @@ public static class RunCommand
                 if (workload is not null && request.Workload == "ramp" && request.Cycles is { } total)
                 {
                     workload.HotOperationShare = request.RampFrom + ((request.RampTo - request.RampFrom) * Math.Min(1, (double)report.Cycle / total));
+                }
+                else if (workload is not null && request.Workload == "flash" && report.Cycle == FlashCycle(request.Cycles))
+                {
+                    workload.HotOperationShare = request.RampTo;
+                    error.WriteLine(string.Create(C, $"flash crowd: {request.RampTo:P0} of operations on the hot region from now on"));
                 }
             });
             try
@@ -165,14 +175,17 @@ public static class RunCommand
             }
 
             var acted = reports.Where(r => r.Decision == "act").ToList();
+            int anomalyCycles = reports.Count(r => r.Trigger == "anomaly");
             int failed = finishedExecutions.Sum(e => e.Failed.Count);
-            output.WriteLine(string.Create(C, $"{reports.Count} cycles: acted in {acted.Count}, {acted.Sum(r => r.Moves)} moves, {acted.Sum(r => r.Bytes) / 1e6:0.0} MB, {failed} failed; highest measured utilisation {(reports.Count == 0 ? 0 : reports.Max(r => r.Measured.Values.DefaultIfEmpty(0).Max())):P0}, at the end {(final ?? reports.LastOrDefault()?.Measured)?.Values.DefaultIfEmpty(0).Max() ?? 0:P0}"));
+            output.WriteLine(string.Create(C, $"{reports.Count} cycles: planned {reports.Count(r => r.Trigger is not null)} ({anomalyCycles} on an anomaly), acted in {acted.Count}, {acted.Sum(r => r.Moves)} moves, {acted.Sum(r => r.Bytes) / 1e6:0.0} MB, {failed} failed; highest measured utilisation {(reports.Count == 0 ? 0 : reports.Max(r => r.Measured.Values.DefaultIfEmpty(0).Max())):P0}, at the end {(final ?? reports.LastOrDefault()?.Measured)?.Values.DefaultIfEmpty(0).Max() ?? 0:P0}"));
             if (request.Json)
             {
                 output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["cycles"] = reports.Count,
                     ["acted"] = acted.Count,
+                    ["anomaly_cycles"] = anomalyCycles,
+                    ["anomalies"] = reports.Sum(r => r.Anomalies.Count),
                     ["moves"] = acted.Sum(r => r.Moves),
                     ["bytes_moved"] = Math.Round(acted.Sum(r => r.Bytes)),
                     ["failed_moves"] = failed,
@@ -187,6 +200,15 @@ public static class RunCommand
                         ["forecast_peak"] = double.IsNaN(r.ForecastPeak) ? null : Math.Round(r.ForecastPeak, 4),
                         ["planned_peak"] = double.IsNaN(r.PlannedPeak) ? null : Math.Round(r.PlannedPeak, 4),
                         ["decision"] = r.Decision,
+                        ["trigger"] = r.Trigger,
+                        ["anomalies"] = r.Anomalies.Select(a => new Dictionary<string, object?>
+                        {
+                            ["partition"] = a.Partition,
+                            ["ops_per_second"] = Math.Round(a.OperationsPerSecond, 1),
+                            ["score"] = Math.Round(a.Score, 6),
+                            ["z"] = Math.Round(a.Z, 2),
+                            ["severity"] = a.Severity.ToString().ToLowerInvariant(),
+                        }).ToList(),
                         ["problem"] = r.Problem,
                         ["moves"] = r.Moves,
                         ["partitions"] = r.Partitions,
@@ -216,11 +238,19 @@ public static class RunCommand
             "unobserved" => $"hold: the store could not be observed ({r.Problem})",
             "within_theta" => "hold: the forecast stays within theta",
             "small_gain" => "hold: the plan would gain too little",
+            "observed" => "observe",
             _ => "hold: nothing to move",
         };
+        string anomaly = r.Anomalies.Count == 0 ? "" : string.Create(C, $"anomaly in {r.Anomalies[0].Partition} (z {r.Anomalies[0].Z:0.0}, {r.Anomalies[0].OperationsPerSecond:N0} ops/s){(r.Anomalies.Count > 1 ? $" and {r.Anomalies.Count - 1} more" : "")}{(r.Trigger == "anomaly" ? ", planned at once" : "")}: ");
         string finished = r.Finished is { } e ? $"; the last plan ended: {Executed(e)}" : "";
-        return string.Create(C, $"{r.Cycle,5} {r.At.TotalSeconds,7:0.0}  {nodes,-32} {Percent(r.ForecastPeak),9} {Percent(r.PlannedPeak),8}  {decision}{finished}");
+        return string.Create(C, $"{r.Cycle,5} {r.At.TotalSeconds,7:0.0}  {nodes,-32} {Percent(r.ForecastPeak),9} {Percent(r.PlannedPeak),8}  {anomaly}{decision}{finished}");
     }
+
+    /// <summary>
+    /// The cycle after which a flash crowd arrives: half-way through a run of known length, but not before the 40th
+    /// where the run is long enough, since the anomaly detectors give no verdict in their first 31 steps.
+    /// </summary>
+    private static int FlashCycle(int? cycles) => cycles is { } n ? Math.Max(Math.Max(1, n / 2), Math.Min(40, n - 1)) : 40;
 
     private static string Percent(double value) => double.IsNaN(value) ? "-" : string.Create(C, $"{value:P0}");
 

@@ -100,7 +100,7 @@ public sealed partial class ControlService : IAsyncDisposable
                 }
             }
 
-            LogCycle(_logger, report.Cycle, report.Decision, report.ForecastPeak, report.PlannedPeak, report.Moves);
+            LogCycle(_logger, report.Cycle, report.Decision, report.Trigger ?? "none", report.Anomalies.Count, report.ForecastPeak, report.PlannedPeak, report.Moves);
         });
         try
         {
@@ -126,8 +126,8 @@ public sealed partial class ControlService : IAsyncDisposable
         await _task.ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "control cycle {Cycle}: {Decision} (forecast peak {Forecast:P1}, planned {Planned:P1}, {Moves} moves)")]
-    private static partial void LogCycle(ILogger logger, int cycle, string decision, double forecast, double planned, int moves);
+    [LoggerMessage(Level = LogLevel.Information, Message = "control cycle {Cycle}: {Decision} (planned on {Trigger}, {Anomalies} anomalies, forecast peak {Forecast:P1}, planned {Planned:P1}, {Moves} moves)")]
+    private static partial void LogCycle(ILogger logger, int cycle, string decision, string trigger, int anomalies, double forecast, double planned, int moves);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the control loop stopped: {Reason}; send control with action resume to start it again")]
     private static partial void LogLoopFailed(ILogger logger, string reason);

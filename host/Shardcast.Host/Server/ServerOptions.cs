@@ -84,10 +84,18 @@ public sealed class ServerOptions
     /// <summary>The control loop's search time per cycle, in milliseconds.</summary>
     public int ControlPlanTimeMs { get; set; } = 300;
 
+    /// <summary>The control loop's steps from one planned cycle to the next (an anomaly plans at once).</summary>
+    public int ControlPlanEvery { get; set; } = 1;
+
+    /// <summary>Whether the control loop watches each range's traffic for anomalies.</summary>
+    public bool ControlDetectAnomalies { get; set; } = true;
+
     /// <summary>The control loop's settings: these and the loop's defaults (docs/control-loop.md).</summary>
     public Shardcast.Control.ControlOptions ControlOptions() => new()
     {
         Step = TimeSpan.FromSeconds(ControlStepSeconds),
+        PlanEvery = ControlPlanEvery,
+        DetectAnomalies = ControlDetectAnomalies,
         Partitions = StorePartitions,
         MaxPartitions = Math.Max(StorePartitions, Math.Min(16384, StorePartitions * 4)),
         Plan = new Engine.Planning.PlanOptions { TimeMs = ControlPlanTimeMs, AdviseScaling = false },

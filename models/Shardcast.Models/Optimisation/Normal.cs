@@ -1,8 +1,11 @@
 namespace Shardcast.Models.Optimisation;
 
-/// <summary>The standard normal distribution's quantile function (Acklam's rational approximation, refined by one Halley step).</summary>
+/// <summary>The standard normal distribution: its quantile function (Acklam's rational approximation, refined by one Halley step) and its CDF.</summary>
 public static class Normal
 {
+    /// <summary>P(Z &lt;= x) for a standard normal Z (relative error below 1.2e-7).</summary>
+    public static double Cdf(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
+
     public static double Quantile(double p)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(p, 0);

@@ -122,6 +122,70 @@ public sealed class ControlLoopTests
     }
 
     [Fact]
+    public async Task A_flash_crowd_between_planned_cycles_raises_an_alarm_on_its_ranges_and_plans_at_once()
+    {
+        var (cluster, store, journal) = await StartAsync();
+        await using var _ = cluster;
+        try
+        {
+            await using var workload = new StoreWorkload(store.Client, new WorkloadOptions { Keys = 2_000, OperationsPerSecond = 1_500, HotOperationShare = 0.1, HotLastSlot = 2_729, Seed = 7 });
+            await workload.PreloadAsync();
+            workload.Start();
+            // Only the first cycle is on the schedule; a capacity far above the load so that no plan is carried out.
+            var loop = new ControlLoop(store, new ControlOptions { Step = TimeSpan.FromSeconds(0.25), PlanEvery = 100_000, NodeCapacity = 1e6, Horizon = 2, Plan = new PlanOptions { TimeMs = 50, AdviseScaling = false } });
+            var calm = await loop.RunAsync(cycles: 60);
+            workload.HotOperationShare = 0.9;
+            var crowd = await loop.RunAsync(cycles: 8);
+            await workload.StopAsync();
+
+            Assert.Equal("schedule", calm[0].Trigger);
+            Assert.All(calm.Skip(1).Where(r => r.Trigger is null), r => Assert.Equal("observed", r.Decision));
+            var first = crowd.First(r => r.Anomalies.Count > 0);
+            Assert.True(first.Cycle <= crowd[0].Cycle + 2, $"the first alarm came at cycle {first.Cycle}, the crowd at {crowd[0].Cycle}");
+            Assert.Equal("anomaly", first.Trigger);
+            Assert.False(double.IsNaN(first.ForecastPeak), "an anomaly's cycle plans");
+            // Ranges the crowd went to (slots 0-2729) are among those that alarmed in its first steps.
+            Assert.Contains(crowd.Take(3).SelectMany(r => r.Anomalies), a => a.Range.First <= 2_729);
+            // One event, one alarm per range: the hold-off keeps the ranges that alarmed from alarming again.
+            var alarmed = crowd.SelectMany(r => r.Anomalies).GroupBy(a => a.Partition);
+            Assert.All(alarmed, g => Assert.Single(g));
+        }
+        finally
+        {
+            await store.DisposeAsync();
+            File.Delete(journal);
+        }
+    }
+
+    [Fact]
+    public void The_watch_cuts_the_slot_space_evenly_and_names_the_ranges_that_alarm()
+    {
+        var watch = new PartitionAnomalyWatch(4, new Shardcast.Models.Anomaly.DetectorOptions { MaxHistory = 100, HoldOff = 0 });
+        Assert.Equal([new SlotRange(0, 4095), new SlotRange(4096, 8191), new SlotRange(8192, 12287), new SlotRange(12288, 16383)], watch.Ranges);
+        var random = new Random(3);
+        IReadOnlyList<PartitionAnomaly> alarms = [];
+        for (int step = 0; step < 101; step++)
+        {
+            var operations = new long[HashSlots.Count];
+            for (int slot = 0; slot < HashSlots.Count; slot += 64)
+            {
+                operations[slot] = 10 + random.Next(3);
+            }
+
+            if (step == 100)
+            {
+                operations[9_000] = 5_000; // a burst on the third range
+            }
+
+            alarms = watch.Observe(new SlotTrafficWindow(operations, new long[HashSlots.Count], TimeSpan.FromSeconds(1)));
+        }
+
+        var alarm = Assert.Single(alarms);
+        Assert.Equal("slots:8192-12287", alarm.Partition);
+        Assert.True(alarm.OperationsPerSecond > 5_000);
+    }
+
+    [Fact]
     public void The_history_sums_a_range_over_its_slots_step_by_step_and_keeps_the_newest()
     {
         var history = new SlotLoadHistory(3);

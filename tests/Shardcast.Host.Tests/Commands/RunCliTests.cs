@@ -23,7 +23,7 @@ public sealed class RunCliTests
         Assert.Single(elements, e => (string?)e.Attribute("class") == "theta");
         Assert.All(elements.Where(e => e.Name.LocalName == "polyline"), e => Assert.True(((string?)e.Attribute("points") ?? "").Split(' ').Length >= 5));
         Assert.DoesNotContain(elements, e => e.Attributes().Any(a => a.Name.LocalName == "href"));
-        Assert.Contains("control loop: a cycle every 1 s", stdout, StringComparison.Ordinal);
+        Assert.Contains("control loop: a step every 1 s, planned every step and at once on an anomaly in any of 32 ranges", stdout, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         var root = json.RootElement;
         Assert.Equal(6, root.GetProperty("cycles").GetInt32());
@@ -36,7 +36,31 @@ public sealed class RunCliTests
         Assert.True(root.GetProperty("node_capacity").GetDouble() > 0);
     }
 
+    [Fact]
+    public void A_flash_crowd_between_scheduled_cycles_is_planned_for_at_once_on_its_anomaly()
+    {
+        // Only the first cycle is on the schedule; the crowd comes after the 40th, once the detectors have learnt.
+        var (code, stdout, stderr) = Run("run", "--cycles", "46", "--step-seconds", "0.5", "--plan-every", "1000", "--workload", "flash", "--keys", "2000", "--rate", "1500", "--ramp-from", "0.1", "--ramp-to", "0.8", "--plan-time-ms", "100", "--json");
+        Assert.True(code == ExitCodes.Ok, stdout + stderr);
+        Assert.Contains("jumping to 80 % after cycle 40", stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        var root = json.RootElement;
+        Assert.Equal(0, root.GetProperty("lost_writes").GetInt32());
+        var cycles = root.GetProperty("cycle_reports").EnumerateArray().ToList();
+        Assert.Equal("schedule", cycles[0].GetProperty("trigger").GetString());
+        var planned = cycles.Skip(1).Where(c => c.GetProperty("trigger").ValueKind != JsonValueKind.Null).ToList();
+        var first = Assert.Single(planned, c => c.GetProperty("trigger").GetString() == "anomaly" && c.GetProperty("cycle").GetInt32() <= 43);
+        Assert.True(first.GetProperty("cycle").GetInt32() >= 41, $"planned on an anomaly at cycle {first.GetProperty("cycle")}, before the crowd");
+        var anomalies = first.GetProperty("anomalies").EnumerateArray().ToList();
+        Assert.NotEmpty(anomalies);
+        Assert.All(anomalies, a => Assert.InRange(a.GetProperty("score").GetDouble(), 0.999, 1));
+        Assert.Contains(anomalies, a => a.GetProperty("partition").GetString()!.StartsWith("slots:", StringComparison.Ordinal) && int.Parse(a.GetProperty("partition").GetString()!.Split(':', '-')[1], System.Globalization.CultureInfo.InvariantCulture) <= 2_729);
+        Assert.Contains("planned at once", stdout, StringComparison.Ordinal);
+        Assert.True(root.GetProperty("anomaly_cycles").GetInt32() >= 1);
+    }
+
     [Theory]
+    [InlineData("--plan-every", "0", "--plan-every must be 1 or more steps")]
     [InlineData("--step-seconds", "0.1", "--step-seconds must be 0.2 to 3600")]
     [InlineData("--quantile", "1", "the quantile must lie strictly between 0 and 1")]
     [InlineData("--ramp-to", "2", "--ramp-from and --ramp-to are shares in [0, 1]")]

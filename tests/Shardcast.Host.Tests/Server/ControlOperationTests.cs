@@ -50,6 +50,11 @@ public sealed class ControlOperationTests
         Assert.Equal([1, 2, 3], cycles.Take(3).Select(c => c["cycle"]!.Int));
         Assert.All(cycles, c => Assert.Equal(3, c["measured"]!.Pairs.Count()));
         Assert.All(cycles, c => Assert.Contains(c["decision"]!.String, new[] { "act", "executing", "within_theta", "small_gain", "nothing_to_move" }));
+        // Every step plans by default, on the schedule; the anomaly watch is on and reports a list (empty or not).
+        Assert.Equal(1, status["plan_every"]!.Int);
+        Assert.True(status["detect_anomalies"]!.Boolean);
+        Assert.Equal("schedule", cycles[0]["trigger"]!.String);
+        Assert.All(cycles, c => Assert.NotNull(c["anomalies"]!.Items));
         var later = await client.CallAsync("control", MsgPackValue.Map(("since", status["last"]!))).WaitAsync(Patience);
         Assert.All(later["cycles"]!.Items, c => Assert.True(c["cycle"]!.Int > status["last"]!.Int));
 

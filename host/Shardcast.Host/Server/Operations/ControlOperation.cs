@@ -37,6 +37,8 @@ public sealed class ControlOperation : IOperation
             ("horizon", MsgPackValue.From(control.Options.Horizon)),
             ("theta", MsgPackValue.From(control.Options.Theta)),
             ("min_gain", MsgPackValue.From(control.Options.MinGain)),
+            ("plan_every", MsgPackValue.From(control.Options.PlanEvery)),
+            ("detect_anomalies", MsgPackValue.From(control.Options.DetectAnomalies)),
             ("node_capacity", control.NodeCapacity is { } c ? MsgPackValue.From(c) : MsgPackValue.Nil),
             ("cycles", MsgPackValue.FromArray(cycles.Select(Cycle))),
             ("last", MsgPackValue.From(cycles.Count > 0 ? cycles[^1].Cycle : since)));
@@ -49,6 +51,13 @@ public sealed class ControlOperation : IOperation
         ("forecast_peak", double.IsNaN(r.ForecastPeak) ? MsgPackValue.Nil : MsgPackValue.From(Math.Round(r.ForecastPeak, 4))),
         ("planned_peak", double.IsNaN(r.PlannedPeak) ? MsgPackValue.Nil : MsgPackValue.From(Math.Round(r.PlannedPeak, 4))),
         ("decision", MsgPackValue.From(r.Decision)),
+        ("trigger", r.Trigger is null ? MsgPackValue.Nil : MsgPackValue.From(r.Trigger)),
+        ("anomalies", MsgPackValue.FromArray(r.Anomalies.Select(a => MsgPackValue.Map(
+            ("partition", MsgPackValue.From(a.Partition)),
+            ("ops_per_second", MsgPackValue.From(Math.Round(a.OperationsPerSecond, 1))),
+            ("score", MsgPackValue.From(Math.Round(a.Score, 6))),
+            ("z", MsgPackValue.From(Math.Round(a.Z, 2))),
+            ("severity", MsgPackValue.From(a.Severity.ToString().ToLowerInvariant())))))),
         ("problem", r.Problem is null ? MsgPackValue.Nil : MsgPackValue.From(r.Problem)),
         ("moves", MsgPackValue.From(r.Moves)),
         ("bytes", MsgPackValue.From(Math.Round(r.Bytes))),
