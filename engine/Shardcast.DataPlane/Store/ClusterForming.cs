@@ -12,11 +12,14 @@ public static class ClusterForming
 {
     /// <summary>
     /// Forms the cluster and returns a connection made afterwards: the forming connection saw the nodes before they
-    /// knew each other, and a client connected then keeps routing by that shape.
+    /// knew each other, and a client connected then keeps routing by that shape. The forming connection's commands
+    /// may take as long as forming may: a fresh server busy with its first gossip on a loaded machine answered
+    /// CLUSTER MEET in more than the usual 10 s (a CI run with several test classes starting clusters at once).
     /// </summary>
     public static async Task<StoreCluster> FormAndConnectAsync(IReadOnlyList<IPEndPoint> endPoints, TimeSpan timeout, CancellationToken cancellation)
     {
-        await using (var forming = await StoreCluster.ConnectAsync(endPoints).ConfigureAwait(false))
+        var commandTimeout = timeout > TimeSpan.FromSeconds(10) ? timeout : TimeSpan.FromSeconds(10);
+        await using (var forming = await StoreCluster.ConnectAsync(endPoints, commandTimeout).ConfigureAwait(false))
         {
             await FormAsync(forming, endPoints, timeout, cancellation).ConfigureAwait(false);
         }

@@ -40,7 +40,7 @@ public sealed class RunCliTests
     public void A_flash_crowd_between_scheduled_cycles_is_planned_for_at_once_on_its_anomaly()
     {
         // Only the first cycle is on the schedule; the crowd comes after the 40th, once the detectors have learnt.
-        var (code, stdout, stderr) = Run("run", "--cycles", "46", "--step-seconds", "0.5", "--plan-every", "1000", "--workload", "flash", "--keys", "2000", "--rate", "1500", "--ramp-from", "0.1", "--ramp-to", "0.8", "--plan-time-ms", "100", "--json");
+        var (code, stdout, stderr) = Run("run", "--cycles", "46", "--step-seconds", "0.5", "--plan-every", "1000", "--workload", "flash", "--keys", "2000", "--rate", "1000", "--ramp-from", "0.1", "--ramp-to", "0.8", "--plan-time-ms", "100", "--json");
         Assert.True(code == ExitCodes.Ok, stdout + stderr);
         Assert.Contains("jumping to 80 % after cycle 40", stderr, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
