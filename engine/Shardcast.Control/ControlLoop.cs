@@ -103,7 +103,7 @@ public sealed record ControlOptions
 /// <param name="Partitions">Partitions planned, after the splits of hot ranges (0 where the cycle did not plan).</param>
 /// <param name="Problem">Why the store could not be observed (decision `unobserved`); the loop goes on with the next step.</param>
 /// <param name="Anomalies">The ranges whose traffic raised an alarm at this step, the most anomalous first (none: an empty list).</param>
-/// <param name="Trigger">What planned this cycle: `schedule` (every <see cref="ControlOptions.PlanEvery"/> steps) or `anomaly` (an alarm between them); null where it did not plan.</param>
+/// <param name="Trigger">What planned this cycle: `schedule` (every <see cref="ControlOptions.PlanEvery"/> steps) or `anomaly` (an alarm between them, at this step or at one where the loop could not plan); null where it did not plan.</param>
 public sealed record CycleReport(
     int Cycle, TimeSpan At, IReadOnlyDictionary<string, double> Measured, double ForecastPeak, double PlannedPeak, string Decision,
     int Moves, double Bytes, string? ForecastModels, ExecutionReport? Finished, TimeSpan PlanTime, int Partitions = 0, string? Problem = null,
@@ -130,7 +130,7 @@ public sealed class ControlLoop
     private readonly SlotLoadHistory _history;
     private readonly PartitionAnomalyWatch? _watch;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _stepsSincePlan;
+    private readonly PlanSchedule _schedule;
     private double? _capacity;
     private int _cycle;
     private PlanExecution? _running;
@@ -144,7 +144,7 @@ public sealed class ControlLoop
         _history = new SlotLoadHistory(_options.HistorySteps);
         _watch = _options.DetectAnomalies ? new PartitionAnomalyWatch(_options.Partitions, _options.DetectorInEffect) : null;
         _capacity = _options.NodeCapacity;
-        _stepsSincePlan = _options.PlanEvery; // the first cycle plans
+        _schedule = new PlanSchedule(_options.PlanEvery);
     }
 
     /// <summary>The node capacity planned with (fixed at the first cycle where none was given).</summary>
@@ -192,7 +192,7 @@ public sealed class ControlLoop
         var window = _store.Traffic.Take();
         _history.Append(window);
         var anomalies = _watch?.Observe(window) ?? [];
-        _stepsSincePlan++;
+        _schedule.Step(anomalies.Count > 0);
         ExecutionReport? finished = null;
         if (_running is { Completion.IsCompleted: true } ended)
         {
@@ -208,15 +208,11 @@ public sealed class ControlLoop
             return new CycleReport(cycle, at, load, double.NaN, double.NaN, "executing", 0, 0, null, finished, TimeSpan.Zero, Anomalies: anomalies);
         }
 
-        bool scheduled = _stepsSincePlan >= _options.PlanEvery;
-        if (!scheduled && anomalies.Count == 0)
+        if (_schedule.Due is not { } trigger)
         {
             var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
             return new CycleReport(cycle, at, Measure(map, window, _capacity ?? double.NaN), double.NaN, double.NaN, "observed", 0, 0, null, finished, TimeSpan.Zero);
         }
-
-        _stepsSincePlan = 0;
-        string trigger = scheduled ? "schedule" : "anomaly";
 
         var recent = _history.Recent(RecentSteps);
         var snapshot = await StoreSnapshot.ReadAsync(_store.Store, map => Cut(map, window, recent), window, cancellation).ConfigureAwait(false);
@@ -228,6 +224,7 @@ public sealed class ControlLoop
         var planning = Stopwatch.StartNew();
         var plan = Planner.Plan(spec, _options.Plan with { Seed = (_options.Plan.Seed ?? 1) + (ulong)cycle }, cancellation);
         var planTime = planning.Elapsed;
+        _schedule.Planned();
 
         double forecastPeak = plan.Before.PeakUtilisation, plannedPeak = plan.After.PeakUtilisation;
         string decision =

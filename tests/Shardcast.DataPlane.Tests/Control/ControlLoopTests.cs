@@ -158,6 +158,39 @@ public sealed class ControlLoopTests
     }
 
     [Fact]
+    public void The_schedule_plans_every_n_steps_at_once_on_an_anomaly_and_keeps_one_seen_while_it_could_not_plan()
+    {
+        var schedule = new PlanSchedule(planEvery: 4);
+        string? Step(bool anomaly, bool canPlan = true)
+        {
+            schedule.Step(anomaly);
+            string? due = canPlan ? schedule.Due : null;
+            if (due is not null)
+            {
+                schedule.Planned();
+            }
+
+            return due;
+        }
+
+        Assert.Equal("schedule", Step(false));           // the first step plans
+        Assert.Null(Step(false));
+        Assert.Null(Step(false));
+        Assert.Null(Step(false));
+        Assert.Equal("schedule", Step(false));
+        Assert.Equal("anomaly", Step(true));             // between scheduled steps: at once
+        Assert.Null(Step(false));                        // and the schedule counts from there
+        // An anomaly while an execution runs (the loop cannot plan) is answered at the first step it can.
+        Assert.Null(Step(true, canPlan: false));
+        Assert.Null(Step(false, canPlan: false));
+        Assert.Equal("schedule", Step(false));           // four steps since the last plan: the schedule is due as well
+        Assert.Null(Step(true, canPlan: false));
+        Assert.Equal("anomaly", Step(false));
+        Assert.Null(Step(false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PlanSchedule(0));
+    }
+
+    [Fact]
     public void The_watch_cuts_the_slot_space_evenly_and_names_the_ranges_that_alarm()
     {
         var watch = new PartitionAnomalyWatch(4, new Shardcast.Models.Anomaly.DetectorOptions { MaxHistory = 100, HoldOff = 0 });
