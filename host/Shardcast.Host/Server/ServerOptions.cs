@@ -33,6 +33,12 @@ public sealed class ServerOptions
     /// <summary>Points `ingest` may hold in memory across all series.</summary>
     public long MaxStoredPoints { get; set; } = 50_000_000;
 
+    /// <summary>Most ingested series with an anomaly detector (`ingest` with `detect`).</summary>
+    public int MaxDetectedSeries { get; set; } = 100_000;
+
+    /// <summary>Values each ingested series' anomaly detector keeps to compare against (2016: a week of 5-minute steps).</summary>
+    public int DetectHistory { get; set; } = 2016;
+
     /// <summary>`forecast` keeps a fitted model open per ingested series and conditions it on new points; it refits after this many (1: every call).</summary>
     public int ForecastRefitPoints { get; set; } = 288;
 
@@ -174,6 +180,11 @@ public sealed class ServerOptions
         Positive(nameof(RequestTimeoutSeconds), RequestTimeoutSeconds);
         Positive(nameof(HeavyWorkers), HeavyWorkers);
         Positive(nameof(MaxStoredPoints), MaxStoredPoints);
+        Positive(nameof(MaxDetectedSeries), MaxDetectedSeries);
+        if (DetectHistory < 2)
+        {
+            problems.Add($"Server:DetectHistory must be at least 2, found {DetectHistory}");
+        }
         Positive(nameof(ForecastRefitPoints), ForecastRefitPoints);
         Positive(nameof(MaxDepth), MaxDepth);
         Positive(nameof(MaxStringBytes), MaxStringBytes);

@@ -34,7 +34,11 @@ public sealed partial class ShardcastServer : BackgroundService
         HeavyWork = new SemaphoreSlim(_options.HeavyWorkers, _options.HeavyWorkers);
         Series = new SeriesStore(_options.MaxStoredPoints);
         Forecasters = new OpenForecasters(_options.ForecastRefitPoints);
+        Detectors = new SeriesDetectors(_options.MaxDetectedSeries, new Models.Anomaly.DetectorOptions { MaxHistory = _options.DetectHistory });
     }
+
+    /// <summary>Anomaly detectors on ingested series that asked for detection.</summary>
+    internal SeriesDetectors Detectors { get; }
 
     /// <summary>Where the server listens (the real port when the settings asked for port 0).</summary>
     public IPEndPoint? EndPoint { get; private set; }

@@ -106,6 +106,39 @@ public class ServerTests
         Assert.Equal("ets", byId["forecasts"]!.Items[0]["served_by"]!.String);
     }
 
+    [Fact]
+    public async Task Ingest_with_detect_names_the_value_that_raised_an_alarm_and_refuses_what_it_cannot_detect_on()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Server:MaxDetectedSeries"] = "2" });
+        await using var client = await server.ConnectAsync();
+        var random = new Random(5);
+        double Load(int t, int partition) => 100 + (40 * Math.Sin(2 * Math.PI * t / 288)) + (partition * 10) + random.NextDouble();
+        var alarms = new List<(string Id, long Index, string Severity)>();
+        // A planner's steps: ten values of each partition a request; p2 gets a burst of traffic at value 800.
+        for (int start = 0; start < 900; start += 10)
+        {
+            var series = new[] { "p1", "p2" }.Select((id, k) => MsgPackValue.Map(
+                ("id", MsgPackValue.From(id)), ("step_seconds", MsgPackValue.From(300L)),
+                ("values", MsgPackValue.FromArray(Enumerable.Range(start, 10).Select(t => MsgPackValue.From(Load(t, k) + (id == "p2" && t is >= 800 and < 803 ? 300 : 0)))))));
+            var answer = await client.CallAsync("ingest", MsgPackValue.Map(("series", MsgPackValue.FromArray([.. series])), ("detect", MsgPackValue.True))).WaitAsync(Patience);
+            alarms.AddRange(answer["anomalies"]!.Items.Select(a => (a["id"]!.String, a["index"]!.Int, a["severity"]!.String)));
+        }
+
+        Assert.Contains(alarms, a => a.Id == "p2" && a.Index is >= 800 and <= 801 && a.Severity == "major");
+        Assert.DoesNotContain(alarms, a => a.Index >= 600 && a != alarms.Single(b => b.Id == "p2" && b.Index is >= 800 and <= 801));
+
+        // Without detect the answer has no anomalies; a value that is not a number is refused by its place; a third
+        // detected series passes the limit of two.
+        var plain = await client.CallAsync("ingest", MsgPackValue.Map(("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p1")), ("step_seconds", MsgPackValue.From(300L)), ("values", MsgPackValue.FromArray([MsgPackValue.From(1.0)])))])))).WaitAsync(Patience);
+        Assert.Null(plain["anomalies"]);
+        var nan = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("ingest", MsgPackValue.Map(("detect", MsgPackValue.True), ("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p1")), ("step_seconds", MsgPackValue.From(300L)), ("values", MsgPackValue.FromArray([MsgPackValue.From(1.0), MsgPackValue.From(double.NaN)])))])))));
+        Assert.Equal(ErrorCodes.BadRequest, nan.Code);
+        Assert.Contains("body.series[0].values[1]", nan.Message, StringComparison.Ordinal);
+        var third = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("ingest", MsgPackValue.Map(("detect", MsgPackValue.True), ("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("p3")), ("step_seconds", MsgPackValue.From(300L)), ("values", MsgPackValue.FromArray([MsgPackValue.From(1.0)])))])))));
+        Assert.Equal(ErrorCodes.TooLarge, third.Code);
+        Assert.Contains("Server:MaxDetectedSeries", third.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("auto")]
     [InlineData("ets")]
