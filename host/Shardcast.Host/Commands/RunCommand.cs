@@ -33,7 +33,7 @@ public static class RunCommand
         var minGain = new Option<double>("--min-gain") { Description = "Act only where the plan lowers the forecast peak by at least this (utilisation).", DefaultValueFactory = _ => 0.05 };
         var capacity = new Option<double?>("--node-capacity") { Description = "Each node's capacity in ops/s; default: the first step's mean node load / 0.6, then fixed." };
         var planTime = new Option<int>("--plan-time-ms") { Description = "The planner's search time per cycle.", DefaultValueFactory = _ => 300 };
-        var workload = new Option<string?>("--workload") { Description = "ramp (the hot region's share of operations rises from --ramp-from to --ramp-to over the run), flash (it jumps from --ramp-from to --ramp-to half-way through), hot (a steady hot region) or none; default ramp for a store Shardcast starts." };
+        var workload = new Option<string?>("--workload") { Description = "ramp (the hot region's share of operations rises from --ramp-from to --ramp-to over the run), flash (it jumps from --ramp-from to --ramp-to after half the cycles, and not before the 40th where the run is longer than 40: the anomaly detectors learn first), hot (a steady hot region) or none; default ramp for a store Shardcast starts." };
         var rampFrom = new Option<double>("--ramp-from") { Description = "The hot region's share of operations at the start.", DefaultValueFactory = _ => 0.1 };
         var rampTo = new Option<double>("--ramp-to") { Description = "The hot region's share of operations at the end.", DefaultValueFactory = _ => 0.8 };
         var keys = new Option<int>("--keys") { Description = "Keys the workload writes first (Garnet lists a slot's keys by a pass over all of a node's keys, so more keys make each slot's move slower).", DefaultValueFactory = _ => 5_000 };
@@ -241,7 +241,7 @@ public static class RunCommand
             "observed" => "observe",
             _ => "hold: nothing to move",
         };
-        string anomaly = r.Anomalies.Count == 0 ? "" : string.Create(C, $"anomaly in {r.Anomalies[0].Partition} (z {r.Anomalies[0].Z:0.0}, {r.Anomalies[0].OperationsPerSecond:N0} ops/s){(r.Anomalies.Count > 1 ? $" and {r.Anomalies.Count - 1} more" : "")}{(r.Trigger == "anomaly" ? ", planned at once" : "")}: ");
+        string anomaly = r.Anomalies.Count == 0 ? (r.Trigger == "anomaly" ? "planned on an anomaly seen while it could not plan: " : "") : string.Create(C, $"anomaly in {r.Anomalies[0].Partition} (z {r.Anomalies[0].Z:0.0}, {r.Anomalies[0].OperationsPerSecond:N0} ops/s){(r.Anomalies.Count > 1 ? $" and {r.Anomalies.Count - 1} more" : "")}{(r.Trigger == "anomaly" ? ", planned at once" : "")}: ");
         string finished = r.Finished is { } e ? $"; the last plan ended: {Executed(e)}" : "";
         return string.Create(C, $"{r.Cycle,5} {r.At.TotalSeconds,7:0.0}  {nodes,-32} {Percent(r.ForecastPeak),9} {Percent(r.PlannedPeak),8}  {anomaly}{decision}{finished}");
     }
