@@ -23,14 +23,8 @@ public sealed class PartitionAnomalyWatch
     public PartitionAnomalyWatch(int partitions, DetectorOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(partitions, HashSlots.Count);
-        _ranges = new SlotRange[partitions];
-        _detectors = new ContextNoveltyDetector[partitions];
-        for (int i = 0; i < partitions; i++)
-        {
-            _ranges[i] = new SlotRange((int)((long)i * HashSlots.Count / partitions), (int)((long)(i + 1) * HashSlots.Count / partitions) - 1);
-            _detectors[i] = new ContextNoveltyDetector(options);
-        }
+        _ranges = [.. Enumerable.Range(0, partitions).Select(i => SlotRange.EvenShare(i, partitions))];
+        _detectors = [.. _ranges.Select(_ => new ContextNoveltyDetector(options))];
     }
 
     public IReadOnlyList<SlotRange> Ranges => _ranges;

@@ -46,8 +46,8 @@ public sealed record StorePartition(SlotRange Range, StoreNode Owner)
         var partitions = new List<StorePartition>();
         for (int i = 0; i < count; i++)
         {
-            int first = (int)((long)i * HashSlots.Count / count);
-            int last = (int)((long)(i + 1) * HashSlots.Count / count) - 1;
+            var share = SlotRange.EvenShare(i, count);
+            int first = share.First, last = share.Last;
             int start = first;
             for (int slot = first + 1; slot <= last + 1; slot++)
             {

@@ -51,8 +51,8 @@ public static class ClusterForming
 
         for (int i = 0; i < endPoints.Count; i++)
         {
-            int first = i * HashSlots.Count / endPoints.Count, last = ((i + 1) * HashSlots.Count / endPoints.Count) - 1;
-            await store.ExecuteAsync(endPoints[i], "CLUSTER", "ADDSLOTSRANGE", first, last).ConfigureAwait(false);
+            var share = SlotRange.EvenShare(i, endPoints.Count);
+            await store.ExecuteAsync(endPoints[i], "CLUSTER", "ADDSLOTSRANGE", share.First, share.Last).ConfigureAwait(false);
         }
 
         await WaitUntilFormedAsync(store, endPoints, timeout, cancellation).ConfigureAwait(false);

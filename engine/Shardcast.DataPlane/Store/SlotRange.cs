@@ -21,5 +21,15 @@ public readonly record struct SlotRange
 
     public bool Contains(int slot) => slot >= First && slot <= Last;
 
+    /// <summary>The <paramref name="index"/>th of <paramref name="count"/> near-equal ranges that cut the slot space in order.</summary>
+    public static SlotRange EvenShare(int index, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, HashSlots.Count);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+        return new SlotRange((int)((long)index * HashSlots.Count / count), (int)((long)(index + 1) * HashSlots.Count / count) - 1);
+    }
+
     public override string ToString() => First == Last ? $"{First}" : $"{First}-{Last}";
 }

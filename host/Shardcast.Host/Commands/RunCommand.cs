@@ -6,6 +6,7 @@ using Shardcast.DataPlane.Execution;
 using Shardcast.DataPlane.Workload;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Planning;
+using Shardcast.Models.Anomaly;
 
 namespace Shardcast.Host.Commands;
 
@@ -207,7 +208,7 @@ public static class RunCommand
                             ["ops_per_second"] = Math.Round(a.OperationsPerSecond, 1),
                             ["score"] = Math.Round(a.Score, 6),
                             ["z"] = Math.Round(a.Z, 2),
-                            ["severity"] = a.Severity.ToString().ToLowerInvariant(),
+                            ["severity"] = a.Severity.Name(),
                         }).ToList(),
                         ["problem"] = r.Problem,
                         ["moves"] = r.Moves,

@@ -15,7 +15,6 @@ public readonly record struct SeriesAlarm(string Series, long Index, AnomalyVerd
 public sealed class SeriesDetectors(int maxSeries, DetectorOptions options)
 {
     private readonly ConcurrentDictionary<string, ContextNoveltyDetector> _detectors = new();
-    private readonly Lock _creating = new();
 
     public int Count => _detectors.Count;
 
@@ -31,11 +30,8 @@ public sealed class SeriesDetectors(int maxSeries, DetectorOptions options)
     /// <summary>Feeds values that were appended to a series ending at <paramref name="lengthAfter"/>; the alarms they raised.</summary>
     public IReadOnlyList<SeriesAlarm> Observe(string id, long lengthAfter, ReadOnlySpan<double> values)
     {
-        ContextNoveltyDetector detector;
-        lock (_creating)
-        {
-            detector = _detectors.GetOrAdd(id, _ => new ContextNoveltyDetector(options));
-        }
+        // GetOrAdd hands every caller the one stored detector, even where two raced to create it.
+        var detector = _detectors.GetOrAdd(id, _ => new ContextNoveltyDetector(options));
 
         var alarms = new List<SeriesAlarm>();
         lock (detector)

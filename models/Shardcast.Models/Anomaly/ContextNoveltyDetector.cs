@@ -15,6 +15,18 @@ public enum AnomalySeverity
     Major,
 }
 
+/// <summary>How severities are written in the CLI's JSON and on the socket.</summary>
+public static class AnomalySeverityNames
+{
+    /// <summary>`none`, `minor` or `major`.</summary>
+    public static string Name(this AnomalySeverity severity) => severity switch
+    {
+        AnomalySeverity.Minor => "minor",
+        AnomalySeverity.Major => "major",
+        _ => "none",
+    };
+}
+
 /// <summary>
 /// What a detector says about one observation. <see cref="Score"/> is in [0, 1]: the probability that recent novelty
 /// is ordinary for this series, turned round (1 is unheard of); during the hold-off after an alarm it is capped at

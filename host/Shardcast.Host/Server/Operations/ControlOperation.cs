@@ -1,3 +1,4 @@
+using Shardcast.Models.Anomaly;
 using Shardcast.Protocol;
 using Shardcast.Protocol.MessagePack;
 
@@ -57,7 +58,7 @@ public sealed class ControlOperation : IOperation
             ("ops_per_second", MsgPackValue.From(Math.Round(a.OperationsPerSecond, 1))),
             ("score", MsgPackValue.From(Math.Round(a.Score, 6))),
             ("z", MsgPackValue.From(Math.Round(a.Z, 2))),
-            ("severity", MsgPackValue.From(a.Severity.ToString().ToLowerInvariant())))))),
+            ("severity", MsgPackValue.From(a.Severity.Name())))))),
         ("problem", r.Problem is null ? MsgPackValue.Nil : MsgPackValue.From(r.Problem)),
         ("moves", MsgPackValue.From(r.Moves)),
         ("bytes", MsgPackValue.From(Math.Round(r.Bytes))),

@@ -1,4 +1,5 @@
 using Shardcast.Engine.Observation;
+using Shardcast.Models.Anomaly;
 using Shardcast.Protocol;
 using Shardcast.Protocol.MessagePack;
 
@@ -74,7 +75,7 @@ public sealed class IngestOperation : IOperation
                 ("index", MsgPackValue.From(a.Index)),
                 ("score", MsgPackValue.From(Math.Round(a.Verdict.Score, 6))),
                 ("z", MsgPackValue.From(Math.Round(a.Verdict.Z, 2))),
-                ("severity", MsgPackValue.From(a.Verdict.Severity.ToString().ToLowerInvariant())))))));
+                ("severity", MsgPackValue.From(a.Verdict.Severity.Name())))))));
         }
 
         return MsgPackValue.Map([.. answer]);
