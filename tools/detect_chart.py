@@ -3,14 +3,16 @@
 `shardcast detect` (a band under the series), its alarms (the score at or above 0.999, red marks) and, where a
 NAB-style labels file is given, the labelled anomaly windows (shaded) and the probationary first 15 %.
 Plain SVG, no plotting library.
-Usage: tools/detect_chart.py DATA_DIR RESULTS_DIR DETECTOR OUT.svg SERIES[,SERIES...] [LABELS.json]"""
+With labels it also prints, for the series charted, the labelled windows with an alarm in them and the alarms
+outside every window after the probation (`all` charts and counts every series under DATA_DIR).
+Usage: tools/detect_chart.py DATA_DIR RESULTS_DIR DETECTOR OUT.svg SERIES[,SERIES...]|all [LABELS.json]"""
 import csv
 import json
 import pathlib
 import sys
 
 data, results, detector, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], pathlib.Path(sys.argv[4])
-names = sys.argv[5].split(',')
+names = sys.argv[5].split(',') if sys.argv[5] != 'all' else sorted(p.stem for p in data.rglob('*.csv'))
 labels = json.load(open(sys.argv[6])) if len(sys.argv) > 6 else {}
 ALARM = 0.999
 
@@ -38,6 +40,7 @@ height = top + len(names) * (panel_h + band_h + gap)
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{panel_w + left + 20}" height="{height}" font-family="sans-serif" font-size="12">',
        '<rect width="100%" height="100%" fill="white"/>',
        f'<text x="{(panel_w + left) / 2}" y="22" text-anchor="middle" font-size="14">shardcast detect: series, score (band below) and alarms (red), labelled windows shaded</text>']
+totals = [0, 0, 0, 0]  # windows found, windows, alarms outside them, alarms
 for i, name in enumerate(names):
     values, scores, spans = read(name)
     n = len(values)
@@ -50,6 +53,7 @@ for i, name in enumerate(names):
     alarms = [t for t, s in enumerate(scores) if s >= ALARM]
     found = sum(1 for a, b in spans if any(a <= t <= b for t in alarms))
     outside = sum(1 for t in alarms if t >= int(0.15 * n) and not any(a <= t <= b for a, b in spans))
+    totals = [totals[0] + found, totals[1] + len(spans), totals[2] + outside, totals[3] + len(alarms)]
     caption = f'{name}: {n} rows, {len(alarms)} alarms' + (f'; {found} of {len(spans)} labelled windows found, {outside} alarms outside them after the probation' if labels else '')
     svg.append(f'<text x="{left}" y="{y0 - 6}" font-size="13">{caption}</text>')
     svg.append(f'<rect x="{left}" y="{y0}" width="{X(int(0.15 * n)) - left:.1f}" height="{panel_h + band_h}" fill="#f3f3f3"/>' if labels else '')
@@ -72,3 +76,5 @@ for i, name in enumerate(names):
 svg.append('</svg>')
 out.write_text('\n'.join(s for s in svg if s))
 print(f'chart written to {out}')
+if labels:
+    print(f'{len(names)} series: {totals[0]} of {totals[1]} labelled windows found, {totals[3]} alarms, {totals[2]} outside the windows after the probation')
