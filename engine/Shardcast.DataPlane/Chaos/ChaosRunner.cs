@@ -228,9 +228,19 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         if (hung >= 0)
         {
             // The target goes on holding its partial copy and the slot importing; recovery, which the journal kept
-            // the move open for, drops them.
+            // the move open for, drops them. A redis-server just resumed can take longer than recovery's command
+            // timeout to answer (it works through what queued while it was stopped: a CI run left slot 4611
+            // importing so); recovery then keeps the move open, and runs again, as a controller's next pass would,
+            // until the journal has closed it.
             store.Resume(hung);
-            await MoveRecovery.RecoverAsync(store.Store, new MoveJournal(journalPath), TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
+            var settling = Stopwatch.StartNew();
+            var resumed = new MoveJournal(journalPath);
+            await MoveRecovery.RecoverAsync(store.Store, resumed, TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
+            while (resumed.LastSteps().Any(e => e.Step is not ("done" or "rolled_back")) && settling.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200, cancellation).ConfigureAwait(false);
+                await MoveRecovery.RecoverAsync(store.Store, resumed, TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
+            }
         }
 
         await Task.Delay(20, cancellation).ConfigureAwait(false);
