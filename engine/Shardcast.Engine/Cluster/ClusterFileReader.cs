@@ -15,7 +15,7 @@ public static class ClusterFileReader
 
     private static readonly string[] TopKeys =
         ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search",
-         "transient_resources", "node_move_cost"];
+         "transient_resources", "node_move_cost", "events"];
 
     private static readonly string[] Backends = ["auto", "managed", "opencl", "cuda"];
     private static readonly string[] Algorithms = ["anneal", "genetic", "greedy", "genetic-anneal"];
@@ -144,6 +144,7 @@ public static class ClusterFileReader
         {
             TransientResources = ReadTransient(top, resources),
             NodeMoveCost = ReadNodeMoveCost(top, nodeIds),
+            Events = ReadEvents(top, partitionIds, tenantIds),
         };
         CheckPlacement(spec, groupIds);
         return spec;
@@ -506,6 +507,61 @@ public static class ClusterFileReader
                 at = partitions[at].Parent is { } up ? ids[up] : -1;
             }
         }
+    }
+
+    private static List<EventSpec> ReadEvents(JsonFields top, Dictionary<string, int> partitionIds, Dictionary<string, int> tenantIds)
+    {
+        var events = new List<EventSpec>();
+        if (top.Optional("events") is not { } array)
+        {
+            return events;
+        }
+
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(array, "$.events"))
+        {
+            var e = JsonFields.Of(item, JsonFields.Item("$.events", i++), "tag", "start", "end", "multiplier", "partitions", "tenant");
+            string tag = e.RequiredString("tag");
+            if (tag.Trim().Length == 0)
+            {
+                throw new ClusterFileException(e.PathOf("tag"), "an event needs a non-empty tag");
+            }
+
+            double start = e.RequiredNumber("start");
+            double end = e.RequiredNumber("end");
+            if (!(end > start))
+            {
+                throw new ClusterFileException(e.PathOf("end"), $"must be after start ({start}), found {end}");
+            }
+
+            double? multiplier = e.Optional("multiplier") is { } m ? JsonFields.AsNumber(m, e.PathOf("multiplier")) : null;
+            if (multiplier is { } value && !(value >= 0.01 && value <= 100))
+            {
+                throw new ClusterFileException(e.PathOf("multiplier"), $"must lie between 0.01 and 100, found {value}");
+            }
+
+            var covered = new List<string>();
+            if (e.Optional("partitions") is { } ids)
+            {
+                int j = 0;
+                foreach (var id in JsonFields.AsArray(ids, e.PathOf("partitions")))
+                {
+                    string path = JsonFields.Item(e.PathOf("partitions"), j++);
+                    string partition = JsonFields.AsString(id, path);
+                    covered.Add(partitionIds.ContainsKey(partition) ? partition : throw new ClusterFileException(path, $"unknown partition id '{partition}'"));
+                }
+            }
+
+            string? tenant = e.OptionalString("tenant");
+            if (tenant is not null && !tenantIds.ContainsKey(tenant))
+            {
+                throw new ClusterFileException(e.PathOf("tenant"), $"unknown tenant '{tenant}'");
+            }
+
+            events.Add(new EventSpec(tag, start, end, multiplier, covered, tenant));
+        }
+
+        return events;
     }
 
     private static List<AffinitySpec> ReadAffinity(JsonFields top, Dictionary<string, int> partitionIds)

@@ -60,6 +60,36 @@ public static class ClusterFileWriter
 
         w.WriteEndArray();
 
+        if (spec.Events.Count > 0)
+        {
+            w.WriteStartArray("events");
+            foreach (var e in spec.Events)
+            {
+                w.WriteStartObject();
+                w.WriteString("tag", e.Tag);
+                w.WriteNumber("start", e.Start);
+                w.WriteNumber("end", e.End);
+                if (e.Multiplier is { } m)
+                {
+                    w.WriteNumber("multiplier", m);
+                }
+
+                if (e.Partitions.Count > 0)
+                {
+                    w.WriteStrings("partitions", e.Partitions);
+                }
+
+                if (e.Tenant is not null)
+                {
+                    w.WriteString("tenant", e.Tenant);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteStartArray("groups");
         foreach (var g in spec.Groups)
         {

@@ -1,4 +1,5 @@
 using Shardcast.Engine.Cluster;
+using Shardcast.Models.Events;
 using Shardcast.Models.Forecasting;
 using Shardcast.Models.Series;
 
@@ -272,10 +273,26 @@ public sealed class PlanningInput
             }
         }
 
+        // Each (partition, resource) series carries the events that cover its partition.
+        IReadOnlyList<KnownEvent>?[]? events = null;
+        if (spec.Events.Count > 0)
+        {
+            events = new IReadOnlyList<KnownEvent>?[series.Count];
+            for (int k = 0; k < partitions.Count; k++)
+            {
+                var p = spec.Partitions[partitions[k]];
+                var list = spec.Events.Where(e => e.Applies(p)).Select(e => new KnownEvent(e.Tag, e.Start, e.End, e.Multiplier)).ToList();
+                for (int r = 0; r < resources; r++)
+                {
+                    events[(k * resources) + r] = list.Count > 0 ? list : null;
+                }
+            }
+        }
+
         FleetForecastResult forecast;
         try
         {
-            forecast = FleetForecast.Forecast(series, spec.Horizon.ForecastModel, steps, spec.Objective.Quantile, null, CancellationToken.None);
+            forecast = FleetForecast.Forecast(series, spec.Horizon.ForecastModel, steps, spec.Objective.Quantile, null, CancellationToken.None, events);
         }
         catch (UnknownModelException e)
         {
@@ -297,6 +314,6 @@ public sealed class PlanningInput
             load[partitions[k]] = row;
         }
 
-        return forecast.Served;
+        return forecast.Effects is { } effects && EventEffects.Summarise(effects) is { Length: > 0 } applied ? $"{forecast.Served}; events: {applied}" : forecast.Served;
     }
 }

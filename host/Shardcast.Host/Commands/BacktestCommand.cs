@@ -19,9 +19,10 @@ public static class BacktestCommand
         var trainTime = new Option<double>("--train-time-s") { Description = "Time budget for training the LSTM when no model file is given.", DefaultValueFactory = _ => LstmDefaults.BacktestTrainingSeconds };
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed for LSTM training.", DefaultValueFactory = _ => 1 };
         var shipped = new Option<bool>("--shipped-model") { Description = "Score the LSTM that ships inside (trained on data/nab's training parts) instead of training one on this set first." };
+        var events = new Option<FileInfo?>("--events") { Description = "Known events (JSON, docs/forecasting.md \"Known events\"): every model is scored with them taken into account." };
         var command = new Command("backtest", "Score forecasting models on a data set (the backtest protocol of docs/forecasting.md): per-series and aggregate MASE, sQL and coverage.")
         {
-            data, models, modelFile, emit, json, trainTime, seed, shipped,
+            data, models, modelFile, emit, json, trainTime, seed, shipped, events,
         };
         command.SetAction(parse => CommandGuard.Run(
             error,
@@ -49,9 +50,20 @@ public static class BacktestCommand
                     }
                 }
 
+                IReadOnlyList<Models.Events.KnownEvent>?[]? known = null;
+                if (parse.GetValue(events) is { } eventsFile)
+                {
+                    (known, var unmatched) = EventsFile.For(EventsFile.Read(eventsFile.FullName), set);
+                    error.WriteLine($"events: {known.Count(k => k is not null)} of {set.Count} series have known events");
+                    if (unmatched.Count > 0)
+                    {
+                        error.WriteLine($"warning: events name series not in the set: {string.Join(", ", unmatched)}");
+                    }
+                }
+
                 var factory = new ModelFactory(file, parse.GetValue(trainTime), parse.GetValue(seed), useDefaultModel: parse.GetValue(shipped));
                 var clock = Stopwatch.StartNew();
-                var report = CommandGuard.Interruptible(token => Backtester.Run(set, [.. names.Select(factory.Create)], parse.GetValue(emit) is not null, new SynchronousProgress(error, clock), token));
+                var report = CommandGuard.Interruptible(token => Backtester.Run(set, [.. names.Select(factory.Create)], parse.GetValue(emit) is not null, new SynchronousProgress(error, clock), token, known));
                 if (parse.GetValue(emit) is { } folder)
                 {
                     BacktestWriter.WriteForecastFiles(report, folder.FullName);

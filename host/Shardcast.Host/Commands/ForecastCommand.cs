@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Shardcast.Models.Classical;
+using Shardcast.Models.Events;
 using Shardcast.Models.Forecasting;
 using Shardcast.Models.Series;
 
@@ -16,10 +17,11 @@ public static class ForecastCommand
         var quantiles = new Option<string>("--quantiles", "-q") { Description = "Comma-separated quantile levels.", DefaultValueFactory = _ => "0.1,0.5,0.9" };
         var model = new Option<string>("--model") { Description = "snaive, ets, lstm or auto (the planner's forecast).", DefaultValueFactory = _ => ModelNames.Auto };
         var modelFile = new Option<FileInfo?>("--model-file") { Description = "A trained LSTM model file (default: the model shipped with Shardcast)." };
+        var events = new Option<FileInfo?>("--events") { Description = "Known events (JSON: [{tag, start, end, multiplier?, series?}], docs/forecasting.md \"Known events\")." };
         model.AcceptOnlyFromAmong([.. ModelNames.Known]);
         var command = new Command("forecast", "Forecast one series: steps 1..H after its last point at the given quantiles, as CSV (step,timestamp,q...).")
         {
-            input, horizon, quantiles, model, modelFile,
+            input, horizon, quantiles, model, modelFile, events,
         };
         command.SetAction(parse => CommandGuard.Run(
             error,
@@ -48,13 +50,33 @@ public static class ForecastCommand
                 double[][] values;
                 try
                 {
-                    var (opened, fellBack) = FleetForecast.OpenOrFallBack(forecaster, series);
+                    IReadOnlyList<KnownEvent>? known = null;
+                    if (parse.GetValue(events) is { } eventsFile)
+                    {
+                        var (perSeries, unmatched) = EventsFile.For(EventsFile.Read(eventsFile.FullName), [series]);
+                        known = perSeries[0];
+                        if (unmatched.Count > 0)
+                        {
+                            error.WriteLine($"note: events for other series left out: {string.Join(", ", unmatched)}");
+                        }
+                    }
+
+                    var (opened, fellBack, calendar) = KnownEvents.Open(forecaster, series, known);
                     if (fellBack)
                     {
                         error.WriteLine($"note: {series.Length} points are too few for {forecaster.Name} (it needs {Ets.MinimumObservations}, as ETS does); seasonal naive forecast them");
                     }
 
                     values = opened.Forecast(steps, levels);
+                    foreach (var effect in calendar?.EffectsAhead(steps) ?? [])
+                    {
+                        error.WriteLine(effect.Source switch
+                        {
+                            "given" => string.Create(CultureInfo.InvariantCulture, $"note: event '{effect.Tag}' ahead: x{effect.Multiplier:0.###} as given"),
+                            "learned" => string.Create(CultureInfo.InvariantCulture, $"note: event '{effect.Tag}' ahead: x{effect.Multiplier:0.###}, the median of its {effect.Occurrences} earlier occurrences"),
+                            _ => $"note: event '{effect.Tag}' ahead has no multiplier and no earlier occurrence in the history: its steps are forecast as any other",
+                        });
+                    }
                 }
                 catch (ArgumentOutOfRangeException e)
                 {

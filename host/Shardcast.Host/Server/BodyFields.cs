@@ -78,15 +78,16 @@ public readonly struct BodyFields
         var v => throw new BadRequestException(PathOf(key), $"expected true or false, found {Describe(v)}"),
     };
 
-    public IReadOnlyList<MsgPackValue> RequiredArray(string key, int maxCount)
+    public IReadOnlyList<MsgPackValue> RequiredArray(string key, int maxCount) => AsArray(Required(key), PathOf(key), maxCount);
+
+    public static IReadOnlyList<MsgPackValue> AsArray(MsgPackValue v, string path, int maxCount)
     {
-        var v = Required(key);
         if (v.Kind != MsgPackKind.Array)
         {
-            throw new BadRequestException(PathOf(key), $"expected an array, found {Describe(v)}");
+            throw new BadRequestException(path, $"expected an array, found {Describe(v)}");
         }
 
-        return v.Items.Count <= maxCount ? v.Items : throw new BadRequestException(PathOf(key), $"at most {maxCount} elements, found {v.Items.Count}");
+        return v.Items.Count <= maxCount ? v.Items : throw new BadRequestException(path, $"at most {maxCount} elements, found {v.Items.Count}");
     }
 
     public static string AsString(MsgPackValue v, string path) =>

@@ -46,24 +46,38 @@ public static class Backtester
     /// Scores each model on each series. Seasonal naive is always scored (the aggregates are ratios to it), even
     /// when not among the models asked for; it is reported only when asked for.
     /// </summary>
+    /// <param name="events">Per series (by index), the events known for it; a series with events is fitted and opened with
+    /// its past occurrences divided out and forecast with their multipliers (<see cref="Events.EventCalendar"/>).</param>
     public static BacktestReport Run(
-        IReadOnlyList<TimeSeries> set, IReadOnlyList<IForecastModel> models, bool keepForecasts, IProgress<string>? progress, CancellationToken cancellation)
+        IReadOnlyList<TimeSeries> set, IReadOnlyList<IForecastModel> models, bool keepForecasts, IProgress<string>? progress, CancellationToken cancellation,
+        IReadOnlyList<IReadOnlyList<Events.KnownEvent>?>? events = null)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(models);
         var trainingParts = set.Select(s => s.Head(BacktestProtocol.TrainingLength(s.Length))).ToArray();
+        var eventsOf = new IReadOnlyList<Events.KnownEvent>?[set.Count];
+        var fitParts = (TimeSeries[])trainingParts.Clone();
+        for (int i = 0; i < set.Count && events is not null; i++)
+        {
+            if (events[i] is { Count: > 0 } list)
+            {
+                eventsOf[i] = list;
+                fitParts[i] = new Events.EventCalendar(trainingParts[i], list).Deflated;
+            }
+        }
+
         var all = models.Any(m => m.Name == ModelNames.SeasonalNaive) ? models : [.. models, new Classical.SeasonalNaiveModel()];
         var scores = new List<SeriesScore>();
         var forecasts = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<OriginForecast>>>();
         foreach (var model in all)
         {
             progress?.Report($"{model.Name}: fitting on {set.Count} training parts");
-            model.Fit(trainingParts, progress, cancellation);
+            model.Fit(fitParts, progress, cancellation);
             var byModel = new Dictionary<string, IReadOnlyList<OriginForecast>>();
             for (int i = 0; i < set.Count; i++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var (score, perOrigin) = RunSeries(model, set[i], trainingParts[i]);
+                var (score, perOrigin) = RunSeries(model, set[i], trainingParts[i], eventsOf[i]);
                 scores.Add(score);
                 if (keepForecasts)
                 {
@@ -84,7 +98,7 @@ public static class Backtester
     }
 
     /// <summary>Walks one series' origins: forecast at each, then observe the points up to the next.</summary>
-    public static (SeriesScore Score, IReadOnlyList<OriginForecast> Forecasts) RunSeries(IForecastModel model, TimeSeries series, TimeSeries trainingPart)
+    public static (SeriesScore Score, IReadOnlyList<OriginForecast> Forecasts) RunSeries(IForecastModel model, TimeSeries series, TimeSeries trainingPart, IReadOnlyList<Events.KnownEvent>? events = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(series);
@@ -98,7 +112,7 @@ public static class Backtester
         }
 
         var quantiles = BacktestProtocol.Quantiles.ToArray();
-        var forecaster = model.Open(trainingPart);
+        var forecaster = events is { Count: > 0 } ? Events.KnownEvents.Open(model, trainingPart, events).Forecaster : model.Open(trainingPart);
         var accumulator = new ScoreAccumulator(scale, quantiles);
         var perOrigin = new List<OriginForecast>(origins.Length);
         int seen = trainingPart.Length;

@@ -1,12 +1,14 @@
 using Shardcast.Models.Classical;
 using Shardcast.Models.Ensemble;
+using Shardcast.Models.Events;
 using Shardcast.Models.Neural;
 using Shardcast.Models.Series;
 
 namespace Shardcast.Models.Forecasting;
 
 /// <summary>Forecasts at one quantile for many series, and which models served them.</summary>
-public sealed record FleetForecastResult(double[][] Values, string Served);
+/// <param name="Effects">Per series, what its known events did to the forecast (null where it had none).</param>
+public sealed record FleetForecastResult(double[][] Values, string Served, IReadOnlyList<EventEffect>?[]? Effects = null);
 
 /// <summary>
 /// The planner's forecasts: every history series of a cluster forecast by the named model at the planning
@@ -19,11 +21,31 @@ public static class FleetForecast
 {
     public const long EtsPointBudget = 1_000_000;
 
-    public static FleetForecastResult Forecast(IReadOnlyList<TimeSeries> histories, string model, int steps, double quantile, LstmNetwork? network, CancellationToken cancellation)
+    /// <param name="events">Per series (by index), the events known for it (<see cref="EventCalendar"/>); null where none are.</param>
+    public static FleetForecastResult Forecast(
+        IReadOnlyList<TimeSeries> histories, string model, int steps, double quantile, LstmNetwork? network, CancellationToken cancellation, IReadOnlyList<IReadOnlyList<KnownEvent>?>? events = null)
     {
         ArgumentNullException.ThrowIfNull(histories);
         ArgumentNullException.ThrowIfNull(model);
         ForecastArguments.Validate(steps, [quantile]);
+        if (events is not null && events.Any(e => e is { Count: > 0 }))
+        {
+            if (events.Count != histories.Count)
+            {
+                throw new ArgumentException($"{events.Count} event lists for {histories.Count} series", nameof(events));
+            }
+
+            // Every model sees the histories with past occurrences divided out; the forecasts are multiplied back.
+            var calendars = histories.Select((h, i) => events[i] is { Count: > 0 } list ? new EventCalendar(h, list) : null).ToArray();
+            var plain = Forecast([.. histories.Select((h, i) => calendars[i]?.Deflated ?? h)], model, steps, quantile, network, cancellation);
+            for (int i = 0; i < calendars.Length; i++)
+            {
+                calendars[i]?.Inflate([plain.Values[i]], calendars[i]!.LastTime);
+            }
+
+            return plain with { Effects = [.. calendars.Select(c => c?.EffectsAhead(steps))] };
+        }
+
         network ??= LstmDefaultModel.Get().Network;
         bool lstmServes = steps <= network.Hyper.Horizon && quantile >= network.Hyper.Quantiles[0] && quantile <= network.Hyper.Quantiles[^1];
         long points = histories.Sum(h => (long)h.Length);

@@ -169,7 +169,8 @@ public static class SeriesCsv
     /// <summary>0001-01-01 and 9999-12-31 23:59:59 in Unix seconds: the range a timestamp is read in.</summary>
     private const double EarliestSeconds = -62_135_596_800, LatestSeconds = 253_402_300_799;
 
-    private static double? ParseTimestamp(ReadOnlySpan<char> text)
+    /// <summary>A date-time (read as UTC) or Unix seconds, as a series row's timestamp is read; null where it is neither.</summary>
+    public static double? ParseTimestamp(ReadOnlySpan<char> text)
     {
         if (DateTime.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var when))
         {

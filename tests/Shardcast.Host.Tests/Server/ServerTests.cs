@@ -107,6 +107,69 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Forecast_with_known_events_learns_a_tags_effect_applies_a_given_one_and_names_a_bad_event()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await server.ConnectAsync();
+
+        // Hourly for 30 days, a daily cycle, and a promotion every fifth day 10:00-13:00 at 2.5 times the load.
+        const double hour = 3600, end = 1_767_225_600 + (30 * 24 * hour) - hour;
+        var promotions = Enumerable.Range(0, 6).Select(k => (Start: 1_767_225_600 + (((5 * k) + 2) * 24 * hour) + (10 * hour), End: 1_767_225_600 + (((5 * k) + 2) * 24 * hour) + (13 * hour))).ToList();
+        var values = Enumerable.Range(0, 30 * 24).Select(i =>
+        {
+            double t = 1_767_225_600 + (i * hour);
+            return (100 + (30 * Math.Sin(2 * Math.PI * (i % 24) / 24))) * (promotions.Any(p => t >= p.Start && t < p.End) ? 2.5 : 1);
+        }).ToArray();
+        await client.CallAsync("ingest", MsgPackValue.Map(("series", MsgPackValue.FromArray([
+            MsgPackValue.Map(("id", MsgPackValue.From("store/rps")), ("step_seconds", MsgPackValue.From(hour)), ("end", MsgPackValue.From(end)), ("values", MsgPackValue.FromArray(values.Select(MsgPackValue.From)))),
+        ])))).WaitAsync(Patience);
+
+        MsgPackValue Event(string tag, double start, double stop, double? multiplier = null, string? series = null)
+        {
+            var fields = new List<(string, MsgPackValue)> { ("tag", MsgPackValue.From(tag)), ("start", MsgPackValue.From(start)), ("end", MsgPackValue.From(stop)) };
+            if (multiplier is { } m)
+            {
+                fields.Add(("multiplier", MsgPackValue.From(m)));
+            }
+
+            if (series is not null)
+            {
+                fields.Add(("series", MsgPackValue.FromArray([MsgPackValue.From(series)])));
+            }
+
+            return MsgPackValue.Map([.. fields]);
+        }
+
+        // The next promotion starts 11 hours after the last point; a one-off launch, announced at 3x, 2 to 4 hours after it.
+        var events = promotions.Select(p => Event("promotion", p.Start, p.End)).Append(Event("promotion", end + (11 * hour), end + (14 * hour))).Append(Event("launch", end + (2 * hour), end + (4 * hour), 3, "store/rps")).ToList();
+        MsgPackValue Request(IEnumerable<MsgPackValue> known) => MsgPackValue.Map(
+            ("series", MsgPackValue.FromArray([MsgPackValue.Map(("id", MsgPackValue.From("store/rps")))])), ("model", MsgPackValue.From("snaive")), ("horizon", MsgPackValue.From(14L)),
+            ("quantiles", MsgPackValue.FromArray([MsgPackValue.From(0.5)])), ("events", MsgPackValue.FromArray(known)));
+        var plain = (await client.CallAsync("forecast", Request([])).WaitAsync(Patience))["forecasts"]!.Items[0];
+        var known = (await client.CallAsync("forecast", Request(events)).WaitAsync(Patience))["forecasts"]!.Items[0];
+        var p = plain["values"]!.Items[0].Items.Select(v => v.AsDouble()).ToArray();
+        var k = known["values"]!.Items[0].Items.Select(v => v.AsDouble()).ToArray();
+        for (int h = 0; h < 14; h++)
+        {
+            double factor = h + 1 is >= 2 and < 4 ? 3 : h + 1 is >= 11 and < 14 ? 2.5 : 1;
+            Assert.Equal(p[h] * factor, k[h], p[h] * factor * 0.01);
+        }
+
+        var effects = known["events"]!.Items.ToDictionary(e => e["tag"]!.String);
+        Assert.Equal("given", effects["launch"]["source"]!.String);
+        Assert.Equal("learned", effects["promotion"]["source"]!.String);
+        Assert.Equal(6, effects["promotion"]["occurrences"]!.Int);
+        Assert.Equal(2.5, effects["promotion"]["multiplier"]!.AsDouble(), 2);
+        Assert.Null(plain["events"]);
+
+        var bad = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("forecast", Request([Event("launch", end, end - 1)])));
+        Assert.Equal(ErrorCodes.BadRequest, bad.Code);
+        Assert.Contains("body.events[0]: event 'launch': end", bad.Message, StringComparison.Ordinal);
+        var stranger = await Assert.ThrowsAsync<ProtocolException>(() => client.CallAsync("forecast", Request([Event("launch", end, end + hour, 2, "other")])));
+        Assert.Contains("body.events[0].series[0]: no series 'other' in this request", stranger.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_with_detect_names_the_value_that_raised_an_alarm_and_refuses_what_it_cannot_detect_on()
     {
         await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Server:MaxDetectedSeries"] = "2" });

@@ -1,4 +1,5 @@
 using Shardcast.Models.Classical;
+using Shardcast.Models.Events;
 using Shardcast.Models.Forecasting;
 using Shardcast.Models.Series;
 using Shardcast.Protocol;
@@ -15,7 +16,7 @@ public sealed class ForecastOperation : IOperation
 
     public MsgPackValue Run(MsgPackValue body, RequestContext context)
     {
-        var fields = new BodyFields(body, "body", "series", "horizon", "quantiles", "model", "binary");
+        var fields = new BodyFields(body, "body", "series", "horizon", "quantiles", "model", "binary", "events");
         int horizon = (int)fields.OptionalInteger("horizon", 12, 1, 4096);
         double[] quantiles = fields.Optional("quantiles") is { } q ? BodyFields.AsNumbers(q, fields.PathOf("quantiles"), 64) : [0.1, 0.5, 0.9];
         if (quantiles.Length == 0)
@@ -39,6 +40,7 @@ public sealed class ForecastOperation : IOperation
 
         bool binary = fields.OptionalBool("binary", false);
         var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
+        var events = fields.Optional("events") is { } eventList ? ReadEvents(eventList, fields.PathOf("events"), series.Select(s => s.Id).ToHashSet(StringComparer.Ordinal)) : [];
         // auto leaves the LSTM out where it cannot serve the horizon or the quantiles, as the CLI and the planner do.
         var (model, note) = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).CreateFor(modelName, horizon, quantiles);
         string openAs = note is null ? modelName : modelName + " (without lstm)";
@@ -48,9 +50,18 @@ public sealed class ForecastOperation : IOperation
             context.Cancellation.ThrowIfCancellationRequested();
             double[][] values;
             bool fellBack;
+            var known = events.Where(x => x.Series is null || x.Series.Contains(id)).Select(x => x.Event).ToList();
+            IReadOnlyList<EventEffect>? effects = null;
             try
             {
-                if (stored && context.Forecasters is { } open)
+                if (known.Count > 0)
+                {
+                    // A forecaster kept open has its history as it was ingested; one with events is opened on the deflated history.
+                    (var opened, fellBack, var calendar) = KnownEvents.Open(model, history, known);
+                    values = opened.Forecast(horizon, quantiles);
+                    effects = calendar!.EffectsAhead(horizon);
+                }
+                else if (stored && context.Forecasters is { } open)
                 {
                     (values, fellBack) = open.Forecast(id, openAs, model, history, horizon, quantiles);
                 }
@@ -65,10 +76,20 @@ public sealed class ForecastOperation : IOperation
                 throw new BadRequestException("body", $"{modelName}: {e.Message.Split(" (Parameter")[0]}");
             }
 
-            results.Add(MsgPackValue.Map(
+            var item = new List<(string, MsgPackValue)>
+            {
                 ("id", MsgPackValue.From(id)),
                 ("served_by", MsgPackValue.From(fellBack ? ModelNames.SeasonalNaive : modelName)),
-                ("values", binary ? Float32(values) : MsgPackValue.FromArray(values.Select(row => MsgPackValue.FromArray(row.Select(MsgPackValue.From)))))));
+                ("values", binary ? Float32(values) : MsgPackValue.FromArray(values.Select(row => MsgPackValue.FromArray(row.Select(MsgPackValue.From))))),
+            };
+            if (effects is not null)
+            {
+                item.Add(("events", MsgPackValue.FromArray(effects.Select(x => MsgPackValue.Map(
+                    ("tag", MsgPackValue.From(x.Tag)), ("multiplier", MsgPackValue.From(x.Multiplier)),
+                    ("source", MsgPackValue.From(x.Source)), ("occurrences", MsgPackValue.From((long)x.Occurrences)))))));
+            }
+
+            results.Add(MsgPackValue.Map([.. item]));
         }
 
         var answer = new List<(string, MsgPackValue)>
@@ -82,6 +103,39 @@ public sealed class ForecastOperation : IOperation
         }
 
         return MsgPackValue.Map([.. answer]);
+    }
+
+    /// <summary>The request's known events, each with the series ids it is limited to (null: every series of the request).</summary>
+    private static List<(KnownEvent Event, HashSet<string>? Series)> ReadEvents(MsgPackValue value, string path, HashSet<string> ids)
+    {
+        var events = new List<(KnownEvent, HashSet<string>?)>();
+        int i = 0;
+        foreach (var item in BodyFields.AsArray(value, path, 10_000))
+        {
+            var f = new BodyFields(item, $"{path}[{i++}]", "tag", "start", "end", "multiplier", "series");
+            var known = new KnownEvent(f.RequiredString("tag"), f.RequiredNumber("start"), f.RequiredNumber("end"), f.Optional("multiplier") is { } m ? BodyFields.AsNumber(m, f.PathOf("multiplier")) : null);
+            if (known.Problem() is { } problem)
+            {
+                throw new BadRequestException(f.Path, problem);
+            }
+
+            HashSet<string>? series = null;
+            if (f.Optional("series") is { } list)
+            {
+                series = new HashSet<string>(StringComparer.Ordinal);
+                int j = 0;
+                foreach (var s in BodyFields.AsArray(list, f.PathOf("series"), 100_000))
+                {
+                    string at = $"{f.PathOf("series")}[{j++}]";
+                    string id = BodyFields.AsString(s, at);
+                    series.Add(ids.Contains(id) ? id : throw new BadRequestException(at, $"no series '{id}' in this request"));
+                }
+            }
+
+            events.Add((known, series));
+        }
+
+        return events;
     }
 
     /// <summary>[q][h] as one bin of float32, quantile-major.</summary>
