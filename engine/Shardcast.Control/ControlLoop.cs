@@ -64,6 +64,9 @@ public sealed record ControlOptions
 
     public PlanOptions Plan { get; init; } = new() { TimeMs = 300, AdviseScaling = false };
 
+    /// <summary>The LSTM each cycle forecasts with, asked for at every cycle (a server's served version); null: the shipped model.</summary>
+    public Func<Models.Neural.LstmNetwork?>? ForecastNetwork { get; init; }
+
     public ExecutorOptions Executor { get; init; } = new();
 
     public void Validate()
@@ -222,7 +225,7 @@ public sealed class ControlLoop
         var forecast = new ForecastInput(p => _history.Of(p.Range), Math.Max(1, Math.Round(_options.Step.TotalSeconds, 3)), _options.Horizon, _options.Quantile);
         var spec = ClusterFileReader.Parse(StoreClusterFile.ToUtf8(snapshot, capacity, null, forecast));
         var planning = Stopwatch.StartNew();
-        var plan = Planner.Plan(spec, _options.Plan with { Seed = (_options.Plan.Seed ?? 1) + (ulong)cycle }, cancellation);
+        var plan = Planner.Plan(spec, _options.Plan with { Seed = (_options.Plan.Seed ?? 1) + (ulong)cycle, ForecastNetwork = _options.ForecastNetwork?.Invoke() ?? _options.Plan.ForecastNetwork }, cancellation);
         var planTime = planning.Elapsed;
         _schedule.Planned();
 

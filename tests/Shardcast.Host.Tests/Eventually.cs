@@ -14,4 +14,21 @@ public static class Eventually
             await Task.Delay(10);
         }
     }
+
+    /// <summary>Asks until the answer meets the condition, and returns that answer.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> ask, Func<T, bool> condition, TimeSpan bound)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var value = await ask();
+            if (condition(value))
+            {
+                return value;
+            }
+
+            Assert.True(Stopwatch.GetElapsedTime(start) < bound, $"no answer met the condition within {bound.TotalSeconds:0} s; the last: {value}");
+            await Task.Delay(100);
+        }
+    }
 }

@@ -68,6 +68,21 @@ public sealed class SeriesStore(long maxPoints)
         }
     }
 
+    /// <summary>
+    /// Copies of the newest <paramref name="maxPoints"/> values of up to <paramref name="maxSeries"/> series, the longest
+    /// first (ties by id): what a model is fine-tuned on.
+    /// </summary>
+    public IReadOnlyList<(string Id, double StepSeconds, double End, double[] Values)> Newest(int maxSeries, int maxPoints)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeries);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPoints);
+        lock (_lock)
+        {
+            return [.. _series.OrderByDescending(kv => kv.Value.Values.Count).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(maxSeries)
+                .Select(kv => (kv.Key, kv.Value.StepSeconds, kv.Value.End, kv.Value.Values.Count > maxPoints ? kv.Value.Values[^maxPoints..].ToArray() : kv.Value.Values.ToArray()))];
+        }
+    }
+
     private sealed class StoredSeries(double stepSeconds)
     {
         public double StepSeconds { get; } = stepSeconds;

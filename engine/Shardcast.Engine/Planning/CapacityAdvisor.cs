@@ -123,7 +123,7 @@ public static class CapacityAdvisor
         // The operator decides which tenants get new nodes; the advice assumes every tenant may use them.
         var added = nodes.Skip(spec.Nodes.Count).Select(n => n.Id).ToList();
         var tenants = spec.Tenants.Select(t => t with { Nodes = [.. t.Nodes, .. added] }).ToList();
-        var grown = PlanningInput.From(spec with { Nodes = nodes, Tenants = tenants });
+        var grown = PlanningInput.From(spec with { Nodes = nodes, Tenants = tenants }, input.ForecastNetwork);
         var problem = ProblemBuilder.Build(grown);
         var result = backend.Search(problem, grown.Initial, options, cancellationToken);
         var evaluation = ReferenceCost.Evaluate(grown, result.Assignment);

@@ -37,7 +37,7 @@ public static class MovementCurve
             }
         }
 
-        var input = PlanningInput.From(spec);
+        var input = PlanningInput.From(spec, options.ForecastNetwork);
         var problem = ProblemBuilder.Build(input);
         double own = problem.MaxBytes;
         var points = new List<CurvePoint>(budgets.Count);

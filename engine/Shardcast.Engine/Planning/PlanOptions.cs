@@ -35,6 +35,9 @@ public sealed record PlanOptions
     /// <summary>Whether to search for the node count that makes an infeasible plan feasible.</summary>
     public bool AdviseScaling { get; init; } = true;
 
+    /// <summary>The LSTM that forecasts partitions given by history (null: the shipped model); a server passes the one it serves.</summary>
+    public Models.Neural.LstmNetwork? ForecastNetwork { get; init; }
+
     /// <summary>
     /// Whether the plan must move no more bytes than the greedy rebalancer and end with no higher peak: the search's
     /// plan and greedy's, each with the moves that buy no peak undone, and the better admissible one kept

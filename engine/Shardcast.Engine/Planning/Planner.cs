@@ -16,7 +16,7 @@ public static class Planner
         ArgumentNullException.ThrowIfNull(spec);
         options ??= new PlanOptions();
         long started = options.Clock.GetTimestamp();
-        var input = PlanningInput.From(spec);
+        var input = PlanningInput.From(spec, options.ForecastNetwork);
         var problem = ProblemBuilder.Build(input);
         return Plan(input, problem, options, started, cancellationToken);
     }

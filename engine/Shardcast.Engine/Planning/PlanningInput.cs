@@ -12,9 +12,10 @@ namespace Shardcast.Engine.Planning;
 /// </summary>
 public sealed class PlanningInput
 {
-    private PlanningInput(ClusterSpec spec)
+    private PlanningInput(ClusterSpec spec, Models.Neural.LstmNetwork? forecastNetwork)
     {
         Spec = spec;
+        ForecastNetwork = forecastNetwork;
         NodeIndex = spec.Nodes.Select((n, i) => (n.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
         PartitionIndex = spec.Partitions.Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
         Zones = spec.Nodes.Select(n => n.Zone).Distinct(StringComparer.Ordinal).ToArray();
@@ -59,7 +60,7 @@ public sealed class PlanningInput
             }
         }
 
-        ForecastServed = fromHistory.Count > 0 ? ForecastLoads(spec, fromHistory, Load) : null;
+        ForecastServed = fromHistory.Count > 0 ? ForecastLoads(spec, fromHistory, Load, forecastNetwork) : null;
 
         LaneLoad = new double[Steps * Resources];
         foreach (var row in Load)
@@ -207,15 +208,19 @@ public sealed class PlanningInput
     public bool IsAllowed(int partition, int node) => Domains[DomainOf[partition]][node];
 
     /// <summary>Resolves a validated cluster; one whose cost could overflow is refused (<see cref="CostRange"/>).</summary>
-    public static PlanningInput From(ClusterSpec spec)
+    /// <param name="forecastNetwork">The LSTM that forecasts partitions given by history (null: the shipped model); a server passes the one it serves.</param>
+    public static PlanningInput From(ClusterSpec spec, Models.Neural.LstmNetwork? forecastNetwork = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var input = new PlanningInput(spec);
+        var input = new PlanningInput(spec, forecastNetwork);
         CostRange.Check(input);
         return input;
     }
 
     public double Capacity(int node, int resource) => Spec.Nodes[node].Capacity[resource];
+
+    /// <summary>The LSTM the histories were forecast with where one was given (null: the shipped model).</summary>
+    public Models.Neural.LstmNetwork? ForecastNetwork { get; }
 
     /// <summary>Which models forecast the partitions given by history (null when every partition gave its load).</summary>
     public string? ForecastServed { get; }
@@ -237,7 +242,7 @@ public sealed class PlanningInput
     /// Forecasts every (partition, resource) history with the horizon's model at the planning quantile, all at
     /// once (the LSTM steps them as one batch), and fills those partitions' planning loads (never negative).
     /// </summary>
-    private static string ForecastLoads(ClusterSpec spec, List<int> partitions, double[][] load)
+    private static string ForecastLoads(ClusterSpec spec, List<int> partitions, double[][] load, Models.Neural.LstmNetwork? network)
     {
         int steps = spec.Horizon.Steps;
         int resources = spec.Resources.Count;
@@ -292,7 +297,7 @@ public sealed class PlanningInput
         FleetForecastResult forecast;
         try
         {
-            forecast = FleetForecast.Forecast(series, spec.Horizon.ForecastModel, steps, spec.Objective.Quantile, null, CancellationToken.None, events);
+            forecast = FleetForecast.Forecast(series, spec.Horizon.ForecastModel, steps, spec.Objective.Quantile, network, CancellationToken.None, events);
         }
         catch (UnknownModelException e)
         {

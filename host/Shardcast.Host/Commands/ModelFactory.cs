@@ -6,7 +6,8 @@ namespace Shardcast.Host.Commands;
 
 /// <summary>Builds the models a command names: the LSTM from a model file, or trained on the data within a time budget.</summary>
 /// <param name="useDefaultModel">Without a model file, use the shipped model (forecast) rather than training on the data (backtest).</param>
-internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed, bool useDefaultModel = false)
+/// <param name="served">The network to use instead of the shipped one (a server's served version).</param>
+internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong seed, bool useDefaultModel = false, LstmNetwork? served = null)
 {
     private LstmModel? _lstm;
 
@@ -42,7 +43,7 @@ internal sealed class ModelFactory(string? modelFile, double trainSeconds, ulong
     }
 
     private LstmModel Lstm() => _lstm ??= modelFile is not null ? new LstmModel(LstmModelFile.Read(modelFile).Network)
-        : useDefaultModel ? new LstmModel(LstmDefaultModel.Get().Network)
+        : useDefaultModel ? new LstmModel(served ?? LstmDefaultModel.Get().Network)
         : new LstmModel(new LstmHyperParameters { Seed = seed }, new LstmTrainingOptions { TimeBudget = TimeSpan.FromSeconds(trainSeconds) });
 }
 

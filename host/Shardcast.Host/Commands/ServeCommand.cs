@@ -19,7 +19,8 @@ public static class ServeCommand
         var store = new Option<string?>("--store") { Description = "A store to manage: garnet (embedded, started with the server), redis-server (child processes) or redis://host:port,... (a running cluster); its cluster name on the socket is Server:StoreName (store)." };
         var storeNodes = new Option<int?>("--store-nodes") { Description = "Primaries of a store the server starts (default 3)." };
         var control = new Option<bool>("--control") { Description = "Run the control loop over the store (docs/control-loop.md): observe, forecast, plan and carry plans out every step; `control` reports and pauses it." };
-        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state, store, storeNodes, control };
+        var adapt = new Option<bool>("--adapt") { Description = "Fine-tune the served LSTM on the ingested series when its error on their newest data drifts, keeping a new version only where it forecasts them better (Server:Adapt*, docs/forecasting.md)." };
+        var command = new Command("serve", "Serve the engine over the MessagePack socket protocol (docs/protocol.md).") { listen, token, config, metrics, state, store, storeNodes, control, adapt };
         command.SetAction(parse =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -56,6 +57,11 @@ public static class ServeCommand
             if (parse.GetValue(control))
             {
                 overrides["Server:StoreControl"] = "true";
+            }
+
+            if (parse.GetValue(adapt))
+            {
+                overrides["Server:AdaptModel"] = "true";
             }
 
             using var host = ServerHost.Build(overrides, parse.GetValue(config)?.DirectoryName);

@@ -234,7 +234,7 @@ internal sealed partial class Connection(ShardcastServer server, Socket socket)
     {
         var budget = TimeSpan.FromSeconds(server.Options.RequestTimeoutSeconds);
         using var deadline = new CancellationTokenSource(budget, server.Clock);
-        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Clusters, server.Metrics, server.Clock, server.Clock.GetUtcNow() + budget, deadline.Token, server.Store, server.Control, server.Forecasters, server.Detectors);
+        var context = new RequestContext(server.Options, server.Series, server.Routes, server.Clusters, server.Metrics, server.Clock, server.Clock.GetUtcNow() + budget, deadline.Token, server.Store, server.Control, server.Forecasters, server.Detectors, server.Model, server.Adaptation);
         try
         {
             if (!operation.IsHeavy(body))

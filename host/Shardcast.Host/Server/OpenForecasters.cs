@@ -28,6 +28,9 @@ public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_
     private long _fits;
     private long _reused;
 
+    /// <summary>Drops every open forecaster (the served model changed: each series is fitted again at its next forecast).</summary>
+    public void Clear() => _open.Clear();
+
     public (double[][] Values, bool FellBack) Forecast(string series, string modelName, IForecastModel model, TimeSeries history, int horizon, double[] quantiles)
     {
         if (_open.Count >= maxEntries && !_open.ContainsKey((series, modelName)))

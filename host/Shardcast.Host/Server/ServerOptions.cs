@@ -42,6 +42,34 @@ public sealed class ServerOptions
     /// <summary>`forecast` keeps a fitted model open per ingested series and conditions it on new points; it refits after this many (1: every call).</summary>
     public int ForecastRefitPoints { get; set; } = 288;
 
+    /// <summary>Whether the server fine-tunes its LSTM on the ingested series when their forecast error drifts (docs/forecasting.md, "Adaptation").</summary>
+    public bool AdaptModel { get; set; }
+
+    /// <summary>Seconds between the adaptation's checks of the served model's error on the newest ingested data.</summary>
+    public double AdaptCheckSeconds { get; set; } = 60;
+
+    /// <summary>Seconds between fine-tunes made whatever the drift (0: only on drift).</summary>
+    public double AdaptEverySeconds { get; set; }
+
+    /// <summary>A fine-tune starts when the served model's loss on the newest tails reaches this multiple of the one measured when it began serving.</summary>
+    public double AdaptDriftRatio { get; set; } = 1.25;
+
+    /// <summary>The served version goes back to the one before it where its loss on the newest tails is this share above that one's.</summary>
+    public double AdaptRollbackMargin { get; set; } = 0.05;
+
+    /// <summary>A fine-tuned model is kept only where its loss on the newest tails is at least this share below the served one's.</summary>
+    public double AdaptMinGain { get; set; } = 0.02;
+
+    public double AdaptTimeBudgetSeconds { get; set; } = 30;
+
+    /// <summary>Cores a fine-tune takes (the others stay with the requests).</summary>
+    public int AdaptThreads { get; set; } = 1;
+
+    /// <summary>Ingested series a check and a fine-tune use (the longest), and their newest points each.</summary>
+    public int AdaptMaxSeries { get; set; } = 256;
+
+    public int AdaptMaxPoints { get; set; } = 4032;
+
     /// <summary>The most nesting, string bytes and elements one frame may declare.</summary>
     public int MaxDepth { get; set; } = 64;
 
@@ -186,6 +214,25 @@ public sealed class ServerOptions
             problems.Add($"Server:DetectHistory must be at least 2, found {DetectHistory}");
         }
         Positive(nameof(ForecastRefitPoints), ForecastRefitPoints);
+        Positive(nameof(AdaptCheckSeconds), AdaptCheckSeconds);
+        Positive(nameof(AdaptTimeBudgetSeconds), AdaptTimeBudgetSeconds);
+        Positive(nameof(AdaptThreads), AdaptThreads);
+        Positive(nameof(AdaptMaxSeries), AdaptMaxSeries);
+        Positive(nameof(AdaptMaxPoints), AdaptMaxPoints);
+        if (!(AdaptEverySeconds >= 0))
+        {
+            problems.Add($"Server:AdaptEverySeconds must be 0 (only on drift) or more, found {AdaptEverySeconds}");
+        }
+
+        if (!(AdaptDriftRatio > 1))
+        {
+            problems.Add($"Server:AdaptDriftRatio must be above 1, found {AdaptDriftRatio}");
+        }
+
+        if (!(AdaptRollbackMargin >= 0) || !(AdaptMinGain >= 0 && AdaptMinGain < 1))
+        {
+            problems.Add($"Server:AdaptRollbackMargin must be 0 or more and Server:AdaptMinGain in [0, 1), found {AdaptRollbackMargin} and {AdaptMinGain}");
+        }
         Positive(nameof(MaxDepth), MaxDepth);
         Positive(nameof(MaxStringBytes), MaxStringBytes);
         Positive(nameof(ShutdownSeconds), ShutdownSeconds);

@@ -35,7 +35,19 @@ public sealed partial class ShardcastServer : BackgroundService
         Series = new SeriesStore(_options.MaxStoredPoints);
         Forecasters = new OpenForecasters(_options.ForecastRefitPoints);
         Detectors = new SeriesDetectors(_options.MaxDetectedSeries, new Models.Anomaly.DetectorOptions { MaxHistory = _options.DetectHistory });
+        var shipped = Models.Neural.LstmDefaultModel.Get();
+        Model = new ServedModel(shipped.Network, "the model shipped inside: " + shipped.Description, clock);
+
+        // Forecasters kept open hold the old version's state: the next forecast of each series fits the new one.
+        Model.Changed += _ => Forecasters.Clear();
+        Adaptation = new ModelAdaptation(Model, Series, _options, _logger, clock);
     }
+
+    /// <summary>The LSTM forecasts and plans are made with (the shipped model until an adaptation keeps another).</summary>
+    internal ServedModel Model { get; }
+
+    /// <summary>Fine-tunes <see cref="Model"/> on ingested series where their error drifts (Server:AdaptModel).</summary>
+    internal ModelAdaptation Adaptation { get; }
 
     /// <summary>Anomaly detectors on ingested series that asked for detection.</summary>
     internal SeriesDetectors Detectors { get; }
@@ -131,10 +143,12 @@ public sealed partial class ShardcastServer : BackgroundService
             _routeRefresh = Task.Run(RefreshStoreRoutesAsync, CancellationToken.None);
             if (_options.StoreControl)
             {
-                Control = new ControlService(Store, _options.ControlOptions(), _logger);
+                Control = new ControlService(Store, _options.ControlOptions() with { ForecastNetwork = () => Model.Current.Network }, _logger);
                 Control.Resume();
             }
         }
+
+        Adaptation.Start();
 
         // Bound before StartAsync returns, so that the port is known and a bad address fails the start.
         _listener = new TcpListener(_options.EndPoint());
@@ -163,6 +177,7 @@ public sealed partial class ShardcastServer : BackgroundService
         }
 
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Adaptation.DisposeAsync().ConfigureAwait(false);
         await _routeRefresh.ConfigureAwait(false);
         if (Control is not null)
         {

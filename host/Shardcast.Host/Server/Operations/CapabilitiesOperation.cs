@@ -18,6 +18,7 @@ public sealed class CapabilitiesOperation : IOperation
         _ = new BodyFields(body, "body");
         var o = context.Options;
         var lstm = LstmDefaultModel.Get();
+        var served = context.Model?.Current;
         var reports = Kernels.Probes.DeviceCatalog.Cached;
         var backends = reports.Select(r => MsgPackValue.Map(
             ("name", MsgPackValue.From(r.Name)),
@@ -45,9 +46,33 @@ public sealed class CapabilitiesOperation : IOperation
                     ("description", MsgPackValue.From(lstm.Description)),
                     ("hidden", MsgPackValue.From((long)lstm.Network.Hyper.Hidden)),
                     ("horizon", MsgPackValue.From((long)lstm.Network.Hyper.Horizon)),
-                    ("quantiles", MsgPackValue.FromArray(lstm.Network.Hyper.Quantiles.Select(MsgPackValue.From))))))),
+                    ("quantiles", MsgPackValue.FromArray(lstm.Network.Hyper.Quantiles.Select(MsgPackValue.From))),
+                    ("version", MsgPackValue.From((long)(served?.Number ?? 1))),
+                    ("version_since", served is null ? MsgPackValue.Nil : MsgPackValue.From(served.Since.ToString("O", System.Globalization.CultureInfo.InvariantCulture))),
+                    ("version_reason", served is null ? MsgPackValue.From("the model shipped inside") : MsgPackValue.From(served.Reason)),
+                    ("adaptation", Adaptation(context.Adaptation?.Status)))))),
             ("stored", MsgPackValue.Map(("series", MsgPackValue.From((long)context.Series.Count)), ("points", MsgPackValue.From(context.Series.Points)))),
             ("route_epoch", MsgPackValue.From(context.Routes.Get(RoutingTables.DefaultCluster).Epoch)),
             ("route_clusters", MsgPackValue.FromArray([.. context.Routes.Clusters.Select(MsgPackValue.From)])));
+    }
+
+    private static MsgPackValue Adaptation(AdaptationStatus? status)
+    {
+        static MsgPackValue Number(double? v) => v is { } x && double.IsFinite(x) ? MsgPackValue.From(x) : MsgPackValue.Nil;
+        if (status is null)
+        {
+            return MsgPackValue.Map(("enabled", MsgPackValue.False));
+        }
+
+        return MsgPackValue.Map(
+            ("enabled", MsgPackValue.From(status.Enabled)),
+            ("state", MsgPackValue.From(status.State)),
+            ("last_check", status.LastCheck is { } at ? MsgPackValue.From(at.ToString("O", System.Globalization.CultureInfo.InvariantCulture)) : MsgPackValue.Nil),
+            ("loss", Number(status.Loss)),
+            ("baseline_loss", Number(status.BaselineLoss)),
+            ("fine_tunes", MsgPackValue.From((long)status.FineTunes)),
+            ("kept", MsgPackValue.From((long)status.Kept)),
+            ("discarded", MsgPackValue.From((long)status.Discarded)),
+            ("rolled_back", MsgPackValue.From((long)status.RolledBack)));
     }
 }

@@ -42,8 +42,10 @@ public sealed class ForecastOperation : IOperation
         var series = fields.RequiredArray("series", 100_000).Select((item, i) => Resolve(item, $"body.series[{i}]", context)).ToList();
         var events = fields.Optional("events") is { } eventList ? ReadEvents(eventList, fields.PathOf("events"), series.Select(s => s.Id).ToHashSet(StringComparer.Ordinal)) : [];
         // auto leaves the LSTM out where it cannot serve the horizon or the quantiles, as the CLI and the planner do.
-        var (model, note) = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true).CreateFor(modelName, horizon, quantiles);
-        string openAs = note is null ? modelName : modelName + " (without lstm)";
+        // One served version for the whole request, and in the key of the forecasters kept open on it.
+        var served = context.Model?.Current;
+        var (model, note) = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true, served: served?.Network).CreateFor(modelName, horizon, quantiles);
+        string openAs = (note is null ? modelName : modelName + " (without lstm)") + (served is null ? "" : $"@v{served.Number}");
         var results = new List<MsgPackValue>(series.Count);
         foreach (var (id, history, stored) in series)
         {

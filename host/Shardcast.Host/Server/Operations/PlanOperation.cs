@@ -121,7 +121,7 @@ public sealed class PlanOperation : IOperation
         long deadline = PlanOptions.DeadlineIn(0.9 * context.Remaining, context.Clock);
         if (value is null)
         {
-            return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock };
+            return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock, ForecastNetwork = context.Model?.Current.Network };
         }
 
         var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve", "advise_scaling");
@@ -144,6 +144,7 @@ public sealed class PlanOperation : IOperation
             StepsPerChain = o.Optional("steps_per_chain") is not null ? o.OptionalInteger("steps_per_chain", 0, 1, long.MaxValue) : null,
             MovementGuard = o.OptionalBool("movement_guard", true),
             AdviseScaling = o.OptionalBool("advise_scaling", true),
+            ForecastNetwork = context.Model?.Current.Network,
         };
     }
 }
