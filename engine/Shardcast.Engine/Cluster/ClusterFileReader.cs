@@ -15,7 +15,7 @@ public static class ClusterFileReader
 
     private static readonly string[] TopKeys =
         ["resources", "horizon", "nodes", "partitions", "tenants", "groups", "affinity", "zone_distance", "objective", "budget", "search",
-         "transient_resources", "node_move_cost", "events"];
+         "transient_resources", "node_move_cost", "events", "restructure"];
 
     private static readonly string[] Backends = ["auto", "managed", "opencl", "cuda"];
     private static readonly string[] Algorithms = ["anneal", "genetic", "greedy", "genetic-anneal"];
@@ -145,6 +145,7 @@ public static class ClusterFileReader
             TransientResources = ReadTransient(top, resources),
             NodeMoveCost = ReadNodeMoveCost(top, nodeIds),
             Events = ReadEvents(top, partitionIds, tenantIds),
+            Restructure = ReadRestructure(top),
         };
         CheckPlacement(spec, groupIds);
         return spec;
@@ -329,7 +330,7 @@ public static class ClusterFileReader
         return groups;
     }
 
-    private static readonly string[] PartitionKeys = ["id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost"];
+    private static readonly string[] PartitionKeys = ["id", "node", "size_bytes", "tenant", "group", "parent", "pinned", "tags", "load", "history", "move_cost", "segments"];
 
     /// <summary>
     /// Partitions are most of a large file (a million objects of a dozen rows each), so a partition given by its load
@@ -390,14 +391,16 @@ public static class ClusterFileReader
         IReadOnlyDictionary<string, string> tags = p.Optional("tags") is { } tagObject ? ReadTags(tagObject, p, strings) : NoTags;
         double[][]? load = p.Optional("load") is { } l ? ReadMatrix(l, p, "load", horizon.Steps, resources, exactRows: true) : null;
         HistorySpec? history = p.Optional("history") is { } h ? ReadHistory(h, p.PathOf("history"), resources) : null;
-        if (load is null && history is null)
+        var segments = p.Optional("segments") is { } s ? ReadSegments(s, p, resources, horizon) : [];
+        if (load is null && history is null && segments.Count == 0)
         {
-            throw new ClusterFileException(p.PathOf("load"), "required unless history is given (the planning load is then forecast from it)");
+            throw new ClusterFileException(p.PathOf("load"), "required unless history or segments are given (the planning load is then forecast from the history, or the sum of the segments')");
         }
 
         return new PartitionSpec(id, nodes[nodeIndex].Id, size, tenant, p.OptionalString("group"), p.OptionalString("parent"), p.OptionalBool("pinned", false), tags, load, history)
         {
             MoveCost = p.OptionalNonNegative("move_cost", 0),
+            Segments = segments,
         };
     }
 
@@ -465,6 +468,58 @@ public static class ClusterFileReader
         }
 
         return matrix;
+    }
+
+    private static List<SegmentSpec> ReadSegments(JsonElement element, JsonFields owner, int resources, HorizonSpec horizon)
+    {
+        var segments = new List<SegmentSpec>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        int i = 0;
+        foreach (var item in JsonFields.AsArray(element, owner.PathOf("segments")))
+        {
+            var s = JsonFields.Of(item, owner.PathOf("segments"), i++, ["id", "size_bytes", "load", "history"]);
+            string id = s.RequiredString("id");
+            if (!ids.Add(id))
+            {
+                throw new ClusterFileException(s.PathOf("id"), $"duplicate segment id '{id}'");
+            }
+
+            double? size = s.Optional("size_bytes") is { } b ? JsonFields.AsNonNegative(b, s.PathOf("size_bytes")) : null;
+            double[][]? load = s.Optional("load") is { } l ? ReadMatrix(l, s, "load", horizon.Steps, resources, exactRows: true) : null;
+            HistorySpec? history = s.Optional("history") is { } h ? ReadHistory(h, s.PathOf("history"), resources) : null;
+            if (load is null && history is null)
+            {
+                throw new ClusterFileException(s.PathOf("load"), "a segment needs its load or its history");
+            }
+
+            segments.Add(new SegmentSpec(id, size, load, history));
+        }
+
+        return segments;
+    }
+
+    private static RestructureSpec ReadRestructure(JsonFields top)
+    {
+        if (top.Optional("restructure") is not { } element)
+        {
+            return RestructureSpec.Default;
+        }
+
+        var r = JsonFields.Of(element, "$.restructure", "enabled", "split_share", "merge_share");
+        var d = RestructureSpec.Default;
+        double split = r.OptionalNumber("split_share", d.SplitShare);
+        double merge = r.OptionalNumber("merge_share", d.MergeShare);
+        if (!(split > 0))
+        {
+            throw new ClusterFileException(r.PathOf("split_share"), $"must be above 0, found {split}");
+        }
+
+        if (!(merge >= 0 && merge < split))
+        {
+            throw new ClusterFileException(r.PathOf("merge_share"), $"must be 0 or more and below split_share ({split}), found {merge}");
+        }
+
+        return new RestructureSpec(r.Optional("enabled") is not null ? r.OptionalBool("enabled", false) : null, split, merge);
     }
 
     private static HistorySpec ReadHistory(JsonElement element, string path, int resources)

@@ -60,6 +60,19 @@ public static class ClusterFileWriter
 
         w.WriteEndArray();
 
+        if (spec.Restructure != RestructureSpec.Default)
+        {
+            w.WriteStartObject("restructure");
+            if (spec.Restructure.Enabled is { } enabled)
+            {
+                w.WriteBoolean("enabled", enabled);
+            }
+
+            w.WriteNumber("split_share", spec.Restructure.SplitShare);
+            w.WriteNumber("merge_share", spec.Restructure.MergeShare);
+            w.WriteEndObject();
+        }
+
         if (spec.Events.Count > 0)
         {
             w.WriteStartArray("events");
@@ -233,6 +246,47 @@ public static class ClusterFileWriter
             w.WriteEndObject();
         }
 
+        if (p.Segments.Count > 0)
+        {
+            w.WriteStartArray("segments");
+            foreach (var s in p.Segments)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", s.Id);
+                if (s.SizeBytes is { } size)
+                {
+                    w.WriteNumber("size_bytes", size);
+                }
+
+                if (s.Load is { } segmentLoad)
+                {
+                    WriteMatrix(w, "load", segmentLoad);
+                }
+
+                if (s.History is { } h)
+                {
+                    WriteHistory(w, h);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteHistory(Utf8JsonWriter w, HistorySpec history)
+    {
+        w.WriteStartObject("history");
+        w.WriteNumber("step_seconds", history.StepSeconds);
+        if (history.End is { } end)
+        {
+            w.WriteNumber("end", end);
+        }
+
+        WriteMatrix(w, "values", history.Values);
         w.WriteEndObject();
     }
 

@@ -22,6 +22,9 @@ public sealed record ClusterSpec(
     /// <summary>Events known ahead, which the forecast of the planning load takes into account.</summary>
     public IReadOnlyList<EventSpec> Events { get; init; } = [];
 
+    /// <summary>When partitions with segments are split and cold children merged before placement.</summary>
+    public RestructureSpec Restructure { get; init; } = RestructureSpec.Default;
+
     /// <summary>
     /// The same costs as a dense matrix, [from * N + to] in node order, for callers that hold every pair (the
     /// ROADEF mapping: 25 million pairs at 5,000 machines, which as named records would cost more than the search).

@@ -15,4 +15,7 @@ public sealed record PartitionSpec(
 {
     /// <summary>What moving this partition costs in the partition-move term (w_partition_move), besides bytes.</summary>
     public double MoveCost { get; init; }
+
+    /// <summary>The partition's slices in order, each with its load or history (none: the partition is not split).</summary>
+    public IReadOnlyList<SegmentSpec> Segments { get; init; } = [];
 }

@@ -17,10 +17,11 @@ public static class MovementCurve
         planBytes <= 0 ? [0] : [0, planBytes / 16, planBytes / 8, planBytes / 4, planBytes / 2, 3 * planBytes / 4];
 
     /// <summary>The plan with its curve: a point per budget (null: <see cref="AutoBudgets"/> of the plan's bytes), the plan itself last.</summary>
-    public static Plan Attach(ClusterSpec spec, Plan plan, IReadOnlyList<double>? budgets, PlanOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public static Plan Attach(Plan plan, IReadOnlyList<double>? budgets, PlanOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var points = Compute(spec, budgets ?? AutoBudgets(plan.After.MovedBytes), options, progress, cancellationToken);
+        // The curve plans the cluster the plan placed: after its splits and merges, with its loads as forecast.
+        var points = Compute(plan.Input.Spec, budgets ?? AutoBudgets(plan.After.MovedBytes), options with { Restructure = false }, progress, cancellationToken);
         return plan with { Curve = [.. points, CurvePoint.Of(null, plan)] };
     }
 

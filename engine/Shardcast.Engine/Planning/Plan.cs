@@ -22,6 +22,15 @@ public sealed record Plan(
     /// <summary>The balance-vs-movement curve where it was asked for (<see cref="MovementCurve"/>): a point per byte budget, this plan last.</summary>
     public IReadOnlyList<CurvePoint>? Curve { get; init; }
 
+    /// <summary>Partitions cut before placement (<see cref="Restructure"/>); their children are in <see cref="Input"/>'s cluster.</summary>
+    public IReadOnlyList<SplitDecision> Splits { get; init; } = [];
+
+    /// <summary>Children joined back into their parents before placement.</summary>
+    public IReadOnlyList<MergeDecision> Merges { get; init; } = [];
+
+    /// <summary>Moves whose need lies ahead in the horizon, to be pre-staged as copies on their target (<see cref="GhostPlanner"/>).</summary>
+    public IReadOnlyList<GhostPartition> Ghosts => GhostPlanner.For(Input, Moves);
+
     /// <summary>What the horizon asks of the node count (<see cref="CapacityForecast"/>).</summary>
     public ScalingForecast Capacity => CapacityForecast.Compute(this);
 }

@@ -121,6 +121,47 @@ public static class PlanFileWriter
 
         writer.WriteEndArray();
 
+        writer.WriteStartArray("splits");
+        foreach (var split in plan.Splits)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("partition", split.Partition);
+            writer.WriteStrings("children", [split.Partition, split.Child]);
+            writer.WriteString("at", split.At);
+            writer.WriteNumber("peak_share", split.PeakShare);
+            writer.WriteString("reason", split.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("merges");
+        foreach (var merge in plan.Merges)
+        {
+            writer.WriteStartObject();
+            writer.WriteStrings("partitions", merge.Partitions);
+            writer.WriteString("into", merge.Into);
+            writer.WriteNumber("peak_share", merge.PeakShare);
+            writer.WriteString("reason", merge.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("ghosts");
+        foreach (var ghost in plan.Ghosts)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("partition", ghost.Partition);
+            writer.WriteString("node", ghost.Node);
+            writer.WriteNumber("ready_by_step", ghost.ReadyByStep);
+            writer.WriteNumber("bytes", ghost.Bytes);
+            writer.WriteString("reason", ghost.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
         WriteCost(writer, "cost_before", plan.Before, plan.Input.Spec.UsesExtendedModel);
         WriteCost(writer, "cost_after", plan.After, plan.Input.Spec.UsesExtendedModel);
         writer.WriteNumber("peak_utilisation_before", plan.Before.PeakUtilisation);

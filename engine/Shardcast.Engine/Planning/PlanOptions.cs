@@ -35,6 +35,9 @@ public sealed record PlanOptions
     /// <summary>Whether to search for the node count that makes an infeasible plan feasible.</summary>
     public bool AdviseScaling { get; init; } = true;
 
+    /// <summary>Whether partitions with segments are split and cold children merged before placement (and the cluster file's `restructure` allows it).</summary>
+    public bool Restructure { get; init; } = true;
+
     /// <summary>The LSTM that forecasts partitions given by history (null: the shipped model); a server passes the one it serves.</summary>
     public Models.Neural.LstmNetwork? ForecastNetwork { get; init; }
 

@@ -17,8 +17,15 @@ public static class Planner
         options ??= new PlanOptions();
         long started = options.Clock.GetTimestamp();
         var input = PlanningInput.From(spec, options.ForecastNetwork);
+        var restructuring = options.Restructure ? Restructure.Decide(input) : null;
+        if (restructuring is { Changed: true })
+        {
+            input = PlanningInput.Restructured(restructuring.Spec, input);
+        }
+
         var problem = ProblemBuilder.Build(input);
-        return Plan(input, problem, options, started, cancellationToken);
+        var plan = Plan(input, problem, options, started, cancellationToken);
+        return restructuring is { Changed: true } ? plan with { Splits = restructuring.Splits, Merges = restructuring.Merges } : plan;
     }
 
     /// <summary>One plan of a cluster whose problem is built already (the movement curve plans one problem under several byte budgets).</summary>

@@ -47,20 +47,59 @@ public sealed class PlanningInput
         GroupOf = spec.Partitions.Select(p => p.Group is { } g ? groupIndex[g] : -1).ToArray();
         Initial = spec.Partitions.Select(p => NodeIndex[p.Node]).ToArray();
         Load = new double[spec.Partitions.Count][];
-        var fromHistory = new List<int>();
+        SegmentLoad = new double[spec.Partitions.Count][][];
+        var toForecast = new List<ForecastJob>();
         for (int i = 0; i < Load.Length; i++)
         {
-            if (spec.Partitions[i].Load is null)
+            var partition = spec.Partitions[i];
+            if (partition.Load is { } given)
             {
-                fromHistory.Add(i);
+                Load[i] = Flatten(spec, given);
             }
-            else
+            else if (partition.History is { } history)
             {
-                Load[i] = GivenLoad(spec, spec.Partitions[i]);
+                int at = i;
+                toForecast.Add(new ForecastJob(partition, partition.Id, history, $"$.partitions[{i}].history", row => Load[at] = row));
+            }
+
+            if (partition.Segments.Count > 0)
+            {
+                var rows = SegmentLoad[i] = new double[partition.Segments.Count][];
+                for (int k = 0; k < rows.Length; k++)
+                {
+                    var segment = partition.Segments[k];
+                    int at = k;
+                    if (segment.Load is { } segmentLoad)
+                    {
+                        rows[k] = Flatten(spec, segmentLoad);
+                    }
+                    else
+                    {
+                        toForecast.Add(new ForecastJob(partition, $"{partition.Id}#{segment.Id}", segment.History!, $"$.partitions[{i}].segments[{k}].history", row => rows[at] = row));
+                    }
+                }
             }
         }
 
-        ForecastServed = fromHistory.Count > 0 ? ForecastLoads(spec, fromHistory, Load, forecastNetwork) : null;
+        ForecastServed = toForecast.Count > 0 ? ForecastLoads(spec, toForecast, forecastNetwork) : null;
+
+        // A partition given by its segments alone carries their sum.
+        for (int i = 0; i < Load.Length; i++)
+        {
+            if (Load[i] is null)
+            {
+                var sum = new double[Steps * Resources];
+                foreach (var row in SegmentLoad[i]!)
+                {
+                    for (int k = 0; k < sum.Length; k++)
+                    {
+                        sum[k] += row[k];
+                    }
+                }
+
+                Load[i] = sum;
+            }
+        }
 
         LaneLoad = new double[Steps * Resources];
         foreach (var row in Load)
@@ -217,44 +256,60 @@ public sealed class PlanningInput
         return input;
     }
 
+    /// <summary>The input of a restructured cluster (<see cref="Restructure"/>), whose loads were forecast for <paramref name="forecast"/>: it says what served them.</summary>
+    public static PlanningInput Restructured(ClusterSpec spec, PlanningInput forecast)
+    {
+        ArgumentNullException.ThrowIfNull(forecast);
+        var input = From(spec, forecast.ForecastNetwork);
+        input.ForecastServed = forecast.ForecastServed;
+        return input;
+    }
+
     public double Capacity(int node, int resource) => Spec.Nodes[node].Capacity[resource];
+
+    /// <summary>Per partition with segments, each segment's planning load ([step * R + resource]); null for the others.</summary>
+    public double[][]?[] SegmentLoad { get; }
 
     /// <summary>The LSTM the histories were forecast with where one was given (null: the shipped model).</summary>
     public Models.Neural.LstmNetwork? ForecastNetwork { get; }
 
     /// <summary>Which models forecast the partitions given by history (null when every partition gave its load).</summary>
-    public string? ForecastServed { get; }
+    public string? ForecastServed { get; private set; }
 
-    private static double[] GivenLoad(ClusterSpec spec, PartitionSpec p)
+    /// <summary>[step][resource] rows as one [step * R + resource] array.</summary>
+    private static double[] Flatten(ClusterSpec spec, double[][] rows)
     {
         int steps = spec.Horizon.Steps;
         int resources = spec.Resources.Count;
         var load = new double[steps * resources];
         for (int h = 0; h < steps; h++)
         {
-            p.Load![h].CopyTo(load, h * resources);
+            rows[h].CopyTo(load, h * resources);
         }
 
         return load;
     }
 
+    /// <summary>A history to forecast: whose it is (for its events), its name and path, and where its rows go.</summary>
+    private sealed record ForecastJob(PartitionSpec Partition, string Name, HistorySpec History, string Path, Action<double[]> Store);
+
     /// <summary>
-    /// Forecasts every (partition, resource) history with the horizon's model at the planning quantile, all at
-    /// once (the LSTM steps them as one batch), and fills those partitions' planning loads (never negative).
+    /// Forecasts every (partition or segment, resource) history with the horizon's model at the planning quantile,
+    /// all at once (the LSTM steps them as one batch), and stores each one's planning rows (never negative).
     /// </summary>
-    private static string ForecastLoads(ClusterSpec spec, List<int> partitions, double[][] load, Models.Neural.LstmNetwork? network)
+    private static string ForecastLoads(ClusterSpec spec, List<ForecastJob> jobs, Models.Neural.LstmNetwork? network)
     {
         int steps = spec.Horizon.Steps;
         int resources = spec.Resources.Count;
-        var series = new List<TimeSeries>(partitions.Count * resources);
-        foreach (int index in partitions)
+        var series = new List<TimeSeries>(jobs.Count * resources);
+        var events = spec.Events.Count > 0 ? new IReadOnlyList<KnownEvent>?[jobs.Count * resources] : null;
+        for (int k = 0; k < jobs.Count; k++)
         {
-            var p = spec.Partitions[index];
-            var history = p.History!;
+            var (partition, name, history, path, _) = jobs[k];
             if (Math.Abs(history.StepSeconds - spec.Horizon.StepSeconds) > 1e-9 * spec.Horizon.StepSeconds)
             {
                 throw new ClusterFileException(
-                    $"$.partitions[{index}].history.step_seconds",
+                    $"{path}.step_seconds",
                     $"must equal horizon.step_seconds ({spec.Horizon.StepSeconds}) to forecast the planning load, found {history.StepSeconds}");
             }
 
@@ -266,6 +321,8 @@ public sealed class PlanningInput
                 timestamps[t] = end - ((length - 1 - t) * history.StepSeconds);
             }
 
+            // Each series carries the events that cover its partition.
+            var covering = events is null ? null : spec.Events.Where(e => e.Applies(partition)).Select(e => new KnownEvent(e.Tag, e.Start, e.End, e.Multiplier)).ToList();
             for (int r = 0; r < resources; r++)
             {
                 var values = new double[length];
@@ -274,22 +331,10 @@ public sealed class PlanningInput
                     values[t] = history.Values[t][r];
                 }
 
-                series.Add(new TimeSeries($"{p.Id}/{spec.Resources[r]}", timestamps, values));
-            }
-        }
-
-        // Each (partition, resource) series carries the events that cover its partition.
-        IReadOnlyList<KnownEvent>?[]? events = null;
-        if (spec.Events.Count > 0)
-        {
-            events = new IReadOnlyList<KnownEvent>?[series.Count];
-            for (int k = 0; k < partitions.Count; k++)
-            {
-                var p = spec.Partitions[partitions[k]];
-                var list = spec.Events.Where(e => e.Applies(p)).Select(e => new KnownEvent(e.Tag, e.Start, e.End, e.Multiplier)).ToList();
-                for (int r = 0; r < resources; r++)
+                series.Add(new TimeSeries($"{name}/{spec.Resources[r]}", timestamps, values));
+                if (events is not null)
                 {
-                    events[(k * resources) + r] = list.Count > 0 ? list : null;
+                    events[(k * resources) + r] = covering!.Count > 0 ? covering : null;
                 }
             }
         }
@@ -304,7 +349,7 @@ public sealed class PlanningInput
             throw new ClusterFileException("$.horizon.forecast_model", e.Message);
         }
 
-        for (int k = 0; k < partitions.Count; k++)
+        for (int k = 0; k < jobs.Count; k++)
         {
             var row = new double[steps * resources];
             for (int r = 0; r < resources; r++)
@@ -316,7 +361,7 @@ public sealed class PlanningInput
                 }
             }
 
-            load[partitions[k]] = row;
+            jobs[k].Store(row);
         }
 
         return forecast.Effects is { } effects && EventEffects.Summarise(effects) is { Length: > 0 } applied ? $"{forecast.Served}; events: {applied}" : forecast.Served;

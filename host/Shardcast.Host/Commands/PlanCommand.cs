@@ -25,6 +25,7 @@ public static class PlanCommand
         var chains = new Option<int>("--chains") { Description = "Annealing chains (replicas at different temperatures; default: chosen from cores and problem size)." };
         var noAdvice = new Option<bool>("--no-scaling-advice") { Description = "Skip the search for how many nodes would make an infeasible plan feasible." };
         var curve = new Option<string?>("--curve") { Description = "Also plan under byte budgets and print the balance-vs-movement curve (peak, balance and cost per budget): auto, or sizes (500GB, 2.5TB, 1e12) or shares of the data (5%), comma separated. Each budget is a plan of its own time budget." };
+        var noRestructure = new Option<bool>("--no-restructure") { Description = "Place the partitions as they are: no splits of hot partitions with segments, no merges of cold children (docs/cost.md)." };
         var noGuard = new Option<bool>("--no-movement-guard") { Description = "Keep the search's plan as it minimised the cost, even where it moves more bytes than the greedy rebalancer or ends with a higher peak (docs/cost.md)." };
         var emit = new Option<string>("--emit") { Description = "What --output holds: plan (the plan file, docs/plan-file.md) or kafka-reassignment (Kafka's reassignment JSON, for partitions tagged with topic and partition on nodes named by broker id).", DefaultValueFactory = _ => "plan" };
         var kafkaWindow = new Option<double>("--kafka-window-s") { Description = "With --emit kafka-reassignment: the time the reassignment should take, from which the throttle is suggested.", DefaultValueFactory = _ => 3600 };
@@ -33,7 +34,7 @@ public static class PlanCommand
         backend.AcceptOnlyFromAmong([.. BackendCatalog.Known]);
         var command = new Command("plan", "Plan a cluster: target assignment, ordered moves, cost before and after.")
         {
-            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, noGuard, curve, emit, kafkaWindow,
+            input, outputFile, timeMs, steps, seed, backend, algorithm, targetCost, threads, chains, noAdvice, noGuard, noRestructure, curve, emit, kafkaWindow,
         };
 
         command.SetAction(parse =>
@@ -69,6 +70,7 @@ public static class PlanCommand
                 TargetCost = parse.GetValue(targetCost),
                 AdviseScaling = !parse.GetValue(noAdvice),
                 MovementGuard = !parse.GetValue(noGuard),
+                Restructure = !parse.GetValue(noRestructure),
             };
             string emitted = parse.GetValue(emit)!;
             return Run(file.FullName, parse.GetValue(outputFile) ?? (emitted == "plan" ? DefaultOutput : "reassignment.json"), options, output, error,
@@ -117,7 +119,7 @@ public static class PlanCommand
                 {
                     int points = (budgets?.Count ?? MovementCurve.AutoBudgets(plan.After.MovedBytes).Count) + 1;
                     var told = new Progress<int>(done => error.WriteLine($"curve: {done + 1} of {points} points planned"));
-                    plan = CommandGuard.Interruptible(token => MovementCurve.Attach(spec, plan, budgets, options, told, token));
+                    plan = CommandGuard.Interruptible(token => MovementCurve.Attach(plan, budgets, options, told, token));
                 }
 
                 if (kafkaWindow is { } window)

@@ -42,6 +42,27 @@ public static class PlanSummary
             console.MarkupLine(Invariant($"movement guard: kept the {guard.Chosen} plan with {guard.UndoneMoves} moves that bought no peak undone (searched: {guard.Search.Moves} moves, {Bytes(guard.Search.MovedBytes)}, peak {guard.Search.PeakUtilisation:P1}; greedy: {guard.Greedy.Moves} moves, {Bytes(guard.Greedy.MovedBytes)}, peak {guard.Greedy.PeakUtilisation:P1})"));
         }
 
+        foreach (var split in plan.Splits.Take(MovesShown))
+        {
+            console.MarkupLine(Markup.Escape(Invariant($"split: {split.Partition} at segment {split.At} into {split.Partition} and {split.Child} ({split.Reason})")));
+        }
+
+        foreach (var merge in plan.Merges.Take(MovesShown))
+        {
+            console.MarkupLine(Markup.Escape($"merge: {string.Join(" + ", merge.Partitions)} into {merge.Into} ({merge.Reason})"));
+        }
+
+        var ghosts = plan.Ghosts;
+        foreach (var ghost in ghosts.Take(MovesShown))
+        {
+            console.MarkupLine(Markup.Escape(Invariant($"ghost: {ghost.Partition} on {ghost.Node}, ready by step {ghost.ReadyByStep} ({Bytes(ghost.Bytes)}; {ghost.Reason})")));
+        }
+
+        if (plan.Splits.Count + plan.Merges.Count + ghosts.Count > 3 * MovesShown)
+        {
+            console.MarkupLine(Invariant($"({plan.Splits.Count} splits, {plan.Merges.Count} merges, {ghosts.Count} ghosts in all: the plan file lists every one)"));
+        }
+
         var capacity = plan.Capacity;
         if (capacity.Add > 0)
         {

@@ -12,7 +12,7 @@ public sealed class MovementCurveTests
         var spec = ClusterGenerator.Generate(new GeneratorOptions(600, 20, 6, 2, 11, 0.7));
         var options = new PlanOptions { StepsPerChain = 20_000, Seed = 3, AdviseScaling = false, Threads = 2 };
         var plan = Planner.Plan(spec, options);
-        var curved = MovementCurve.Attach(spec, plan, null, options);
+        var curved = MovementCurve.Attach(plan, null, options);
 
         var curve = curved.Curve!;
         var budgets = MovementCurve.AutoBudgets(plan.After.MovedBytes);

@@ -33,7 +33,7 @@ public sealed class PlanOperation : IOperation
         var plan = Planner.Plan(spec, options, context.Cancellation);
         if (curve.Asked)
         {
-            plan = MovementCurve.Attach(spec, plan, curve.Budgets, options with { Deadline = null }, cancellationToken: context.Cancellation);
+            plan = MovementCurve.Attach(plan, curve.Budgets, options with { Deadline = null }, cancellationToken: context.Cancellation);
         }
 
         if (extras.GetValueOrDefault("cache_as") is { } cacheAs)
@@ -45,7 +45,7 @@ public sealed class PlanOperation : IOperation
         var answer = Answer(plan);
         if (RouteCluster(extras.GetValueOrDefault("record_route")) is { } cluster)
         {
-            var (epoch, changed) = RouteOperation.Table(context, cluster, "body.record_route").Record([.. spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
+            var (epoch, changed) = RouteOperation.Table(context, cluster, "body.record_route").Record([.. plan.Input.Spec.Partitions.Select((p, i) => (p.Id, spec.Nodes[plan.Assignment[i]].Id))]);
             answer = MsgPackValue.FromMap([
                 .. answer.Pairs,
                 new(MsgPackValue.From("route_cluster"), MsgPackValue.From(cluster)),
@@ -124,7 +124,7 @@ public sealed class PlanOperation : IOperation
             return new PlanOptions { TimeMs = Math.Min(spec.Search.TimeMs, remainingMs), Deadline = deadline, Clock = context.Clock, ForecastNetwork = context.Model?.Current.Network };
         }
 
-        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve", "advise_scaling");
+        var o = new BodyFields(value, "body.options", "time_ms", "seed", "backend", "algorithm", "steps_per_chain", "movement_guard", "curve", "advise_scaling", "restructure");
         string? backend = o.OptionalString("backend");
         if (backend is not null && !BackendCatalog.Known.Contains(backend))
         {
@@ -143,6 +143,7 @@ public sealed class PlanOperation : IOperation
             Algorithm = algorithm is null ? null : algorithm is "anneal" or "genetic" or "greedy" or "genetic-anneal" ? Planner.ParseAlgorithm(algorithm) : throw new BadRequestException("body.options.algorithm", $"expected anneal, genetic, greedy or genetic-anneal, found '{algorithm}'"),
             StepsPerChain = o.Optional("steps_per_chain") is not null ? o.OptionalInteger("steps_per_chain", 0, 1, long.MaxValue) : null,
             MovementGuard = o.OptionalBool("movement_guard", true),
+            Restructure = o.OptionalBool("restructure", true),
             AdviseScaling = o.OptionalBool("advise_scaling", true),
             ForecastNetwork = context.Model?.Current.Network,
         };
