@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Shardcast.DataPlane.Execution;
 using Shardcast.DataPlane.Layout;
+using Shardcast.DataPlane.Store;
 using Shardcast.Engine.Cluster;
 using Shardcast.Engine.Planning;
 using Shardcast.Models.Anomaly;
@@ -63,6 +64,13 @@ public sealed record ControlOptions
     public DetectorOptions DetectorInEffect => Detector ?? new DetectorOptions { MaxHistory = HistorySteps };
 
     public PlanOptions Plan { get; init; } = new() { TimeMs = 300, AdviseScaling = false };
+
+    /// <summary>
+    /// Called every step with each range of the even cut (<see cref="Partitions"/> ranges, fixed whatever the cycle's
+    /// own cut) and its operations per second over the step: the per-range series a server ingests for `forecast`
+    /// and for its model's adaptation.
+    /// </summary>
+    public Action<IReadOnlyList<(SlotRange Range, double OperationsPerSecond)>>? Observed { get; init; }
 
     /// <summary>The LSTM each cycle forecasts with, asked for at every cycle (a server's served version); null: the shipped model.</summary>
     public Func<Models.Neural.LstmNetwork?>? ForecastNetwork { get; init; }
@@ -132,6 +140,7 @@ public sealed class ControlLoop
     private readonly ControlOptions _options;
     private readonly SlotLoadHistory _history;
     private readonly PartitionAnomalyWatch? _watch;
+    private readonly SlotRange[] _evenCut;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly PlanSchedule _schedule;
     private double? _capacity;
@@ -146,6 +155,7 @@ public sealed class ControlLoop
         _options.Validate();
         _history = new SlotLoadHistory(_options.HistorySteps);
         _watch = _options.DetectAnomalies ? new PartitionAnomalyWatch(_options.Partitions, _options.DetectorInEffect) : null;
+        _evenCut = [.. Enumerable.Range(0, _options.Partitions).Select(i => SlotRange.EvenShare(i, _options.Partitions))];
         _capacity = _options.NodeCapacity;
         _schedule = new PlanSchedule(_options.PlanEvery);
     }
@@ -194,6 +204,7 @@ public sealed class ControlLoop
         var at = _clock.Elapsed;
         var window = _store.Traffic.Take();
         _history.Append(window);
+        _options.Observed?.Invoke([.. _evenCut.Select(r => (r, window.OperationsPerSecond(r)))]);
         var anomalies = _watch?.Observe(window) ?? [];
         _schedule.Step(anomalies.Count > 0);
         ExecutionReport? finished = null;

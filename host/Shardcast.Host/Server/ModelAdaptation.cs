@@ -78,9 +78,9 @@ public sealed partial class ModelAdaptation : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // A series the LSTM cannot take (a step of zero, say) must not end the adaptation for the others.
+                // Whatever one check met (a series the LSTM cannot take, say) must not end the adaptation, nor the server's shutdown.
                 LogCheckFailed(_logger, e.Message);
                 Update(s => s with { State = "check failed: " + e.Message });
             }

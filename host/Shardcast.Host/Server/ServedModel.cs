@@ -49,6 +49,18 @@ public sealed class ServedModel(LstmNetwork initial, string reason, TimeProvider
         return adopted;
     }
 
+    /// <summary>At start: serves a version kept from an earlier run (its number and reason as they were); no roll-back before it.</summary>
+    public void Resume(ModelVersion kept)
+    {
+        ArgumentNullException.ThrowIfNull(kept);
+        lock (_lock)
+        {
+            _previous = null;
+            _newest = Math.Max(_newest, kept.Number);
+            Volatile.Write(ref _current, kept);
+        }
+    }
+
     /// <summary>Serves the previous version again (its number kept, so clients see which one returned); false where there is none.</summary>
     public bool RollBack(string reason)
     {

@@ -40,6 +40,7 @@ public sealed partial class ShardcastServer : BackgroundService
 
         // Forecasters kept open hold the old version's state: the next forecast of each series fits the new one.
         Model.Changed += _ => Forecasters.Clear();
+        Model.Changed += KeepServedModel;
         Adaptation = new ModelAdaptation(Model, Series, _options, _logger, clock);
     }
 
@@ -108,6 +109,35 @@ public sealed partial class ShardcastServer : BackgroundService
         Routes.Get(_options.StoreName).Record(entries);
     }
 
+    private int _trafficRefusals;
+
+    /// <summary>
+    /// Each step of the control loop, every range of the even cut's operations per second goes into the series store as
+    /// `{StoreName}/slots:{first}-{last}/ops`: `forecast` serves them by id, and the model's adaptation learns from them.
+    /// </summary>
+    private void IngestStoreTraffic(IReadOnlyList<(DataPlane.Store.SlotRange Range, double OperationsPerSecond)> ranges)
+    {
+        double end = Clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        double step = _options.ControlStepSeconds;
+        foreach (var (range, ops) in ranges)
+        {
+            try
+            {
+                Series.Append($"{_options.StoreName}/slots:{range}/ops", step, end, [ops]);
+            }
+            catch (SeriesStoreException e)
+            {
+                // The store is full: the loop goes on; the refusal is said once, not every step.
+                if (Interlocked.Increment(ref _trafficRefusals) == 1)
+                {
+                    LogStoreTrafficRefused(_logger, e.Message);
+                }
+
+                return;
+            }
+        }
+    }
+
     private async Task RefreshStoreRoutesAsync()
     {
         while (!_stopReading.IsCancellationRequested)
@@ -128,8 +158,57 @@ public sealed partial class ShardcastServer : BackgroundService
         }
     }
 
+    /// <summary>Writes the version now served into the state folder, so that a restart serves it again.</summary>
+    private void KeepServedModel(ModelVersion version)
+    {
+        if (_options.StateDirectory is not { Length: > 0 } state)
+        {
+            return;
+        }
+
+        try
+        {
+            // Back on the shipped model (a roll-back to version 1): nothing to keep, and nothing kept may outlive it.
+            if (version.Number == 1)
+            {
+                File.Delete(ServedModelFile.PathIn(state));
+            }
+            else
+            {
+                ServedModelFile.Write(state, version);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogServedModelNotKept(_logger, version.Number, e.Message);
+        }
+    }
+
+    /// <summary>Serves the version an earlier run kept, where there is one that reads; a damaged one is refused and named.</summary>
+    private void ResumeServedModel()
+    {
+        if (_options.StateDirectory is not { Length: > 0 } state)
+        {
+            return;
+        }
+
+        try
+        {
+            if (ServedModelFile.Read(state) is { } kept)
+            {
+                Model.Resume(kept);
+                LogServedModelResumed(_logger, kept.Number, kept.Reason);
+            }
+        }
+        catch (Exception e) when (e is Models.Neural.ModelFileException or IOException or UnauthorizedAccessException)
+        {
+            LogServedModelRefused(_logger, e.Message);
+        }
+    }
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        ResumeServedModel();
         // Read before listening: a damaged table stops the start, naming its file, instead of serving an empty one.
         Routes = new RoutingTables(_options.StateDirectory is { Length: > 0 } state ? Path.Combine(state, "routes") : null);
 
@@ -143,7 +222,7 @@ public sealed partial class ShardcastServer : BackgroundService
             _routeRefresh = Task.Run(RefreshStoreRoutesAsync, CancellationToken.None);
             if (_options.StoreControl)
             {
-                Control = new ControlService(Store, _options.ControlOptions() with { ForecastNetwork = () => Model.Current.Network }, _logger);
+                Control = new ControlService(Store, _options.ControlOptions() with { ForecastNetwork = () => Model.Current.Network, Observed = IngestStoreTraffic }, _logger);
                 Control.Resume();
             }
         }
@@ -255,6 +334,18 @@ public sealed partial class ShardcastServer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace ran out with {Connections} connections still working; closing them")]
     private static partial void LogShutdownTimedOut(ILogger logger, int connections);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model: v{Version} serving, kept from an earlier run ({Reason})")]
+    private static partial void LogServedModelResumed(ILogger logger, int version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model: the kept version was refused, the shipped model serves: {Reason}")]
+    private static partial void LogServedModelRefused(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model: v{Version} could not be kept in the state folder: {Reason}")]
+    private static partial void LogServedModelNotKept(ILogger logger, int version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store's traffic is no longer ingested as series: {Reason}")]
+    private static partial void LogStoreTrafficRefused(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The store's slot map could not be read for its routing table: {Reason}")]
     private static partial void LogStoreRoutesFailed(ILogger logger, string reason);

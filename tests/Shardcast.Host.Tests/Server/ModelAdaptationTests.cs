@@ -169,6 +169,53 @@ public class ModelAdaptationTests(ITestOutputHelper output)
         Assert.StartsWith("v1 serving; loss 1.00x its baseline", adaptation.Status.State, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_fine_tuned_version_serves_again_after_a_restart_and_a_damaged_one_is_refused()
+    {
+        string state = Directory.CreateTempSubdirectory("shardcast-model-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["Server:StateDirectory"] = state };
+            var shipped = LstmDefaultModel.Get().Network;
+            var parameters = (float[])shipped.Parameters.Clone();
+            parameters[shipped.HeadBiasOffset] += 0.01f;
+            var tuned = new LstmNetwork(shipped.Hyper, parameters);
+            await using (var first = await RunningServer.StartAsync(settings))
+            {
+                first.Server.Model.Adopt(tuned, "test: tuned");
+            }
+
+            await using (var second = await RunningServer.StartAsync(settings))
+            {
+                await using var client = await second.ConnectAsync();
+                var lstm = (await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["models"]!["lstm"]!;
+                Assert.Equal(2, lstm["version"]!.Int);
+                Assert.Equal("test: tuned", lstm["version_reason"]!.String);
+                Assert.Equal(parameters, second.Server.Model.Current.Network.Parameters);
+
+                // A roll-back keeps the version it returns to, its number as it was.
+                second.Server.Model.Resume(new ModelVersion(3, tuned, DateTimeOffset.UtcNow, "test: again"));
+                second.Server.Model.Adopt(tuned, "test: once more");
+                second.Server.Model.RollBack("test: back");
+                Assert.Equal(3, second.Server.Model.Current.Number);
+            }
+
+            string path = ServedModelFile.PathIn(state);
+            var bytes = File.ReadAllBytes(path);
+            bytes[^100] ^= 0x10;
+            File.WriteAllBytes(path, bytes);
+            await using (var third = await RunningServer.StartAsync(settings))
+            {
+                Assert.Equal(1, third.Server.Model.Current.Number);
+                Assert.Same(shipped, third.Server.Model.Current.Network);
+            }
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Server:AdaptDriftRatio", "1", "Server:AdaptDriftRatio must be above 1")]
     [InlineData("Server:AdaptCheckSeconds", "0", "Server:AdaptCheckSeconds must be positive")]
