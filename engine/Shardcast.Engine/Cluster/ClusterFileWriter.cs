@@ -235,15 +235,7 @@ public static class ClusterFileWriter
 
         if (p.History is { } history)
         {
-            w.WriteStartObject("history");
-            w.WriteNumber("step_seconds", history.StepSeconds);
-            if (history.End is { } end)
-            {
-                w.WriteNumber("end", end);
-            }
-
-            WriteMatrix(w, "values", history.Values);
-            w.WriteEndObject();
+            WriteHistory(w, history);
         }
 
         if (p.Segments.Count > 0)
