@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Shardcast.Models.Events;
 
 namespace Shardcast.Engine.Cluster;
 
@@ -590,9 +591,9 @@ public static class ClusterFileReader
             }
 
             double? multiplier = e.Optional("multiplier") is { } m ? JsonFields.AsNumber(m, e.PathOf("multiplier")) : null;
-            if (multiplier is { } value && !(value >= 0.01 && value <= 100))
+            if (multiplier is { } value && !(value >= KnownEvent.MinMultiplier && value <= KnownEvent.MaxMultiplier))
             {
-                throw new ClusterFileException(e.PathOf("multiplier"), $"must lie between 0.01 and 100, found {value}");
+                throw new ClusterFileException(e.PathOf("multiplier"), $"must lie between {KnownEvent.MinMultiplier} and {KnownEvent.MaxMultiplier}, found {value}");
             }
 
             var covered = new List<string>();

@@ -314,12 +314,7 @@ public sealed class PlanningInput
             }
 
             int length = history.Values.Length;
-            double end = history.End ?? 0;
-            var timestamps = new double[length];
-            for (int t = 0; t < length; t++)
-            {
-                timestamps[t] = end - ((length - 1 - t) * history.StepSeconds);
-            }
+            var timestamps = TimeSeries.RegularTimestamps(length, history.StepSeconds, history.End ?? 0);
 
             // Each series carries the events that cover its partition.
             var covering = events is null ? null : spec.Events.Where(e => e.Applies(partition)).Select(e => new KnownEvent(e.Tag, e.Start, e.End, e.Multiplier)).ToList();

@@ -159,16 +159,8 @@ public sealed partial class ModelAdaptation : IAsyncDisposable
     }
 
     private List<TimeSeries> Recent() =>
-        [.. _series.Newest(_options.AdaptMaxSeries, _options.AdaptMaxPoints).Where(s => s.Values.Length >= 2 && s.StepSeconds > 0).Select(s =>
-        {
-            var timestamps = new double[s.Values.Length];
-            for (int t = 0; t < timestamps.Length; t++)
-            {
-                timestamps[t] = s.End - ((timestamps.Length - 1 - t) * s.StepSeconds);
-            }
-
-            return new TimeSeries(s.Id, timestamps, s.Values);
-        })];
+        [.. _series.Newest(_options.AdaptMaxSeries, _options.AdaptMaxPoints).Where(s => s.Values.Length >= 2 && s.StepSeconds > 0)
+            .Select(s => new TimeSeries(s.Id, TimeSeries.RegularTimestamps(s.Values.Length, s.StepSeconds, s.End), s.Values))];
 
     private void SetBaseline(double loss, int version)
     {

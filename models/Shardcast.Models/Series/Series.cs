@@ -29,6 +29,22 @@ public sealed class TimeSeries
 
     public int Length => Values.Length;
 
+    /// <summary>
+    /// The times of <paramref name="length"/> evenly spaced points whose last is at <paramref name="end"/>: how a series
+    /// sent as values, a step and an end (a cluster file's history, the socket's series) is laid on the clock.
+    /// </summary>
+    public static double[] RegularTimestamps(int length, double stepSeconds, double end)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var timestamps = new double[length];
+        for (int t = 0; t < length; t++)
+        {
+            timestamps[t] = end - ((length - 1 - t) * stepSeconds);
+        }
+
+        return timestamps;
+    }
+
     /// <summary>The first <paramref name="count"/> points, sharing nothing with this series.</summary>
     public TimeSeries Head(int count)
     {

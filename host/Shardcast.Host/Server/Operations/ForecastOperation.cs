@@ -182,12 +182,6 @@ public sealed class ForecastOperation : IOperation
             throw new BadRequestException(path, $"a forecast needs a positive step_seconds and at least two values, found step {step} and {values.Length} values");
         }
 
-        var timestamps = new double[values.Length];
-        for (int t = 0; t < values.Length; t++)
-        {
-            timestamps[t] = end - ((values.Length - 1 - t) * step);
-        }
-
-        return (id, new TimeSeries(id, timestamps, values), s.Optional("values") is null);
+        return (id, new TimeSeries(id, TimeSeries.RegularTimestamps(values.Length, step, end), values), s.Optional("values") is null);
     }
 }
