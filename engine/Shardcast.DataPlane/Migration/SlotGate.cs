@@ -83,15 +83,25 @@ public sealed class SlotGate
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Volatile.Read(ref _ungated[slot]) > 0)
+        try
         {
-            if (clock.Elapsed > drain)
+            while (Volatile.Read(ref _ungated[slot]) > 0)
             {
-                End(slot);
-                return false;
-            }
+                if (clock.Elapsed > drain)
+                {
+                    End(slot);
+                    return false;
+                }
 
-            await Task.Delay(1, cancellation).ConfigureAwait(false);
+                await Task.Delay(1, cancellation).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller has not been told the slot is gated, so it will not end it: a slot left here would record
+            // every later write as dirty and refuse the next move of the slot as already moving.
+            End(slot);
+            throw;
         }
 
         return true;

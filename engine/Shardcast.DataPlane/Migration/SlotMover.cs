@@ -47,6 +47,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
         RespConnection? to = null;
         bool gated = false;
+        bool flipSent = false;
         bool flipped = false;
         try
         {
@@ -89,6 +90,7 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             long verified = await VerifyAsync(from, to, slot, cancellation).ConfigureAwait(false);
 
             await EnterAsync(MoveStep.Flip).ConfigureAwait(false);
+            flipSent = true;
             (await to.CallAsync(CancellationToken.None, "CLUSTER", "SETSLOT", slot, "NODE", target.Id).ConfigureAwait(false)).OrThrow($"{target}: CLUSTER SETSLOT {slot} NODE");
             flipped = true;
             AfterTargetFlip?.Invoke(slot);
@@ -121,7 +123,10 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         }
         catch (Exception e) when (!flipped && e is not SimulatedCrashException)
         {
-            if (step == MoveStep.Flip && e is not StoreCommandException)
+            // Only a flip that was sent has an unknown outcome: a cancel observed on entering the flip step, before
+            // the command went out, is rolled back like any other (treated as unknown, it left the slot fenced and
+            // migrating after the cancel had reported the range taken back).
+            if (flipSent && e is not StoreCommandException)
             {
                 // The target's SETSLOT NODE got no answer: it may own the slot now, and a rollback would drop the
                 // owner's keys. The slot stays fenced (writes wait, then fail retryable, never acknowledged) and the

@@ -92,6 +92,52 @@ public abstract class SlotMoverSuite : IDisposable
         Assert.Equal(SlotMover.RollbackPendingStep, journal.LastSteps().Single().Step);
     }
 
+    /// <summary>
+    /// A move cancelled as it enters each step up to and including the flip (the flip's command not yet sent) rolls
+    /// back whole: the source owns the slot, no node shows it migrating or importing, the gate has let it go, the
+    /// journal says rolled back, and the slot moves cleanly afterwards. A cancel on entering the flip was once taken
+    /// for a flip without an answer: the slot stayed migrating, importing and fenced after the cancel had finished.
+    /// </summary>
+    protected async Task CheckACancelAtEveryStepBeforeTheFlipRollsBack()
+    {
+        await using var cluster = await StartAsync();
+        var (gate, client, source, target) = await PrepareAsync(cluster);
+        var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
+        foreach (var cancelAt in new[] { MoveStep.Prepare, MoveStep.Copy, MoveStep.Fence, MoveStep.FinalCopy, MoveStep.Verify, MoveStep.Flip })
+        {
+            using var cancel = new CancellationTokenSource();
+            var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64 })
+            {
+                BeforeStep = async (step, _) =>
+                {
+                    if (step == cancelAt)
+                    {
+                        await cancel.CancelAsync();
+                    }
+                },
+            };
+
+            var failed = await Assert.ThrowsAsync<MoveFailedException>(() => mover.MoveAsync(Slot, source, target, cancel.Token));
+            Assert.True(failed.RolledBack, $"cancelled at {cancelAt}: {failed.Message}");
+            Assert.Equal(cancelAt, failed.Step);
+            Assert.IsAssignableFrom<OperationCanceledException>(failed.InnerException);
+            Assert.False(gate.IsMoving(Slot), $"cancelled at {cancelAt}: the gate still holds the slot");
+            Assert.Equal("rolled_back", journal.LastSteps()[^1].Step);
+            foreach (var node in cluster.EndPoints)
+            {
+                var map = await cluster.Store.ReadSlotMapAsync(node);
+                Assert.Equal(source.Id, map.Owner(Slot)!.Id);
+                Assert.True(map.InTransit.Count == 0, $"cancelled at {cancelAt}: {node} shows slots in transit: {string.Join(", ", map.InTransit.Select(t => $"{t.Key} {t.Value.From[..8]}->{t.Value.To[..8]}"))}");
+            }
+
+            Assert.Equal("v0", await client.GetAsync(Key(0)));
+        }
+
+        var report = await new SlotMover(cluster.Store, gate, journal).MoveAsync(Slot, source, target);
+        Assert.Equal(Preloaded, report.KeysVerified);
+        Assert.Equal(target.Id, (await cluster.Store.ReadSlotMapAsync(source.EndPoint)).Owner(Slot)!.Id);
+    }
+
     /// <summary>A gate, a client, the keys of the slot preloaded, and the slot's owner and another node.</summary>
     private static async Task<(SlotGate Gate, GatedClient Client, StoreNode Source, StoreNode Target)> PrepareAsync(IFaultableStore cluster)
     {
@@ -151,6 +197,9 @@ public sealed class GarnetSlotMoverTests : SlotMoverSuite
 
     [Fact]
     public Task A_target_that_dies_mid_copy_rolls_the_move_back_and_loses_nothing() => CheckATargetThatDiesMidCopyRollsBack();
+
+    [Fact]
+    public Task A_cancel_at_every_step_before_the_flip_rolls_the_move_back_whole() => CheckACancelAtEveryStepBeforeTheFlipRollsBack();
 }
 
 public sealed class RedisSlotMoverTests : SlotMoverSuite
