@@ -57,6 +57,13 @@ public sealed record ControlOptions
     /// <summary>Watch each range of the even cut for anomalies in its traffic; an alarm plans a cycle at once.</summary>
     public bool DetectAnomalies { get; init; } = true;
 
+    /// <summary>
+    /// An alarm while the loop's own execution runs plans at once from the store as it stands (slots in transit
+    /// counted at their source) and, where the plan passes the same test as any, replaces the moves not yet started
+    /// (decision `replanned`); false: the alarm waits for the execution to end.
+    /// </summary>
+    public bool ReplanOnAnomaly { get; init; } = true;
+
     /// <summary>The detector's settings; null: its defaults, comparing against the history the loop keeps (docs/detect.md).</summary>
     public DetectorOptions? Detector { get; init; }
 
@@ -109,7 +116,7 @@ public sealed record ControlOptions
 /// <param name="Measured">Each node's utilisation over the step just observed (operations per second over capacity).</param>
 /// <param name="ForecastPeak">The highest node utilisation the forecast expects over the horizon with the current placement.</param>
 /// <param name="PlannedPeak">The same with the plan's placement.</param>
-/// <param name="Decision">`act` (the plan's execution started), or why not: `executing` (the last plan is still being carried out), `within_theta`, `small_gain`, `nothing_to_move`, `observed` (a step between planned cycles, with no anomaly).</param>
+/// <param name="Decision">`act` (the plan's execution started), `replanned` (an anomaly during the loop's execution: the new plan replaced the moves not yet started), or why not: `executing` (the last plan is still being carried out; where an anomaly planned the step, its plan did not pass the test below), `within_theta`, `small_gain`, `nothing_to_move`, `observed` (a step between planned cycles, with no anomaly).</param>
 /// <param name="Finished">The loop's execution that ended since the cycle before, if one did.</param>
 /// <param name="Partitions">Partitions planned, after the splits of hot ranges (0 where the cycle did not plan).</param>
 /// <param name="Problem">Why the store could not be observed (decision `unobserved`); the loop goes on with the next step.</param>
@@ -216,6 +223,13 @@ public sealed class ControlLoop
 
         if (_running is not null || _store.Current.Execution is { Completion.IsCompleted: false })
         {
+            if (_options.ReplanOnAnomaly && _schedule.AnomalyPending && _running is { Completion.IsCompleted: false } own)
+            {
+                // A flash crowd does not wait for the moves planned before it: plan from the store as it stands and
+                // let the execution reconcile (moves in flight finish, those not started are replaced).
+                return await PlanAsync(cycle, at, window, finished, anomalies, "anomaly", own, cancellation).ConfigureAwait(false);
+            }
+
             // Slots are in transit: the store is observed from its slot map (who owns each slot now) and not planned.
             var map = await _store.Store.ReadSlotMapAsync().ConfigureAwait(false);
             var load = Measure(map, window, _capacity ?? double.NaN);
@@ -228,8 +242,14 @@ public sealed class ControlLoop
             return new CycleReport(cycle, at, Measure(map, window, _capacity ?? double.NaN), double.NaN, double.NaN, "observed", 0, 0, null, finished, TimeSpan.Zero);
         }
 
+        return await PlanAsync(cycle, at, window, finished, anomalies, trigger, null, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>A planned cycle: forecast, plan, decide, and carry the plan out, or reconcile it with <paramref name="running"/> (the loop's execution, during which an anomaly planned).</summary>
+    private async Task<CycleReport> PlanAsync(int cycle, TimeSpan at, SlotTrafficWindow window, ExecutionReport? finished, IReadOnlyList<PartitionAnomaly> anomalies, string trigger, PlanExecution? running, CancellationToken cancellation)
+    {
         var recent = _history.Recent(RecentSteps);
-        var snapshot = await StoreSnapshot.ReadAsync(_store.Store, map => Cut(map, window, recent), window, cancellation).ConfigureAwait(false);
+        var snapshot = await StoreSnapshot.ReadAsync(_store.Store, map => Cut(map, window, recent), window, cancellation, inTransitAtSource: running is not null).ConfigureAwait(false);
         double capacity = _capacity!.Value;
         var measured = snapshot.NodeLoad().ToDictionary(n => n.Key, n => n.Value / capacity);
 
@@ -246,13 +266,21 @@ public sealed class ControlLoop
             forecastPeak <= _options.Theta ? "within_theta" :
             forecastPeak - plannedPeak < _options.MinGain ? "small_gain" :
             "act";
-        if (decision == "act")
+        if (running is not null)
         {
+            // The execution goes on whatever the re-plan decides; the cycle says so where the plan was not taken.
+            decision = decision == "act" ? "replanned" : "executing";
+        }
+
+        if (decision is "act" or "replanned")
+        {
+            // The store's Execute reconciles with an execution still running (or starts afresh where it has just ended).
             (_running, _, _) = _store.Execute(StorePlan.From(plan.Moves, snapshot.Map), _options.Executor);
         }
 
-        return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, decision == "act" ? plan.Moves.Count : 0,
-            decision == "act" ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count, Anomalies: anomalies, Trigger: trigger);
+        bool carried = decision is "act" or "replanned";
+        return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, carried ? plan.Moves.Count : 0,
+            carried ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count, Anomalies: anomalies, Trigger: trigger);
     }
 
     /// <summary>Steps of history a split looks at (a mean, so that one noisy step does not cut a range).</summary>

@@ -26,6 +26,9 @@ public sealed class PlanSchedule
         _anomalyPending |= anomaly;
     }
 
+    /// <summary>An anomaly has been seen since the last plan.</summary>
+    public bool AnomalyPending => _anomalyPending;
+
     /// <summary>What would plan now: `schedule`, `anomaly` (one seen since the last plan), or null.</summary>
     public string? Due => _stepsSincePlan >= _planEvery ? "schedule" : _anomalyPending ? "anomaly" : null;
 

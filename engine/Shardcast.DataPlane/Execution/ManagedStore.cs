@@ -79,8 +79,15 @@ public sealed class ManagedStore : IAsyncDisposable
         {
             if (_execution is { Completion.IsCompleted: false } running)
             {
-                running.Replace(plan);
-                return (running, _executions, true);
+                try
+                {
+                    running.Replace(plan);
+                    return (running, _executions, true);
+                }
+                catch (InvalidOperationException) when (running.Completion.IsCompleted)
+                {
+                    // It ended between the check and the call: the plan starts afresh below.
+                }
             }
 
             _execution = new PlanExecution(Store, Gate, plan, options, Journal).Start();

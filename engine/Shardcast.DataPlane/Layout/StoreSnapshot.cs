@@ -20,13 +20,18 @@ public sealed record StoreSnapshot(SlotMap Map, IReadOnlyList<PartitionObservati
     public static Task<StoreSnapshot> ReadAsync(StoreCluster store, int partitions, SlotTrafficWindow? traffic, CancellationToken cancellation = default) =>
         ReadAsync(store, map => StorePartition.Cut(map, partitions), traffic, cancellation);
 
-    /// <summary>The store cut into partitions by <paramref name="cut"/> (given the slot map; e.g. an even cut with its hot ranges cut finer).</summary>
-    public static async Task<StoreSnapshot> ReadAsync(StoreCluster store, Func<SlotMap, IReadOnlyList<StorePartition>> cut, SlotTrafficWindow? traffic, CancellationToken cancellation = default)
+    /// <summary>
+    /// The store cut into partitions by <paramref name="cut"/> (given the slot map; e.g. an even cut with its hot ranges
+    /// cut finer). Slots in transit are refused unless <paramref name="inTransitAtSource"/>: then each counts where it
+    /// is served until its flip, its source (a re-plan during an execution; a slot that flips while the nodes are
+    /// scanned is not counted on either side, so its partition's keys read low for that one snapshot).
+    /// </summary>
+    public static async Task<StoreSnapshot> ReadAsync(StoreCluster store, Func<SlotMap, IReadOnlyList<StorePartition>> cut, SlotTrafficWindow? traffic, CancellationToken cancellation = default, bool inTransitAtSource = false)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(cut);
         var map = await store.ReadSlotMapAsync().ConfigureAwait(false);
-        if (map.InTransit.Count > 0)
+        if (map.InTransit.Count > 0 && !inTransitAtSource)
         {
             throw new StoreCommandException($"slots {string.Join(", ", map.InTransit.Keys.Order().Take(8))} are in transit; a snapshot is taken between moves (recover or finish them first)");
         }

@@ -43,7 +43,7 @@ public static class LoopChart
 
         svg.Append(C, $"<line class=\"theta\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(theta):0.#}\" y2=\"{Y(theta):0.#}\" stroke=\"#444\" stroke-dasharray=\"6 4\"/>\n");
         svg.Append(C, $"<text x=\"{Left + 4}\" y=\"{Y(theta) - 4:0.#}\" fill=\"#444\">theta {theta:P0}</text>\n");
-        foreach (var acted in cycles.Where(c => c.Decision == "act"))
+        foreach (var acted in cycles.Where(c => c.Decision is "act" or "replanned"))
         {
             svg.Append(C, $"<line class=\"act\" x1=\"{X(acted.At.TotalSeconds):0.#}\" x2=\"{X(acted.At.TotalSeconds):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"#999\"/><text x=\"{X(acted.At.TotalSeconds) + 3:0.#}\" y=\"{Top + 10}\" font-size=\"10\">{acted.Moves} move{(acted.Moves == 1 ? "" : "s")}</text>\n");
         }

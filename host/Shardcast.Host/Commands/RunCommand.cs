@@ -45,10 +45,11 @@ public static class RunCommand
         var chart = new Option<string?>("--chart") { Description = "Write the run as an SVG chart here: each node's measured utilisation over time, theta, the forecast peaks and where the loop acted." };
         var planEvery = new Option<int>("--plan-every") { Description = "Steps from one planned cycle to the next; the steps between observe and watch for anomalies, and an anomaly plans at once.", DefaultValueFactory = _ => 1 };
         var noDetect = new Option<bool>("--no-detect") { Description = "Do not watch the ranges' traffic for anomalies (cycles plan on the schedule only)." };
+        var noReplan = new Option<bool>("--no-replan") { Description = "An anomaly during the loop's execution waits for it to end instead of replanning it at once." };
         workload.AcceptOnlyFromAmong("ramp", "hot", "flash", "none");
         var command = new Command("run", "The control loop: observe a store every step, forecast, plan for the forecast and carry plans out where they pay.")
         {
-            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, planEvery, noDetect, workload, rampFrom, rampTo, keys, rate, journal, seed, json, chart,
+            store, nodes, partitions, cycles, step, horizon, quantile, theta, minGain, capacity, planTime, planEvery, noDetect, noReplan, workload, rampFrom, rampTo, keys, rate, journal, seed, json, chart,
         };
         command.SetAction(parse =>
         {
@@ -66,6 +67,7 @@ public static class RunCommand
                 MinGain = parse.GetValue(minGain),
                 PlanEvery = parse.GetValue(planEvery),
                 DetectAnomalies = !parse.GetValue(noDetect),
+                ReplanOnAnomaly = !parse.GetValue(noReplan),
                 Plan = new PlanOptions { TimeMs = Math.Max(1, parse.GetValue(planTime)), Seed = parse.GetValue(seed), AdviseScaling = false },
             };
             string? refused = StoreOpener.Problem(kind, parse.GetValue(nodes))
@@ -175,7 +177,7 @@ public static class RunCommand
                 output.WriteLine($"chart written to {chartPath}");
             }
 
-            var acted = reports.Where(r => r.Decision == "act").ToList();
+            var acted = reports.Where(r => r.Decision is "act" or "replanned").ToList();
             int anomalyCycles = reports.Count(r => r.Trigger == "anomaly");
             int failed = finishedExecutions.Sum(e => e.Failed.Count);
             output.WriteLine(string.Create(C, $"{reports.Count} cycles: planned {reports.Count(r => r.Trigger is not null)} ({anomalyCycles} on an anomaly), acted in {acted.Count}, {acted.Sum(r => r.Moves)} moves, {acted.Sum(r => r.Bytes) / 1e6:0.0} MB, {failed} failed; highest measured utilisation {(reports.Count == 0 ? 0 : reports.Max(r => r.Measured.Values.DefaultIfEmpty(0).Max())):P0}, at the end {(final ?? reports.LastOrDefault()?.Measured)?.Values.DefaultIfEmpty(0).Max() ?? 0:P0}"));
@@ -235,6 +237,7 @@ public static class RunCommand
         string decision = r.Decision switch
         {
             "act" => string.Create(C, $"act: {r.Moves} moves, {r.Bytes / 1e6:0.0} MB"),
+            "replanned" => string.Create(C, $"replan: the execution's moves not started replaced by {r.Moves} moves, {r.Bytes / 1e6:0.0} MB"),
             "executing" => "hold: the last plan is being carried out",
             "unobserved" => $"hold: the store could not be observed ({r.Problem})",
             "within_theta" => "hold: the forecast stays within theta",

@@ -124,12 +124,16 @@ public sealed class ServerOptions
     /// <summary>Whether the control loop watches each range's traffic for anomalies.</summary>
     public bool ControlDetectAnomalies { get; set; } = true;
 
+    /// <summary>Whether an anomaly during the control loop's execution replans it at once (else it waits for the execution to end).</summary>
+    public bool ControlReplanOnAnomaly { get; set; } = true;
+
     /// <summary>The control loop's settings: these and the loop's defaults (docs/control-loop.md).</summary>
     public Shardcast.Control.ControlOptions ControlOptions() => new()
     {
         Step = TimeSpan.FromSeconds(ControlStepSeconds),
         PlanEvery = ControlPlanEvery,
         DetectAnomalies = ControlDetectAnomalies,
+        ReplanOnAnomaly = ControlReplanOnAnomaly,
         Partitions = StorePartitions,
         MaxPartitions = Math.Max(StorePartitions, Math.Min(16384, StorePartitions * 4)),
         Plan = new Engine.Planning.PlanOptions { TimeMs = ControlPlanTimeMs, AdviseScaling = false },

@@ -121,6 +121,59 @@ public sealed class ControlLoopTests
         }
     }
 
+    /// <summary>
+    /// A flash crowd that arrives while the loop's own plan is being carried out (slowly: the throttle lets a few
+    /// hundred bytes a second through) is planned for at once from the store as it stands, slots in transit counted
+    /// at their source, and the new plan replaces the moves not yet started; nothing acknowledged is lost and the
+    /// execution, cancelled at the end, leaves no slot in transit.
+    /// </summary>
+    [Fact]
+    public async Task A_flash_crowd_during_an_execution_replans_it_at_once()
+    {
+        var (cluster, store, journal) = await StartAsync();
+        await using var _ = cluster;
+        try
+        {
+            await using var workload = new StoreWorkload(store.Client, new WorkloadOptions { Keys = 2_000, OperationsPerSecond = 1_500, HotOperationShare = 0.1, HotLastSlot = 2_729, Seed = 11 });
+            await workload.PreloadAsync();
+            workload.Start();
+            // Every node is above theta from the start (500 ops/s each on 550), so the first, scheduled, cycle acts;
+            // the next scheduled one is far off, so only an anomaly can plan again.
+            var loop = new ControlLoop(store, new ControlOptions
+            {
+                Step = TimeSpan.FromSeconds(0.25), PlanEvery = 100_000, NodeCapacity = 550, Horizon = 2, MinGain = 0,
+                Plan = new PlanOptions { TimeMs = 50, AdviseScaling = false },
+                Executor = new ExecutorOptions { BytesPerSecond = 300, MaxConcurrentMoves = 1 },
+            });
+            var calm = await loop.RunAsync(cycles: 60);
+            workload.HotOperationShare = 0.9;
+            var crowd = await loop.RunAsync(cycles: 8);
+            var execution = store.Current.Execution!;
+            execution.Cancel();
+            await loop.DrainAsync();
+            await workload.StopAsync();
+            var lost = await workload.CheckAsync();
+
+            Assert.Equal("act", calm[0].Decision);
+            Assert.All(calm.Skip(1), r => Assert.Contains(r.Decision, new[] { "executing", "replanned" }));
+            var replanned = crowd.FirstOrDefault(r => r.Decision == "replanned");
+            Assert.True(replanned is not null, "no cycle replanned: " + string.Join("; ", crowd.Select(r => $"{r.Cycle} {r.Decision} {r.Trigger} {r.Anomalies.Count} alarms")));
+            Assert.Equal("anomaly", replanned.Trigger);
+            Assert.NotEmpty(replanned.Anomalies);
+            Assert.True(replanned.ForecastPeak > 0.8 && replanned.Moves > 0, $"peak {replanned.ForecastPeak:P0}, {replanned.Moves} moves");
+            // The same execution carried the new plan: it says so in its events, and the loop started no other.
+            Assert.Contains(execution.EventsAfter(0), e => e.Kind == ExecutionEventKinds.Replanned);
+            Assert.Same(execution, store.Current.Execution);
+            Assert.Empty(lost);
+            Assert.Empty((await store.Store.ReadSlotMapAsync()).InTransit);
+        }
+        finally
+        {
+            await store.DisposeAsync();
+            File.Delete(journal);
+        }
+    }
+
     [Fact]
     public async Task A_flash_crowd_between_planned_cycles_raises_an_alarm_on_its_ranges_and_plans_at_once()
     {

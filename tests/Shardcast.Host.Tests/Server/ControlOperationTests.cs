@@ -49,10 +49,11 @@ public sealed class ControlOperationTests
         var cycles = status["cycles"]!.Items;
         Assert.Equal([1, 2, 3], cycles.Take(3).Select(c => c["cycle"]!.Int));
         Assert.All(cycles, c => Assert.Equal(3, c["measured"]!.Pairs.Count()));
-        Assert.All(cycles, c => Assert.Contains(c["decision"]!.String, new[] { "act", "executing", "within_theta", "small_gain", "nothing_to_move" }));
+        Assert.All(cycles, c => Assert.Contains(c["decision"]!.String, new[] { "act", "replanned", "executing", "within_theta", "small_gain", "nothing_to_move" }));
         // Every step plans by default, on the schedule; the anomaly watch is on and reports a list (empty or not).
         Assert.Equal(1, status["plan_every"]!.Int);
         Assert.True(status["detect_anomalies"]!.Boolean);
+        Assert.True(status["replan_on_anomaly"]!.Boolean);
         Assert.Equal("schedule", cycles[0]["trigger"]!.String);
         Assert.All(cycles, c => Assert.NotNull(c["anomalies"]!.Items));
         // Each step's traffic per range of the even cut is ingested: the hot range carries more than a cold one, and

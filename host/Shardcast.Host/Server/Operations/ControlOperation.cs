@@ -40,6 +40,7 @@ public sealed class ControlOperation : IOperation
             ("min_gain", MsgPackValue.From(control.Options.MinGain)),
             ("plan_every", MsgPackValue.From(control.Options.PlanEvery)),
             ("detect_anomalies", MsgPackValue.From(control.Options.DetectAnomalies)),
+            ("replan_on_anomaly", MsgPackValue.From(control.Options.ReplanOnAnomaly)),
             ("node_capacity", control.NodeCapacity is { } c ? MsgPackValue.From(c) : MsgPackValue.Nil),
             ("cycles", MsgPackValue.FromArray(cycles.Select(Cycle))),
             ("last", MsgPackValue.From(cycles.Count > 0 ? cycles[^1].Cycle : since)));
