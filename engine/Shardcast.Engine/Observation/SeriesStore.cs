@@ -1,10 +1,12 @@
 namespace Shardcast.Engine.Observation;
 
 /// <summary>
-/// Load series received as samples (the socket's `ingest`), kept in memory up to a total number of points (a series that
-/// would pass it is refused, not truncated). Thread-safe; forecasts read a copy.
+/// Load series received as samples (the socket's `ingest`), kept in memory up to a total number of points (samples that
+/// would pass it are refused, not truncated) and, per series, its newest <c>maxSeriesPoints</c> (older ones are
+/// dropped as new ones arrive, so a series fed every step for months keeps being fed). Thread-safe; forecasts read a
+/// copy, with the position of its first value in the series as ingested (<see cref="StoredSeriesCopy.Start"/>).
 /// </summary>
-public sealed class SeriesStore(long maxPoints)
+public sealed class SeriesStore(long maxPoints, int maxSeriesPoints = int.MaxValue)
 {
     private readonly Dictionary<string, StoredSeries> _series = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -32,12 +34,19 @@ public sealed class SeriesStore(long maxPoints)
         }
     }
 
-    /// <summary>Appends values to a series (creating it with its step); returns its length after.</summary>
+    /// <summary>The newest points a series keeps.</summary>
+    public int MaxSeriesPoints => maxSeriesPoints;
+
+    /// <summary>Appends values to a series (creating it with its step); returns its length after, counting the points ingested, dropped ones included (positions stay those of the series as sent).</summary>
     public int Append(string id, double stepSeconds, double? end, double[] values)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeriesPoints);
         lock (_lock)
         {
-            if (_points + values.Length > maxPoints)
+            _series.TryGetValue(id, out var existing);
+            int kept = existing?.Values.Count ?? 0;
+            long growth = Math.Min((long)kept + values.Length, maxSeriesPoints) - kept;
+            if (growth > 0 && _points + growth > maxPoints)
             {
                 throw new SeriesStoreException(SeriesStoreRefusal.LimitReached, $"storing {values.Length} more points would pass the store's limit of {maxPoints}");
             }
@@ -54,17 +63,24 @@ public sealed class SeriesStore(long maxPoints)
 
             series.Values.AddRange(values);
             series.End = end ?? series.End + (values.Length * stepSeconds);
-            _points += values.Length;
-            return series.Values.Count;
+            int excess = series.Values.Count - maxSeriesPoints;
+            if (excess > 0)
+            {
+                series.Values.RemoveRange(0, excess);
+                series.Start += excess;
+            }
+
+            _points += growth;
+            return (int)Math.Min(int.MaxValue, series.Start + series.Values.Count);
         }
     }
 
-    /// <summary>A copy of a stored series (step, end, values), or null.</summary>
-    public (double StepSeconds, double End, double[] Values)? Get(string id)
+    /// <summary>A copy of a stored series, or null.</summary>
+    public StoredSeriesCopy? Get(string id)
     {
         lock (_lock)
         {
-            return _series.TryGetValue(id, out var s) ? (s.StepSeconds, s.End, s.Values.ToArray()) : null;
+            return _series.TryGetValue(id, out var s) ? new StoredSeriesCopy(s.StepSeconds, s.End, s.Values.ToArray(), s.Start) : null;
         }
     }
 
@@ -90,5 +106,11 @@ public sealed class SeriesStore(long maxPoints)
         public List<double> Values { get; } = [];
 
         public double End { get; set; }
+
+        /// <summary>Points dropped from its front so far: the position of its first kept value in the series as ingested.</summary>
+        public long Start { get; set; }
     }
 }
+
+/// <summary>A copy of a stored series: its step, the end of its last value, the values kept, and the position of the first of them in the series as ingested (0 until older values were dropped).</summary>
+public readonly record struct StoredSeriesCopy(double StepSeconds, double End, double[] Values, long Start);

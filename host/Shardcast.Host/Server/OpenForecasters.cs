@@ -10,8 +10,10 @@ namespace Shardcast.Host.Server;
 /// the open forecaster on the points ingested since (ETS's states, the LSTM's recurrent state, auto's online weights)
 /// instead of fitting the whole history again, and refits once <see cref="RefitPoints"/> points arrived since the
 /// last fit. A planner that asks for every partition's forecast every step then pays one fit per series per
-/// <see cref="RefitPoints"/> steps, not one per step. Series are append-only, so a kept forecaster's history is
-/// always a prefix of the stored one.
+/// <see cref="RefitPoints"/> steps, not one per step. Positions count in the series as ingested (a stored series keeps
+/// its newest points and drops the oldest, <see cref="Engine.Observation.SeriesStore"/>): a kept forecaster has seen
+/// the series up to a position, and the points after it are conditioned on while they are still kept; where they
+/// are not, the series is fitted again.
 /// </summary>
 public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_000)
 {
@@ -31,8 +33,10 @@ public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_
     /// <summary>Drops every open forecaster (the served model changed: each series is fitted again at its next forecast).</summary>
     public void Clear() => _open.Clear();
 
-    public (double[][] Values, bool FellBack) Forecast(string series, string modelName, IForecastModel model, TimeSeries history, int horizon, double[] quantiles)
+    /// <param name="start">The position of <paramref name="history"/>'s first value in the series as ingested.</param>
+    public (double[][] Values, bool FellBack) Forecast(string series, string modelName, IForecastModel model, TimeSeries history, int horizon, double[] quantiles, long start = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
         if (_open.Count >= maxEntries && !_open.ContainsKey((series, modelName)))
         {
             _open.Clear();
@@ -41,13 +45,15 @@ public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_
         var entry = _open.GetOrAdd((series, modelName), _ => new Entry());
         lock (entry)
         {
-            bool reuse = entry.Forecaster is not null && history.Length >= entry.Length && history.Length - entry.FittedLength < RefitPoints
+            long end = start + history.Length;
+            bool reuse = entry.Forecaster is not null && end >= entry.Length && entry.Length >= start && end - entry.FittedLength < RefitPoints
                 && !(entry.FellBack && history.Length >= Ets.MinimumObservations);
             if (reuse)
             {
-                for (int t = entry.Length; t < history.Length; t++)
+                for (long t = entry.Length; t < end; t++)
                 {
-                    entry.Forecaster!.Observe(history.Timestamps[t], history.Values[t]);
+                    int i = (int)(t - start);
+                    entry.Forecaster!.Observe(history.Timestamps[i], history.Values[i]);
                 }
 
                 Interlocked.Increment(ref _reused);
@@ -55,11 +61,11 @@ public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_
             else
             {
                 (entry.Forecaster, entry.FellBack) = FleetForecast.OpenOrFallBack(model, history);
-                entry.FittedLength = history.Length;
+                entry.FittedLength = end;
                 Interlocked.Increment(ref _fits);
             }
 
-            entry.Length = history.Length;
+            entry.Length = end;
             return (entry.Forecaster!.Forecast(horizon, quantiles), entry.FellBack);
         }
     }
@@ -68,7 +74,7 @@ public sealed class OpenForecasters(int refitPoints = 288, int maxEntries = 100_
     {
         public ISeriesForecaster? Forecaster;
         public bool FellBack;
-        public int Length;
-        public int FittedLength;
+        public long Length;
+        public long FittedLength;
     }
 }

@@ -33,6 +33,13 @@ public sealed class ServerOptions
     /// <summary>Points `ingest` may hold in memory across all series.</summary>
     public long MaxStoredPoints { get; set; } = 50_000_000;
 
+    /// <summary>
+    /// The newest points each ingested series keeps; older ones are dropped as new ones arrive (a week of one-minute
+    /// steps, about 2.3 days of the control loop's 2-second steps), so a series fed every step is never refused for
+    /// its length and a forecast copies a bounded history.
+    /// </summary>
+    public int MaxSeriesPoints { get; set; } = 100_000;
+
     /// <summary>Most ingested series with an anomaly detector (`ingest` with `detect`).</summary>
     public int MaxDetectedSeries { get; set; } = 100_000;
 
@@ -212,6 +219,7 @@ public sealed class ServerOptions
         Positive(nameof(RequestTimeoutSeconds), RequestTimeoutSeconds);
         Positive(nameof(HeavyWorkers), HeavyWorkers);
         Positive(nameof(MaxStoredPoints), MaxStoredPoints);
+        Positive(nameof(MaxSeriesPoints), MaxSeriesPoints);
         Positive(nameof(MaxDetectedSeries), MaxDetectedSeries);
         if (DetectHistory < 2)
         {

@@ -32,7 +32,7 @@ public sealed partial class ShardcastServer : BackgroundService
         _logger = logger;
         Metrics = metrics;
         HeavyWork = new SemaphoreSlim(_options.HeavyWorkers, _options.HeavyWorkers);
-        Series = new SeriesStore(_options.MaxStoredPoints);
+        Series = new SeriesStore(_options.MaxStoredPoints, _options.MaxSeriesPoints);
         Forecasters = new OpenForecasters(_options.ForecastRefitPoints);
         Detectors = new SeriesDetectors(_options.MaxDetectedSeries, new Models.Anomaly.DetectorOptions { MaxHistory = _options.DetectHistory });
         var shipped = Models.Neural.LstmDefaultModel.Get();

@@ -58,6 +58,46 @@ public sealed class OpenForecastersTests
         Assert.Equal(2, server.Server.Forecasters.Fits);
     }
 
+    /// <summary>
+    /// A series past Server:MaxSeriesPoints drops its oldest points as new ones arrive; the forecaster kept open on it
+    /// goes on conditioning on each new point (positions count in the series as ingested), and is fitted again only
+    /// where the points since it last looked are no longer all kept.
+    /// </summary>
+    [Fact]
+    public async Task A_series_that_drops_its_oldest_points_keeps_its_open_forecaster()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Server:ForecastRefitPoints"] = "100", ["Server:MaxSeriesPoints"] = "600" });
+        await using var client = await server.ConnectAsync();
+        var capabilities = await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience);
+        Assert.Equal(600, capabilities["limits"]!["max_series_points"]!.Int);
+        await client.CallAsync("ingest", Ingest("p", 0, 600)).WaitAsync(Patience);
+        int length = 600;
+        for (int step = 0; step < 10; step++)
+        {
+            var median = Median(await client.CallAsync("forecast", Forecast("p", "ets")).WaitAsync(Patience));
+            for (int h = 0; h < median.Length; h++)
+            {
+                Assert.InRange(median[h], Value(length + h) - 8, Value(length + h) + 8);
+            }
+
+            var ingested = await client.CallAsync("ingest", Ingest("p", length, 1)).WaitAsync(Patience);
+            length++;
+            Assert.Equal(length, ingested["series"]!.Items[0]["length"]!.Int);
+            Assert.Equal(600, ingested["stored_points"]!.Int);
+        }
+
+        Assert.Equal((1L, 9L), (server.Server.Forecasters.Fits, server.Server.Forecasters.Reused));
+        var kept = server.Server.Series.Get("p")!.Value;
+        Assert.Equal((600, 10L), (kept.Values.Length, kept.Start));
+
+        // More new points than the series keeps: the forecaster has not seen what is kept, and is fitted again on it.
+        await client.CallAsync("ingest", Ingest("p", length, 700)).WaitAsync(Patience);
+        length += 700;
+        var after = Median(await client.CallAsync("forecast", Forecast("p", "ets")).WaitAsync(Patience));
+        Assert.Equal(2, server.Server.Forecasters.Fits);
+        Assert.InRange(after[0], Value(length) - 8, Value(length) + 8);
+    }
+
     [Fact]
     public async Task Auto_over_the_socket_beyond_the_lstms_horizon_leaves_it_out_and_says_so()
     {

@@ -38,6 +38,7 @@ public sealed class CapabilitiesOperation : IOperation
                 ("max_connections", MsgPackValue.From((long)o.MaxConnections)),
                 ("request_timeout_s", MsgPackValue.From(o.RequestTimeoutSeconds)),
                 ("max_stored_points", MsgPackValue.From(o.MaxStoredPoints)),
+                ("max_series_points", MsgPackValue.From((long)o.MaxSeriesPoints)),
                 ("max_depth", MsgPackValue.From((long)o.MaxDepth)))),
             ("models", MsgPackValue.Map(
                 ("known", MsgPackValue.FromArray(ModelNames.Known.Select(MsgPackValue.From))),

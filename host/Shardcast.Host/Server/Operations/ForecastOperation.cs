@@ -47,7 +47,7 @@ public sealed class ForecastOperation : IOperation
         var (model, note) = new Commands.ModelFactory(null, 0, 1, useDefaultModel: true, served: served?.Network).CreateFor(modelName, horizon, quantiles);
         string openAs = (note is null ? modelName : modelName + " (without lstm)") + (served is null ? "" : $"@v{served.Number}");
         var results = new List<MsgPackValue>(series.Count);
-        foreach (var (id, history, stored) in series)
+        foreach (var (id, history, stored, start) in series)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             double[][] values;
@@ -65,7 +65,7 @@ public sealed class ForecastOperation : IOperation
                 }
                 else if (stored && context.Forecasters is { } open)
                 {
-                    (values, fellBack) = open.Forecast(id, openAs, model, history, horizon, quantiles);
+                    (values, fellBack) = open.Forecast(id, openAs, model, history, horizon, quantiles, start);
                 }
                 else
                 {
@@ -157,14 +157,15 @@ public sealed class ForecastOperation : IOperation
         return MsgPackValue.FromBinary(bytes);
     }
 
-    /// <returns>The series, and whether it is an ingested one (whose forecaster the server keeps open).</returns>
-    private static (string Id, TimeSeries History, bool Stored) Resolve(MsgPackValue item, string path, RequestContext context)
+    /// <returns>The series, whether it is an ingested one (whose forecaster the server keeps open), and where an ingested one's kept values start in it.</returns>
+    private static (string Id, TimeSeries History, bool Stored, long Start) Resolve(MsgPackValue item, string path, RequestContext context)
     {
         var s = new BodyFields(item, path, "id", "values", "step_seconds", "end");
         string id = s.OptionalString("id") ?? path;
         double step;
         double end;
         double[] values;
+        long start = 0;
         if (s.Optional("values") is { } inline)
         {
             values = BodyFields.AsNumbers(inline, s.PathOf("values"), 10_000_000);
@@ -174,7 +175,7 @@ public sealed class ForecastOperation : IOperation
         else
         {
             var stored = context.Series.Get(s.RequiredString("id")) ?? throw new ProtocolException(ErrorCodes.NotFound, $"{s.PathOf("id")}: no series '{id}' has been ingested");
-            (step, end, values) = stored;
+            (step, end, values, start) = stored;
         }
 
         if (!(step > 0) || values.Length < 2)
@@ -182,6 +183,6 @@ public sealed class ForecastOperation : IOperation
             throw new BadRequestException(path, $"a forecast needs a positive step_seconds and at least two values, found step {step} and {values.Length} values");
         }
 
-        return (id, new TimeSeries(id, TimeSeries.RegularTimestamps(values.Length, step, end), values), s.Optional("values") is null);
+        return (id, new TimeSeries(id, TimeSeries.RegularTimestamps(values.Length, step, end), values), s.Optional("values") is null, start);
     }
 }
