@@ -16,7 +16,8 @@ namespace Shardcast.DataPlane.Chaos;
 /// </summary>
 public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOptions options, IProgress<string>? progress = null)
 {
-    private static readonly MoveStep[] BeforeFlip = [MoveStep.Prepare, MoveStep.Copy, MoveStep.Fence, MoveStep.FinalCopy, MoveStep.Verify];
+    /// <summary>The steps a fault strikes on entering: every one up to the flip, whose command a fault there may keep from being sent or answered.</summary>
+    private static readonly MoveStep[] FaultSteps = [MoveStep.Prepare, MoveStep.Copy, MoveStep.Fence, MoveStep.FinalCopy, MoveStep.Verify, MoveStep.Flip];
 
     public async Task<ChaosReport> RunAsync(CancellationToken cancellation = default)
     {
@@ -87,7 +88,7 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
         var random = new Random(Mix(options.Seed, schedule, 0));
         var faults = Enum.GetValues<ChaosFault>().Where(f => f != ChaosFault.HangTarget || store.CanHang).ToArray();
         var fault = faults[random.Next(faults.Length)];
-        var faultAt = BeforeFlip[random.Next(BeforeFlip.Length)];
+        var faultAt = FaultSteps[random.Next(FaultSteps.Length)];
         var map = await CoveredSlotMapAsync(store, cancellation).ConfigureAwait(false);
         int slot = random.Next(HashSlots.Count);
         var source = map.Owner(slot)!;
@@ -206,11 +207,17 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
 
         bool finished = false;
         string warnings = "";
+        MoveFailedException? unknownFlip = null;
         try
         {
             var moved = await mover.MoveAsync(slot, source, target, cancelMove.Token).ConfigureAwait(false);
             warnings = string.Join("; ", moved.Warnings);
             finished = true;
+        }
+        catch (MoveFailedException e) when (!e.RolledBack && e.Flip is not null)
+        {
+            // The target was killed or paused as the flip was sent: settled below, once it answers or is known dead.
+            unknownFlip = e;
         }
         catch (MoveFailedException)
         {
@@ -233,6 +240,13 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
             // importing so); recovery then keeps the move open, and runs again, as a controller's next pass would,
             // until the journal has closed it.
             store.Resume(hung);
+            bool? settled = null;
+            if (unknownFlip is not null)
+            {
+                // The resumed target carries out the queued flip or it does not: the executor's settlement asks it.
+                settled = await mover.SettleFlipAsync(unknownFlip, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+            }
+
             var settling = Stopwatch.StartNew();
             var resumed = new MoveJournal(journalPath);
             await MoveRecovery.RecoverAsync(store.Store, resumed, TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
@@ -240,6 +254,28 @@ public sealed class ChaosRunner(Func<Task<IFaultableStore>> startStore, ChaosOpt
             {
                 await Task.Delay(200, cancellation).ConfigureAwait(false);
                 await MoveRecovery.RecoverAsync(store.Store, resumed, TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
+            }
+
+            if (unknownFlip is not null)
+            {
+                finished = settled == true || (settled is null && resumed.LastSteps().Any(e => e.Slot == slot && e.Step == "done"));
+                gate.End(slot);
+            }
+        }
+        else if (unknownFlip is not null)
+        {
+            // A killed target never answers: the executor's wait for it runs out, and the slot is settled as a
+            // controller's next start would, by recovery from the journal (the dead target owns nothing).
+            bool? settled = await mover.SettleFlipAsync(unknownFlip, TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
+            if (settled is null)
+            {
+                var recovered = await MoveRecovery.RecoverAsync(store.Store, new MoveJournal(journalPath), TimeSpan.FromSeconds(3), cancellation).ConfigureAwait(false);
+                gate.End(slot);
+                finished = recovered.Finished.Contains(slot);
+            }
+            else
+            {
+                finished = settled.Value;
             }
         }
 

@@ -411,6 +411,34 @@ public sealed class PlanExecution
                     _warnings.Add($"{move.Partition}: slot {slot} tried again after: {e.Message}");
                 }
             }
+            catch (MoveFailedException e) when (!e.RolledBack && e.Flip is not null)
+            {
+                // The flip got no answer: the slot stays fenced until the target says whether it took the slot (a
+                // long-running server would otherwise hold the slot's writes until its next start's recovery).
+                bool? settled = await _mover.SettleFlipAsync(e, _options.Mover.FlipSettleWait).ConfigureAwait(false);
+                string outcome = settled switch
+                {
+                    true => "the target owned it when it answered again: the move was finished",
+                    false => "the target did not own it when it answered again: the move was rolled back",
+                    null => $"the target did not answer within {_options.Mover.FlipSettleWait.TotalSeconds:0.#} s: the slot stays fenced for recovery",
+                };
+                lock (_lock)
+                {
+                    _warnings.Add($"{move.Partition}: slot {slot}'s flip got no answer; {outcome}");
+                }
+
+                if (settled == true)
+                {
+                    return new MoveReport(slot, owner, target, 0, 0, 0, [$"slot {slot}: the flip's answer was lost; the target owned the slot"]);
+                }
+
+                if (settled == false)
+                {
+                    throw new MoveFailedException(slot, MoveStep.Flip, $"the flip got no answer and the target did not take the slot ({e.Message})", e);
+                }
+
+                throw;
+            }
         }
     }
 

@@ -9,4 +9,7 @@ public sealed class MoveFailedException(int slot, MoveStep step, string message,
     public MoveStep Step { get; } = step;
 
     public bool RolledBack { get; } = rolledBack;
+
+    /// <summary>Where the flip got no answer: the move's journal id and its ends, for <see cref="SlotMover.SettleFlipAsync"/>.</summary>
+    public (string Move, Store.StoreNode Source, Store.StoreNode Target)? Flip { get; init; }
 }

@@ -17,4 +17,11 @@ public sealed record MoverOptions
 
     /// <summary>Each command's time limit.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long an executor waits for a target whose flip got no answer to answer again, so that the move is settled
+    /// by what the target says (<see cref="SlotMover.SettleFlipAsync"/>); past it the slot stays fenced and the
+    /// journal open for recovery.
+    /// </summary>
+    public TimeSpan FlipSettleWait { get; init; } = TimeSpan.FromSeconds(30);
 }

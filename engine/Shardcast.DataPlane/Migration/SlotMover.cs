@@ -95,30 +95,9 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             flipped = true;
             AfterTargetFlip?.Invoke(slot);
             journal?.Record(move, slot, source.Id, target.Id, "flipped");
-
-            // From here the move rolls forward: the target owns the slot. The source and the other nodes learn it
-            // now; where a call fails they learn it by gossip (the target's configuration epoch is the newest).
             var warnings = new List<string>();
-            await ReleaseSourceAsync(from, source, slot, target, warnings).ConfigureAwait(false);
-            foreach (var node in (await store.ReadSlotMapAsync(target.EndPoint).ConfigureAwait(false)).Nodes.Where(n => n.Id != source.Id && n.Id != target.Id))
-            {
-                await TellAsync(node, slot, target, warnings, Quiet).ConfigureAwait(false);
-            }
-
-            gate.End(slot);
+            await FinishFlippedAsync(from, move, slot, source, target, family, warnings, EnterAsync).ConfigureAwait(false);
             gated = false;
-
-            await EnterAsync(MoveStep.Cleanup).ConfigureAwait(false);
-            try
-            {
-                await SlotKeys.DropAsync(from, family, slot, target.Id, Quiet).ConfigureAwait(false);
-            }
-            catch (StoreCommandException e)
-            {
-                warnings.Add($"{source}: the source's copy of slot {slot} was not deleted ({e.Message}); it no longer owns the slot, so nothing reads it");
-            }
-
-            journal?.Record(move, slot, source.Id, target.Id, "done");
             return new MoveReport(slot, source, target, copied, verified, rounds, warnings);
         }
         catch (Exception e) when (!flipped && e is not SimulatedCrashException)
@@ -130,8 +109,12 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
             {
                 // The target's SETSLOT NODE got no answer: it may own the slot now, and a rollback would drop the
                 // owner's keys. The slot stays fenced (writes wait, then fail retryable, never acknowledged) and the
-                // journal open at "flip"; recovery finishes the move where the target owns the slot, else rolls back.
-                throw new MoveFailedException(slot, step, $"the flip's outcome is unknown ({e.Message}); recovery from the journal settles it", e, rolledBack: false);
+                // journal open at "flip" until the target answers (SettleFlipAsync) or recovery runs: the move is
+                // finished where the target owns the slot, else rolled back.
+                throw new MoveFailedException(slot, step, $"the flip's outcome is unknown ({e.Message}); it is settled once the target answers (SettleFlipAsync), or by recovery from the journal", e, rolledBack: false)
+                {
+                    Flip = (move, source, target),
+                };
             }
 
             await RollBackAsync(move, slot, source, target, family).ConfigureAwait(false);
@@ -159,7 +142,114 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
                 await hook(next, slot).ConfigureAwait(false);
             }
 
-            cancellation.ThrowIfCancellationRequested();
+            // After the flip the move rolls forward whatever is asked: a cancel seen on entering the cleanup reported
+            // a finished move as cancelled, which then was not taken back with the rest of its range.
+            if (!flipped)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    /// <summary>
+    /// From the flip on the move rolls forward: the target owns the slot. The source and the other nodes learn it now
+    /// (where a call fails they learn it by gossip: the target's configuration epoch is the newest), writes flow again,
+    /// and the source's copy is deleted.
+    /// </summary>
+    private async Task FinishFlippedAsync(RespConnection from, string move, int slot, StoreNode source, StoreNode target, StoreFamily family, List<string> warnings, Func<MoveStep, Task> enter)
+    {
+        await ReleaseSourceAsync(from, source, slot, target, warnings).ConfigureAwait(false);
+        foreach (var node in (await store.ReadSlotMapAsync(target.EndPoint).ConfigureAwait(false)).Nodes.Where(n => n.Id != source.Id && n.Id != target.Id))
+        {
+            await TellAsync(node, slot, target, warnings, Quiet).ConfigureAwait(false);
+        }
+
+        gate.End(slot);
+        await enter(MoveStep.Cleanup).ConfigureAwait(false);
+        try
+        {
+            await SlotKeys.DropAsync(from, family, slot, target.Id, Quiet).ConfigureAwait(false);
+        }
+        catch (StoreCommandException e)
+        {
+            warnings.Add($"{source}: the source's copy of slot {slot} was not deleted ({e.Message}); it no longer owns the slot, so nothing reads it");
+        }
+
+        journal?.Record(move, slot, source.Id, target.Id, "done");
+    }
+
+    /// <summary>
+    /// Settles a move whose flip got no answer (<see cref="MoveFailedException.RolledBack"/> false) once its target
+    /// answers again: where the target owns the slot the move is finished (every node told, the source's copy
+    /// deleted), else it is rolled back; either way the gate lets the slot's writes go. Never decided without the
+    /// target's answer: a target that was only slow (paused, its link down) may still carry out the queued flip, and
+    /// a rollback made meanwhile would leave two owners, the newer the target. Returns true where the move finished,
+    /// false where it rolled back, null where the target did not answer within <paramref name="wait"/> (the slot
+    /// stays fenced and the journal open: recovery settles it at the next start, or a later call here).
+    /// </summary>
+    public async Task<bool?> SettleFlipAsync(MoveFailedException unknown, TimeSpan wait, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(unknown);
+        if (unknown.RolledBack || unknown.Flip is not { } flip)
+        {
+            throw new ArgumentException("only a move whose flip got no answer is settled", nameof(unknown));
+        }
+
+        var (move, source, target) = flip;
+        int slot = unknown.Slot;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool confirmed = false;
+        while (true)
+        {
+            bool? owns = await TargetOwnsAsync(target, slot, cancellation).ConfigureAwait(false);
+            if (owns == true)
+            {
+                journal?.Record(move, slot, source.Id, target.Id, "flipped");
+                await using var from = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+                var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
+                await FinishFlippedAsync(from, move, slot, source, target, family, [], step => BeforeStep?.Invoke(step, slot) ?? Task.CompletedTask).ConfigureAwait(false);
+                return true;
+            }
+
+            if (owns == false && !confirmed)
+            {
+                // A paused target may answer a fresh connection before it has read the flip queued on the old one:
+                // its "not mine" is believed once it says so again a moment later.
+                confirmed = true;
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
+                continue;
+            }
+
+            if (owns == false)
+            {
+                await using var probe = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+                await RollBackAsync(move, slot, source, target, await SlotKeys.FamilyAsync(probe, cancellation).ConfigureAwait(false)).ConfigureAwait(false);
+                gate.End(slot);
+                return false;
+            }
+
+            confirmed = false;
+            if (clock.Elapsed >= wait)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether the target says it owns the slot; null where it does not answer.</summary>
+    private async Task<bool?> TargetOwnsAsync(StoreNode target, int slot, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+            var reply = (await connection.CallAsync(Quiet, "CLUSTER", "NODES").ConfigureAwait(false)).OrThrow($"{target}: CLUSTER NODES");
+            return ClusterNodesFormat.Parse(reply.Text).Owner(slot)?.Id == target.Id;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or StoreCommandException || (e is OperationCanceledException && !cancellation.IsCancellationRequested))
+        {
+            return null;
         }
     }
 

@@ -95,8 +95,9 @@ public abstract class SlotMoverSuite : IDisposable
     /// <summary>
     /// A move cancelled as it enters each step up to and including the flip (the flip's command not yet sent) rolls
     /// back whole: the source owns the slot, no node shows it migrating or importing, the gate has let it go, the
-    /// journal says rolled back, and the slot moves cleanly afterwards. A cancel on entering the flip was once taken
-    /// for a flip without an answer: the slot stayed migrating, importing and fenced after the cancel had finished.
+    /// journal says rolled back; a cancel on entering the cleanup, after the flip, lets the move finish. A cancel on
+    /// entering the flip was once taken for a flip without an answer: the slot stayed migrating, importing and fenced
+    /// after the cancel had finished; one on entering the cleanup reported a finished move as cancelled.
     /// </summary>
     protected async Task CheckACancelAtEveryStepBeforeTheFlipRollsBack()
     {
@@ -133,9 +134,81 @@ public abstract class SlotMoverSuite : IDisposable
             Assert.Equal("v0", await client.GetAsync(Key(0)));
         }
 
-        var report = await new SlotMover(cluster.Store, gate, journal).MoveAsync(Slot, source, target);
+        // Past the flip a cancel changes nothing: the move rolls forward and says it finished.
+        using var late = new CancellationTokenSource();
+        var finishing = new SlotMover(cluster.Store, gate, journal)
+        {
+            BeforeStep = async (step, _) =>
+            {
+                if (step == MoveStep.Cleanup)
+                {
+                    await late.CancelAsync();
+                }
+            },
+        };
+        var report = await finishing.MoveAsync(Slot, source, target, late.Token);
+        Assert.True(late.IsCancellationRequested);
         Assert.Equal(Preloaded, report.KeysVerified);
         Assert.Equal(target.Id, (await cluster.Store.ReadSlotMapAsync(source.EndPoint)).Owner(Slot)!.Id);
+        Assert.Equal("done", journal.LastSteps()[^1].Step);
+        Assert.False(gate.IsMoving(Slot));
+    }
+
+    /// <summary>
+    /// A target paused just before the flip (SIGSTOP: the SETSLOT NODE waits in its socket) leaves the flip without an
+    /// answer: the move neither rolls back nor finishes, and the slot stays fenced. Once the target answers again,
+    /// SettleFlipAsync settles the move by what the target says (it had taken the slot: the move is finished; it had
+    /// not: rolled back), the gate lets the writes go, no slot is left in transit, and no acknowledged write is lost.
+    /// </summary>
+    protected async Task CheckAFlipWithoutAnswerIsSettledOnceTheTargetAnswers()
+    {
+        await using var cluster = await StartAsync();
+        var (gate, client, source, target) = await PrepareAsync(cluster);
+        var journal = new MoveJournal(Path.Combine(_folder, "moves.journal"));
+        int targetIndex = cluster.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint));
+        var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(2) })
+        {
+            BeforeStep = (step, _) =>
+            {
+                if (step == MoveStep.Flip)
+                {
+                    cluster.Hang(targetIndex);
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+
+        var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        using var stop = new CancellationTokenSource();
+        var writers = StartWriters(client, acknowledged, stop.Token);
+        await Eventually.UntilAsync(() => acknowledged.Count >= 100, "the writers get going");
+        var unknown = await Assert.ThrowsAsync<MoveFailedException>(() => mover.MoveAsync(Slot, source, target));
+        Assert.False(unknown.RolledBack, unknown.Message);
+        Assert.Equal(MoveStep.Flip, unknown.Step);
+        Assert.True(gate.IsMoving(Slot), "the slot's writes are held while the flip is unknown");
+        Assert.Null(await mover.SettleFlipAsync(unknown, TimeSpan.FromSeconds(1)));
+
+        cluster.Resume(targetIndex);
+        bool? settled = await mover.SettleFlipAsync(unknown, TimeSpan.FromSeconds(30));
+        Assert.NotNull(settled);
+        Assert.False(gate.IsMoving(Slot));
+        await Eventually.UntilAsync(() => acknowledged.Count >= Preloaded + 200, "writes after the settlement are acknowledged");
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        string owner = settled == true ? target.Id : source.Id;
+        foreach (var node in cluster.EndPoints)
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                var map = await cluster.Store.ReadSlotMapAsync(node);
+                return map.Owner(Slot)?.Id == owner && map.InTransit.Count == 0;
+            }, $"{node} sees slot {Slot} on {owner[..8]} and nothing in transit");
+        }
+
+        await AssertEveryAcknowledgedWriteReadsBack(client, acknowledged);
+        Assert.Equal(settled == true ? "done" : "rolled_back", journal.LastSteps()[^1].Step);
     }
 
     /// <summary>A gate, a client, the keys of the slot preloaded, and the slot's owner and another node.</summary>
@@ -211,6 +284,9 @@ public sealed class RedisSlotMoverTests : SlotMoverSuite
 
     [RedisServerFact]
     public Task A_target_that_dies_mid_copy_rolls_the_move_back_and_loses_nothing() => CheckATargetThatDiesMidCopyRollsBack();
+
+    [RedisServerFact]
+    public Task A_flip_without_an_answer_is_settled_once_the_target_answers_and_loses_nothing() => CheckAFlipWithoutAnswerIsSettledOnceTheTargetAnswers();
 }
 
 /// <summary>Runs where redis-server is installed; skips, saying how to install it, elsewhere, unless SHARDCAST_REQUIRE_REDIS=1 makes it required (CI).</summary>
