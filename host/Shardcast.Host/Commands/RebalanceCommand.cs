@@ -203,6 +203,10 @@ public static class RebalanceCommand
                     ["peak_before"] = Math.Round(summaryBefore.Peak, 4),
                     ["planned_peak_after"] = plan is null ? null : Math.Round(plan.After.PeakUtilisation, 4),
                     ["peak_after"] = after is null ? null : Math.Round(after.Peak, 4),
+                    ["load_before"] = Math.Round(summaryBefore.Total, 1),
+                    ["load_after"] = after is null ? null : Math.Round(after.Total, 1),
+                    ["hottest_share_before"] = Math.Round(summaryBefore.HottestShare, 4),
+                    ["hottest_share_after"] = after is null ? null : Math.Round(after.HottestShare, 4),
                     ["moves"] = migration.Moves.Count,
                     ["planned_bytes"] = Math.Round(migration.Bytes),
                     ["moves_done"] = report?.Done.Count ?? 0,
@@ -274,12 +278,16 @@ public static class RebalanceCommand
         return await execution.Completion.ConfigureAwait(false);
     }
 
-    private sealed record SnapshotSummary(double Peak);
+    /// <param name="Peak">The hottest node's utilisation.</param>
+    /// <param name="Total">The load measured over all nodes.</param>
+    /// <param name="HottestShare">The hottest node's share of that total: how even the load is, whatever the window carried (a busy machine's clients fall behind their rate, so two windows of the same workload can carry different totals).</param>
+    private sealed record SnapshotSummary(double Peak, double Total, double HottestShare);
 
     private static SnapshotSummary Summarise(StoreSnapshot snapshot, string resource, double capacity)
     {
-        double peak = snapshot.Map.Nodes.Max(n => snapshot.Partitions.Where(p => p.Partition.Owner.Id == n.Id).Sum(p => StoreClusterFile.Load(p, resource))) / capacity;
-        return new SnapshotSummary(peak);
+        var loads = snapshot.Map.Nodes.Select(n => snapshot.Partitions.Where(p => p.Partition.Owner.Id == n.Id).Sum(p => StoreClusterFile.Load(p, resource))).ToList();
+        double total = loads.Sum(), hottest = loads.Max();
+        return new SnapshotSummary(hottest / capacity, total, total > 0 ? hottest / total : 0);
     }
 
     private static void PrintNodes(TextWriter output, string when, StoreSnapshot snapshot, string resource, double capacity)

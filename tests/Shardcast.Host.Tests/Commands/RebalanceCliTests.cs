@@ -29,8 +29,12 @@ public class RebalanceCliTests
             Assert.Equal(0, root.GetProperty("moves_failed").GetInt32());
             Assert.Equal(0, root.GetProperty("lost_writes").GetInt32());
             Assert.True(root.GetProperty("writes").GetInt64() > 0);
-            // Measured after the moves, not only planned: the hottest node is far less hot.
-            Assert.True(root.GetProperty("peak_after").GetDouble() < root.GetProperty("peak_before").GetDouble() * 0.8, output);
+            // Measured after the moves, not only planned: the hottest node carries a far smaller share of the load. A
+            // share, not the utilisation: a CI run's first window carried 326 of the workload's 600 ops/s (its
+            // clients fell behind on a busy machine) and the second 602, so the hottest node's utilisation fell only
+            // from 178 % to 156 % while its share fell from 74 % to 35 %.
+            Assert.True(root.GetProperty("hottest_share_after").GetDouble() < root.GetProperty("hottest_share_before").GetDouble() * 0.8, output);
+            Assert.True(root.GetProperty("load_after").GetDouble() > 0, output);
             Assert.Contains("node load before (ops/s", output, StringComparison.Ordinal);
             Assert.Contains("node load after (ops/s", output, StringComparison.Ordinal);
             Assert.Contains("move done slots:", error, StringComparison.Ordinal);
