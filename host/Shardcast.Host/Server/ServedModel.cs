@@ -17,6 +17,9 @@ public sealed class ServedModel(LstmNetwork initial, string reason, TimeProvider
     private ModelVersion? _previous;
     private int _newest = 1;
 
+    /// <summary>The shipped model: version 1, what a roll-back from version 2 returns to.</summary>
+    public ModelVersion Shipped { get; } = new(1, initial, clock.GetUtcNow(), reason);
+
     /// <summary>Raised after the served version changed (forecasters kept open on the old one are dropped).</summary>
     public event Action<ModelVersion>? Changed;
 
@@ -49,13 +52,13 @@ public sealed class ServedModel(LstmNetwork initial, string reason, TimeProvider
         return adopted;
     }
 
-    /// <summary>At start: serves a version kept from an earlier run (its number and reason as they were); no roll-back before it.</summary>
-    public void Resume(ModelVersion kept)
+    /// <summary>At start: serves a version kept from an earlier run (its number and reason as they were), with the version a roll-back returns to where that was kept too.</summary>
+    public void Resume(ModelVersion kept, ModelVersion? previous = null)
     {
         ArgumentNullException.ThrowIfNull(kept);
         lock (_lock)
         {
-            _previous = null;
+            _previous = previous;
             _newest = Math.Max(_newest, kept.Number);
             Volatile.Write(ref _current, kept);
         }

@@ -171,11 +171,11 @@ public sealed partial class ShardcastServer : BackgroundService
             // Back on the shipped model (a roll-back to version 1): nothing to keep, and nothing kept may outlive it.
             if (version.Number == 1)
             {
-                File.Delete(ServedModelFile.PathIn(state));
+                ServedModelFile.Delete(state);
             }
             else
             {
-                ServedModelFile.Write(state, version);
+                ServedModelFile.Write(state, version, Model.Previous);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -194,9 +194,26 @@ public sealed partial class ShardcastServer : BackgroundService
 
         try
         {
-            if (ServedModelFile.Read(state) is { } kept)
+            if (ServedModelFile.Read(state) is { } found)
             {
-                Model.Resume(kept);
+                var (kept, previousNumber) = found;
+                ModelVersion? previous = null;
+                try
+                {
+                    previous = previousNumber switch
+                    {
+                        null => null,
+                        1 => Model.Shipped,
+                        int n => ServedModelFile.ReadPrevious(state, n),
+                    };
+                }
+                catch (Exception e) when (e is Models.Neural.ModelFileException or IOException or UnauthorizedAccessException)
+                {
+                    // The served version still serves; only its roll-back is gone.
+                    LogServedModelRefused(_logger, e.Message);
+                }
+
+                Model.Resume(kept, previous);
                 LogServedModelResumed(_logger, kept.Number, kept.Reason);
             }
         }

@@ -217,6 +217,71 @@ public class ModelAdaptationTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The version a roll-back returns to is kept beside the served one: after a restart the server can still roll
+    /// back, to the shipped model or to an earlier fine-tune (its parameters as they were); a damaged previous file
+    /// costs only the roll-back, the served version still serves.
+    /// </summary>
+    [Fact]
+    public async Task The_version_to_roll_back_to_is_kept_across_a_restart()
+    {
+        string state = Directory.CreateTempSubdirectory("shardcast-model-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["Server:StateDirectory"] = state };
+            var shipped = LstmDefaultModel.Get().Network;
+            LstmNetwork Tuned(float nudge)
+            {
+                var parameters = (float[])shipped.Parameters.Clone();
+                parameters[shipped.HeadBiasOffset] += nudge;
+                return new LstmNetwork(shipped.Hyper, parameters);
+            }
+
+            var first = Tuned(0.01f);
+            var second = Tuned(0.02f);
+            await using (var server = await RunningServer.StartAsync(settings))
+            {
+                server.Server.Model.Adopt(first, "test: first");
+            }
+
+            // v2 after a restart rolls back to the shipped model, and nothing is kept after that.
+            await using (var server = await RunningServer.StartAsync(settings))
+            {
+                Assert.Equal(2, server.Server.Model.Current.Number);
+                Assert.Equal(1, server.Server.Model.Previous?.Number);
+                Assert.True(server.Server.Model.RollBack("test: back to shipped"));
+                Assert.Same(shipped, server.Server.Model.Current.Network);
+                Assert.False(File.Exists(ServedModelFile.PathIn(state)));
+                server.Server.Model.Adopt(first, "test: first again");
+                server.Server.Model.Adopt(second, "test: second");
+            }
+
+            // Numbers go on from the highest given (a roll-back does not give one back): v3 and v4.
+            await using (var server = await RunningServer.StartAsync(settings))
+            {
+                Assert.Equal(4, server.Server.Model.Current.Number);
+                var previous = server.Server.Model.Previous!;
+                Assert.Equal((3, "test: first again"), (previous.Number, previous.Reason));
+                Assert.Equal(first.Parameters, previous.Network.Parameters);
+            }
+
+            string path = ServedModelFile.PreviousPathIn(state);
+            var bytes = File.ReadAllBytes(path);
+            bytes[^100] ^= 0x10;
+            File.WriteAllBytes(path, bytes);
+            await using (var server = await RunningServer.StartAsync(settings))
+            {
+                Assert.Equal(4, server.Server.Model.Current.Number);
+                Assert.Equal(second.Parameters, server.Server.Model.Current.Network.Parameters);
+                Assert.Null(server.Server.Model.Previous);
+            }
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Server:AdaptDriftRatio", "1", "Server:AdaptDriftRatio must be above 1")]
     [InlineData("Server:AdaptCheckSeconds", "0", "Server:AdaptCheckSeconds must be positive")]
