@@ -272,13 +272,13 @@ public sealed class ControlLoop
             decision = decision == "act" ? "replanned" : "executing";
         }
 
-        if (decision is "act" or "replanned")
+        bool carried = decision is "act" or "replanned";
+        if (carried)
         {
             // The store's Execute reconciles with an execution still running (or starts afresh where it has just ended).
             (_running, _, _) = _store.Execute(StorePlan.From(plan.Moves, snapshot.Map), _options.Executor);
         }
 
-        bool carried = decision is "act" or "replanned";
         return new CycleReport(cycle, at, measured, forecastPeak, plannedPeak, decision, carried ? plan.Moves.Count : 0,
             carried ? plan.After.MovedBytes : 0, plan.Input.ForecastServed, finished, planTime, snapshot.Partitions.Count, Anomalies: anomalies, Trigger: trigger);
     }

@@ -27,7 +27,7 @@ public static class MoveRecovery
             var target = map.Nodes.FirstOrDefault(n => n.Id == entry.Target);
             // A target that reports itself the owner was flipped, journalled or not: a controller killed between the
             // target's SETSLOT NODE and the journal's "flipped" line must finish the move, not drop the target's keys.
-            if (entry.Step is "flipped" or "cleanup" || (target is not null && await OwnsAsync(store, target, entry.Slot).ConfigureAwait(false)))
+            if (entry.Step is "flipped" or "cleanup" || (target is not null && await SlotKeys.OwnsAsync(target, entry.Slot, timeout, cancellation).ConfigureAwait(false) == true))
             {
                 foreach (var node in map.Nodes)
                 {
@@ -82,19 +82,6 @@ public static class MoveRecovery
         }
 
         return new RecoveryReport(finished, rolledBack, [.. stabilised.Distinct().Order()]);
-    }
-
-    /// <summary>The slot's keys dropped on a node that does not own it; false where the node did not answer.</summary>
-    private static async Task<bool> OwnsAsync(StoreCluster store, StoreNode node, int slot)
-    {
-        try
-        {
-            return (await store.ReadSlotMapAsync(node.EndPoint).ConfigureAwait(false)).Owner(slot)?.Id == node.Id;
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or IOException or System.Net.Sockets.SocketException or TimeoutException)
-        {
-            return false;
-        }
     }
 
     /// <summary>A source that still owns the slot gives it to the target (its keys deleted where Redis requires it); false where it did not answer or refused.</summary>

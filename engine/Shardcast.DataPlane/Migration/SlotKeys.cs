@@ -2,9 +2,24 @@ using Shardcast.DataPlane.Store;
 
 namespace Shardcast.DataPlane.Migration;
 
-/// <summary>Listing and dropping one slot's keys on one node, the way each server family allows.</summary>
+/// <summary>One slot on one node: whether the node owns it, and listing and dropping its keys the way each server family allows.</summary>
 internal static class SlotKeys
 {
+    /// <summary>Whether the node says it owns the slot (its own CLUSTER NODES, on a connection of its own); null where it does not answer within <paramref name="timeout"/>.</summary>
+    public static async Task<bool?> OwnsAsync(StoreNode node, int slot, TimeSpan timeout, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await RespConnection.OpenAsync(node.EndPoint, timeout, cancellation).ConfigureAwait(false);
+            var reply = (await connection.CallAsync(CancellationToken.None, "CLUSTER", "NODES").ConfigureAwait(false)).OrThrow($"{node}: CLUSTER NODES");
+            return ClusterNodesFormat.Parse(reply.Text).Owner(slot)?.Id == node.Id;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or StoreCommandException || (e is OperationCanceledException && !cancellation.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every key of the slot the node holds.</summary>
     public static async Task<IReadOnlyList<string>> ListAsync(RespConnection node, int slot, CancellationToken cancellation)
     {

@@ -201,14 +201,17 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
         bool confirmed = false;
         while (true)
         {
-            bool? owns = await TargetOwnsAsync(target, slot, cancellation).ConfigureAwait(false);
-            if (owns == true)
+            bool? owns = await SlotKeys.OwnsAsync(target, slot, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+            if (owns is null)
             {
-                journal?.Record(move, slot, source.Id, target.Id, "flipped");
-                await using var from = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
-                var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
-                await FinishFlippedAsync(from, move, slot, source, target, family, [], step => BeforeStep?.Invoke(step, slot) ?? Task.CompletedTask).ConfigureAwait(false);
-                return true;
+                confirmed = false;
+                if (clock.Elapsed >= wait)
+                {
+                    return null;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation).ConfigureAwait(false);
+                continue;
             }
 
             if (owns == false && !confirmed)
@@ -220,36 +223,18 @@ public sealed class SlotMover(StoreCluster store, SlotGate gate, MoveJournal? jo
                 continue;
             }
 
-            if (owns == false)
+            await using var from = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
+            var family = await SlotKeys.FamilyAsync(from, cancellation).ConfigureAwait(false);
+            if (owns == true)
             {
-                await using var probe = await RespConnection.OpenAsync(source.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
-                await RollBackAsync(move, slot, source, target, await SlotKeys.FamilyAsync(probe, cancellation).ConfigureAwait(false)).ConfigureAwait(false);
-                gate.End(slot);
-                return false;
+                journal?.Record(move, slot, source.Id, target.Id, "flipped");
+                await FinishFlippedAsync(from, move, slot, source, target, family, [], step => BeforeStep?.Invoke(step, slot) ?? Task.CompletedTask).ConfigureAwait(false);
+                return true;
             }
 
-            confirmed = false;
-            if (clock.Elapsed >= wait)
-            {
-                return null;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Whether the target says it owns the slot; null where it does not answer.</summary>
-    private async Task<bool?> TargetOwnsAsync(StoreNode target, int slot, CancellationToken cancellation)
-    {
-        try
-        {
-            await using var connection = await RespConnection.OpenAsync(target.EndPoint, _options.CommandTimeout, cancellation).ConfigureAwait(false);
-            var reply = (await connection.CallAsync(Quiet, "CLUSTER", "NODES").ConfigureAwait(false)).OrThrow($"{target}: CLUSTER NODES");
-            return ClusterNodesFormat.Parse(reply.Text).Owner(slot)?.Id == target.Id;
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or StoreCommandException || (e is OperationCanceledException && !cancellation.IsCancellationRequested))
-        {
-            return null;
+            await RollBackAsync(move, slot, source, target, family).ConfigureAwait(false);
+            gate.End(slot);
+            return false;
         }
     }
 

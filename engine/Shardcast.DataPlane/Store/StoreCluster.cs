@@ -59,7 +59,7 @@ public sealed class StoreCluster : IAsyncDisposable
     {
         if (node is not null)
         {
-            return ClusterNodesFormat.Parse((await ExecuteAsync(node, "CLUSTER", "NODES").ConfigureAwait(false)).ToString() ?? "");
+            return await ReadSlotMapFromAsync(node).ConfigureAwait(false);
         }
 
         // Any seed that answers, those connected first: with the first one down, recovery could not start and the
@@ -69,13 +69,16 @@ public sealed class StoreCluster : IAsyncDisposable
         {
             try
             {
-                return ClusterNodesFormat.Parse((await ExecuteAsync(order[i], "CLUSTER", "NODES").ConfigureAwait(false)).ToString() ?? "");
+                return await ReadSlotMapFromAsync(order[i]).ConfigureAwait(false);
             }
             catch (Exception e) when (i < order.Count - 1 && e is RedisException or TimeoutException or System.Net.Sockets.SocketException)
             {
             }
         }
     }
+
+    private async Task<SlotMap> ReadSlotMapFromAsync(IPEndPoint node) =>
+        ClusterNodesFormat.Parse((await ExecuteAsync(node, "CLUSTER", "NODES").ConfigureAwait(false)).ToString() ?? "");
 
     /// <summary>The slot the server computes for a key (CLUSTER KEYSLOT), to check a client's routing against it.</summary>
     public async Task<int> ServerKeySlotAsync(string key) => (int)await ExecuteAsync(Seeds[0], "CLUSTER", "KEYSLOT", key).ConfigureAwait(false);

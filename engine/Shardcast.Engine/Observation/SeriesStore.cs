@@ -10,6 +10,7 @@ public sealed class SeriesStore(long maxPoints, int maxSeriesPoints = int.MaxVal
 {
     private readonly Dictionary<string, StoredSeries> _series = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly int _maxSeriesPoints = maxSeriesPoints > 0 ? maxSeriesPoints : throw new ArgumentOutOfRangeException(nameof(maxSeriesPoints), maxSeriesPoints, "a series keeps at least one point");
     private long _points;
 
     public long Points
@@ -34,24 +35,20 @@ public sealed class SeriesStore(long maxPoints, int maxSeriesPoints = int.MaxVal
         }
     }
 
-    /// <summary>The newest points a series keeps.</summary>
-    public int MaxSeriesPoints => maxSeriesPoints;
-
     /// <summary>Appends values to a series (creating it with its step); returns its length after, counting the points ingested, dropped ones included (positions stay those of the series as sent).</summary>
     public int Append(string id, double stepSeconds, double? end, double[] values)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeriesPoints);
         lock (_lock)
         {
-            _series.TryGetValue(id, out var existing);
-            int kept = existing?.Values.Count ?? 0;
-            long growth = Math.Min((long)kept + values.Length, maxSeriesPoints) - kept;
+            _series.TryGetValue(id, out var series);
+            int kept = series?.Values.Count ?? 0;
+            long growth = Math.Min((long)kept + values.Length, _maxSeriesPoints) - kept;
             if (growth > 0 && _points + growth > maxPoints)
             {
                 throw new SeriesStoreException(SeriesStoreRefusal.LimitReached, $"storing {values.Length} more points would pass the store's limit of {maxPoints}");
             }
 
-            if (!_series.TryGetValue(id, out var series))
+            if (series is null)
             {
                 series = new StoredSeries(stepSeconds);
                 _series[id] = series;
@@ -63,7 +60,7 @@ public sealed class SeriesStore(long maxPoints, int maxSeriesPoints = int.MaxVal
 
             series.Values.AddRange(values);
             series.End = end ?? series.End + (values.Length * stepSeconds);
-            int excess = series.Values.Count - maxSeriesPoints;
+            int excess = series.Values.Count - _maxSeriesPoints;
             if (excess > 0)
             {
                 series.Values.RemoveRange(0, excess);

@@ -62,15 +62,7 @@ public abstract class SlotMoverSuite : IDisposable
         int targetIndex = cluster.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint));
         var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(3) })
         {
-            BeforeStep = (step, _) =>
-            {
-                if (step == MoveStep.Fence)
-                {
-                    cluster.Kill(targetIndex);
-                }
-
-                return Task.CompletedTask;
-            },
+            BeforeStep = On(MoveStep.Fence, () => cluster.Kill(targetIndex)),
         };
 
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
@@ -168,15 +160,7 @@ public abstract class SlotMoverSuite : IDisposable
         int targetIndex = cluster.EndPoints.ToList().FindIndex(e => e.Equals(target.EndPoint));
         var mover = new SlotMover(cluster.Store, gate, journal, new MoverOptions { BatchKeys = 64, CommandTimeout = TimeSpan.FromSeconds(2) })
         {
-            BeforeStep = (step, _) =>
-            {
-                if (step == MoveStep.Flip)
-                {
-                    cluster.Hang(targetIndex);
-                }
-
-                return Task.CompletedTask;
-            },
+            BeforeStep = On(MoveStep.Flip, () => cluster.Hang(targetIndex)),
         };
 
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
@@ -210,6 +194,17 @@ public abstract class SlotMoverSuite : IDisposable
         await AssertEveryAcknowledgedWriteReadsBack(client, acknowledged);
         Assert.Equal(settled == true ? "done" : "rolled_back", journal.LastSteps()[^1].Step);
     }
+
+    /// <summary>A mover's step hook that strikes with <paramref name="fault"/> on entering <paramref name="step"/>.</summary>
+    private static Func<MoveStep, int, Task> On(MoveStep step, Action fault) => (entered, _) =>
+    {
+        if (entered == step)
+        {
+            fault();
+        }
+
+        return Task.CompletedTask;
+    };
 
     /// <summary>A gate, a client, the keys of the slot preloaded, and the slot's owner and another node.</summary>
     private static async Task<(SlotGate Gate, GatedClient Client, StoreNode Source, StoreNode Target)> PrepareAsync(IFaultableStore cluster)

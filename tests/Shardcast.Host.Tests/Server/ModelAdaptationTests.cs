@@ -170,6 +170,14 @@ public class ModelAdaptationTests(ITestOutputHelper output)
         Assert.StartsWith("v1 serving; loss 1.00x its baseline", adaptation.Status.State, StringComparison.Ordinal);
     }
 
+    /// <summary>A version told apart from <paramref name="shipped"/> by its first head bias only (what a fine-tune would keep, as far as the files care).</summary>
+    private static LstmNetwork Nudged(LstmNetwork shipped, float nudge)
+    {
+        var parameters = (float[])shipped.Parameters.Clone();
+        parameters[shipped.HeadBiasOffset] += nudge;
+        return new LstmNetwork(shipped.Hyper, parameters);
+    }
+
     [Fact]
     public async Task A_fine_tuned_version_serves_again_after_a_restart_and_a_damaged_one_is_refused()
     {
@@ -178,9 +186,7 @@ public class ModelAdaptationTests(ITestOutputHelper output)
         {
             var settings = new Dictionary<string, string?> { ["Server:StateDirectory"] = state };
             var shipped = LstmDefaultModel.Get().Network;
-            var parameters = (float[])shipped.Parameters.Clone();
-            parameters[shipped.HeadBiasOffset] += 0.01f;
-            var tuned = new LstmNetwork(shipped.Hyper, parameters);
+            var tuned = Nudged(shipped, 0.01f);
             await using (var first = await RunningServer.StartAsync(settings))
             {
                 first.Server.Model.Adopt(tuned, "test: tuned");
@@ -192,7 +198,7 @@ public class ModelAdaptationTests(ITestOutputHelper output)
                 var lstm = (await client.CallAsync("capabilities", MsgPackValue.EmptyMap).WaitAsync(Patience))["models"]!["lstm"]!;
                 Assert.Equal(2, lstm["version"]!.Int);
                 Assert.Equal("test: tuned", lstm["version_reason"]!.String);
-                Assert.Equal(parameters, second.Server.Model.Current.Network.Parameters);
+                Assert.Equal(tuned.Parameters, second.Server.Model.Current.Network.Parameters);
 
                 // A roll-back keeps the version it returns to, its number as it was.
                 second.Server.Model.Resume(new ModelVersion(3, tuned, DateTimeOffset.UtcNow, "test: again"));
@@ -230,15 +236,8 @@ public class ModelAdaptationTests(ITestOutputHelper output)
         {
             var settings = new Dictionary<string, string?> { ["Server:StateDirectory"] = state };
             var shipped = LstmDefaultModel.Get().Network;
-            LstmNetwork Tuned(float nudge)
-            {
-                var parameters = (float[])shipped.Parameters.Clone();
-                parameters[shipped.HeadBiasOffset] += nudge;
-                return new LstmNetwork(shipped.Hyper, parameters);
-            }
-
-            var first = Tuned(0.01f);
-            var second = Tuned(0.02f);
+            var first = Nudged(shipped, 0.01f);
+            var second = Nudged(shipped, 0.02f);
             await using (var server = await RunningServer.StartAsync(settings))
             {
                 server.Server.Model.Adopt(first, "test: first");
